@@ -1,0 +1,43 @@
+"""perfscore: rules-driven scoring of project-expenditure performance self-evaluations.
+
+The stages are modules: :mod:`~perfscore.load` (TOML → models), :mod:`~perfscore.score`
+(indicators → projects → unit), :mod:`~perfscore.find` (area scores and findings),
+:mod:`~perfscore.narrate` (problems, improvements, the report) and
+:mod:`~perfscore.tabulate` (many units → one table). Plugin authors need only what is
+exported here.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from perfscore.errors import ExitCode, InputError, PerfscoreError, PluginError, RulesetError
+from perfscore.find import Evaluation, area_score_from_indicators, make_finding, quantity
+from perfscore.methods import MethodInput, ScoringMethod, hookimpl
+from perfscore.models import AreaScore, Finding, IndicatorDef, Quantity, Ruleset, Submission
+from perfscore.score import IndicatorScore, ProjectScore, UnitScore
+
+__all__ = [
+    "AreaScore",
+    "Evaluation",
+    "ExitCode",
+    "Finding",
+    "IndicatorDef",
+    "IndicatorScore",
+    "InputError",
+    "MethodInput",
+    "PerfscoreError",
+    "PluginError",
+    "ProjectScore",
+    "Quantity",
+    "Ruleset",
+    "RulesetError",
+    "ScoringMethod",
+    "Submission",
+    "UnitScore",
+    "__version__",
+    "area_score_from_indicators",
+    "hookimpl",
+    "make_finding",
+    "quantity",
+]

@@ -1,0 +1,68 @@
+"""Decimal arithmetic, decided once.
+
+Scores and money are :class:`decimal.Decimal`, never float, so a number printed twice
+is the same number on every run and machine. Rounding is half-up to a ruleset-chosen
+number of places (published tables round to 2), applied at the points the rules name:
+each indicator score, the budget score, and each total.
+"""
+
+from __future__ import annotations
+
+import decimal
+from decimal import Decimal
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+HUNDRED = Decimal(100)
+TEN_THOUSAND = Decimal(10000)
+
+_QUANTUMS = {places: Decimal(1).scaleb(-places) for places in range(0, 9)}
+
+ROUNDING_MODES = {
+    "half_up": decimal.ROUND_HALF_UP,
+    "half_even": decimal.ROUND_HALF_EVEN,
+    "down": decimal.ROUND_DOWN,
+    "up": decimal.ROUND_UP,
+}
+
+
+def to_decimal(value: object) -> Decimal:
+    """Convert a TOML number to Decimal through its text, so 0.1 stays 0.1."""
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, bool):
+        raise TypeError("a boolean is not a number")
+    if isinstance(value, (int, str)):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    raise TypeError(f"not a number: {value!r}")
+
+
+def quantize(value: Decimal, places: int = 2, rounding: str = "half_up") -> Decimal:
+    """Round ``value`` to ``places`` decimals with the named rounding mode."""
+    return value.quantize(_QUANTUMS[places], rounding=ROUNDING_MODES[rounding])
+
+
+def percent(ratio: Decimal | None, places: int = 2) -> str:
+    """Format a ratio as a percentage: Decimal('1.1') -> '110.00%'."""
+    if ratio is None:
+        return "—"
+    return f"{quantize(ratio * HUNDRED, places)}%"
+
+
+def plain(value: Decimal | None, places: int = 2) -> str:
+    """Format a number with fixed decimals, or a dash when absent."""
+    if value is None:
+        return "—"
+    return str(quantize(value, places))
+
+
+def number(value: Decimal | None) -> str:
+    """Format a reported figure as written: integers without decimals, others normalised."""
+    if value is None:
+        return "—"
+    if value == value.to_integral_value():
+        return str(value.quantize(ONE))
+    text = format(value.normalize(), "f")
+    return text

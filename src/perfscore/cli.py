@@ -1,0 +1,215 @@
+"""Command line: ``perfscore score | explain | check | report | table | generate | plugins | new-plugin``.
+
+Bad input prints every problem (file, line or key path, what was expected) and exits 2;
+a traceback means a bug. Exit statuses are :class:`perfscore.errors.ExitCode`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from perfscore.errors import ExitCode, PerfscoreError
+from perfscore.files import atomic_write
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the output (default zh)")
+    parser.add_argument("--plugins-dir", action="append", type=Path, default=[], metavar="DIR", help="also load plugin modules (*.py) from DIR")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="perfscore", description="Score project-expenditure performance self-evaluations (项目支出绩效自评).")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    score = commands.add_parser("score", help="print the project and unit score table")
+    score.add_argument("file", type=Path)
+    score.add_argument("--ruleset", help="ruleset name or path (default: the submission's, else canlian)")
+    score.add_argument("--format", choices=("table", "json", "markdown"), default="table")
+    score.add_argument("-o", "--output", type=Path, help="write to this file (atomically) instead of stdout")
+    _common(score)
+
+    explain = commands.add_parser("explain", help="print why every point was given or lost")
+    explain.add_argument("file", type=Path)
+    explain.add_argument("--ruleset")
+    explain.add_argument("--indicator", metavar="ID", help="explain this indicator only")
+    _common(explain)
+
+    check = commands.add_parser("check", help="validate a submission without scoring it")
+    check.add_argument("file", type=Path, nargs="+")
+    check.add_argument("--ruleset")
+    _common(check)
+
+    report = commands.add_parser("report", help="write the full self-evaluation report (一 to 六)")
+    report.add_argument("file", type=Path)
+    report.add_argument("--ruleset")
+    report.add_argument("--format", choices=("markdown", "text", "json"), default="markdown")
+    report.add_argument("-o", "--output", type=Path)
+    _common(report)
+
+    table = commands.add_parser("table", help="score many submissions into one ranked, comparable table")
+    table.add_argument("paths", type=Path, nargs="+")
+    table.add_argument("--ruleset")
+    table.add_argument("--by", choices=("unit", "project", "area"), default="unit")
+    table.add_argument("--sort", default="total", metavar="COL")
+    table.add_argument("--format", choices=("table", "github", "csv", "json", "markdown"), default="table")
+    table.add_argument("-o", "--output", type=Path)
+    table.add_argument("--jobs", type=int, default=1, metavar="N")
+    table.add_argument("--compare", type=Path, nargs="+", metavar="OLD_PATHS", help="previous-year submissions, matched by unit id")
+    table.add_argument("--allow-mixed", action="store_true", help="accept mixed rulesets or years")
+    _common(table)
+
+    generate = commands.add_parser("generate", help="write realistic synthetic submissions (marked synthetic)")
+    generate.add_argument("count", type=int)
+    generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
+    generate.add_argument("--year", type=int, default=2022)
+
+    plugins = commands.add_parser("plugins", help="list plugins with their hooks and areas")
+    plugins.add_argument("--format", choices=("table", "json"), default="table")
+    plugins.add_argument("--plugins-dir", action="append", type=Path, default=[], metavar="DIR")
+
+    new_plugin = commands.add_parser("new-plugin", help="scaffold a working plugin package")
+    new_plugin.add_argument("name")
+    new_plugin.add_argument("--dir", type=Path, default=Path("."))
+    new_plugin.add_argument("--area", help="area id the plugin scores (default: derived from NAME)")
+    return parser
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        atomic_write(output, text)
+
+
+def _engine(args: argparse.Namespace):
+    from perfscore.engine import Engine
+    from perfscore.plugins import make_host
+
+    return Engine(make_host(args.plugins_dir), getattr(args, "ruleset", None))
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from perfscore import render
+
+    evaluation = _engine(args).evaluate(args.file)
+    if args.format == "json":
+        text = render.to_json(render.evaluation_dict(evaluation, args.lang))
+    else:
+        text = render.score_table(evaluation, args.format, args.lang)
+    _emit(text, args.output)
+    return _status(evaluation)
+
+
+def _status(evaluation) -> int:
+    if evaluation.failures:
+        for failure in evaluation.failures:
+            print(f"perfscore: {failure.render()}", file=sys.stderr)
+        return ExitCode.PARTIAL
+    return ExitCode.OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from perfscore import render
+
+    evaluation = _engine(args).evaluate(args.file)
+    if args.indicator and not any(s.definition.id == args.indicator for s in evaluation.unit.indicators):
+        known = sorted({s.definition.id for s in evaluation.unit.indicators})
+        raise PerfscoreError(f"{args.file}: no scored indicator {args.indicator!r} (expected one of: {', '.join(known) or 'none'})")
+    sys.stdout.write(render.explain_text(evaluation, args.indicator, args.lang))
+    return _status(evaluation)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    failed = False
+    for path in args.file:
+        try:
+            submission, ruleset = engine.check(path)
+        except PerfscoreError as error:
+            failed = True
+            for problem in error.problems:
+                print(f"perfscore: {problem.render()}", file=sys.stderr)
+            continue
+        verdict = "校验通过" if args.lang == "zh" else "valid"
+        print(f"{path}: {verdict} ({submission.unit.name} {submission.unit.year}, {len(submission.projects)} projects, ruleset {ruleset.ruleset.id} {ruleset.ruleset.version})")
+    return ExitCode.USAGE_ERROR if failed else ExitCode.OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from perfscore import narrate
+
+    evaluation = _engine(args).evaluate(args.file)
+    _emit(narrate.render_report(evaluation, args.format, args.lang), args.output)
+    return _status(evaluation)
+
+
+def cmd_table(args: argparse.Namespace) -> int:
+    from perfscore import tabulate
+
+    return tabulate.run(args)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from perfscore import generate
+
+    written = generate.write_submissions(args.count, args.seed, args.output, args.year)
+    print(f"wrote {len(written)} synthetic submissions to {args.output}")
+    return ExitCode.OK
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    import json
+
+    from tabulate import tabulate as render_table
+
+    from perfscore.plugins import make_host
+
+    host = make_host(args.plugins_dir)
+    infos = host.describe()
+    if args.format == "json":
+        data = [{"name": i.name, "version": i.version, "origin": i.origin, "hooks": i.hooks, "areas": i.areas} for i in infos]
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    else:
+        rows = [[i.name, i.version, i.origin, "\n".join(i.hooks), ", ".join(i.areas) or "—"] for i in infos]
+        sys.stdout.write(render_table(rows, headers=["plugin", "version", "origin", "hooks", "areas"], tablefmt="simple") + "\n")
+    return ExitCode.OK
+
+
+def cmd_new_plugin(args: argparse.Namespace) -> int:
+    from perfscore import scaffold
+
+    path = scaffold.new_plugin(args.name, args.dir, args.area)
+    print(f"created {path}; install it with: pip install -e {path}")
+    return ExitCode.OK
+
+
+COMMANDS = {
+    "score": cmd_score,
+    "explain": cmd_explain,
+    "check": cmd_check,
+    "report": cmd_report,
+    "table": cmd_table,
+    "generate": cmd_generate,
+    "plugins": cmd_plugins,
+    "new-plugin": cmd_new_plugin,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(COMMANDS[args.command](args))
+    except PerfscoreError as error:
+        for problem in error.problems:
+            print(f"perfscore: {problem.render()}", file=sys.stderr)
+        return int(ExitCode.USAGE_ERROR)
+    except BrokenPipeError:
+        return int(ExitCode.OK)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

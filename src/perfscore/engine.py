@@ -1,0 +1,47 @@
+"""The pipeline for one submission: load → score → find.
+
+Callers that score many files (the batch) reuse one :class:`~perfscore.plugins.PluginHost`
+and a cache of resolved rulesets, so per-file work is parsing, checking and scoring only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from perfscore.find import Evaluation, find
+from perfscore.load import DEFAULT_RULESET, check_against_ruleset, load_ruleset, load_submission
+from perfscore.errors import InputError
+from perfscore.models import Ruleset
+from perfscore.plugins import PluginHost
+from perfscore.score import score_submission
+
+
+class Engine:
+    """Scores submissions with one plugin host and cached rulesets."""
+
+    def __init__(self, host: PluginHost, ruleset: str | None = None):
+        self.host = host
+        self.ruleset_override = ruleset
+        self._rulesets: dict[str, Ruleset] = {}
+
+    def ruleset(self, name: str) -> Ruleset:
+        if name not in self._rulesets:
+            self._rulesets[name] = load_ruleset(name, self.host)
+        return self._rulesets[name]
+
+    def ruleset_name_for(self, declared: str | None) -> str:
+        return self.ruleset_override or declared or DEFAULT_RULESET
+
+    def check(self, path: Path) -> tuple[object, Ruleset]:
+        """Load and validate without scoring; raise InputError with every problem."""
+        submission = load_submission(path)
+        ruleset = self.ruleset(self.ruleset_name_for(submission.ruleset))
+        problems = check_against_ruleset(submission, ruleset, str(path))
+        if problems:
+            raise InputError(problems)
+        return submission, ruleset
+
+    def evaluate(self, path: Path) -> Evaluation:
+        submission, ruleset = self.check(Path(path))
+        unit = score_submission(submission, ruleset, self.host.methods(), source=str(path))
+        return find(unit, self.host)

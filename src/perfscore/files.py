@@ -1,0 +1,92 @@
+"""Reading input files safely and writing output files atomically.
+
+Input is UTF-8 TOML; a GBK file (common from Chinese office software) is recognised and
+named as such with the command that converts it. Output goes to a temporary file in the
+target's folder and is renamed into place, so a failed run never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from perfscore.errors import InputError, Problem
+
+_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def read_text(path: Path) -> str:
+    """Read a UTF-8 text file; name the encoding problem clearly when it is not UTF-8."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(Problem("file not found", file=str(path))) from None
+    except IsADirectoryError:
+        raise InputError(Problem("is a directory, expected a TOML file", file=str(path))) from None
+    except OSError as error:
+        raise InputError(Problem(f"cannot read: {error.strerror}", file=str(path))) from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        hint = _guess_legacy_encoding(data)
+        raise InputError(
+            Problem(
+                f"not UTF-8 (invalid byte at byte {error.start}){hint}",
+                file=str(path),
+                location=f"line {line}",
+                expected=f"UTF-8 text; convert with: iconv -f GBK -t UTF-8 '{path}' > '{path.stem}.utf8{path.suffix}'",
+            )
+        ) from None
+
+
+def _guess_legacy_encoding(data: bytes) -> str:
+    for encoding in ("gb18030",):
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return "; it looks GBK/GB18030-encoded"
+    return ""
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file with floats as Decimal; syntax errors name line and column."""
+    text = read_text(path)
+    try:
+        return tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as error:
+        message = str(error)
+        match = _TOML_POSITION.search(message)
+        location = f"line {match.group(1)}, column {match.group(2)}" if match else None
+        message = _TOML_POSITION.sub("", message).strip()
+        raise InputError(
+            Problem(f"TOML syntax error: {message}", file=str(path), location=location, expected="valid TOML 1.0")
+        ) from None
+
+
+def atomic_write(path: Path, content: str | bytes) -> None:
+    """Write ``content`` to ``path`` through a temporary file renamed into place."""
+    path = Path(path)
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    directory = path.parent if str(path.parent) else Path(".")
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise

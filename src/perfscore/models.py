@@ -1,0 +1,493 @@
+"""Validated input models: rulesets and unit submissions.
+
+These are the *load* stage's output. They are pydantic v2 models, frozen and strict about
+unknown keys, so a typo in a TOML file is an error at its key path rather than a silently
+ignored setting. Numbers arrive as :class:`~decimal.Decimal` (TOML floats are parsed
+through their text), and money carries its unit (元 or 万元) explicitly.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Comparison = Literal[">=", "<=", "=", "qualitative"]
+MoneyUnit = Literal["元", "万元"]
+FundSource = Literal["fiscal", "carry_over", "other", "unspecified"]
+
+#: Chinese labels of the fund sources (资金来源), as tables print them.
+FUND_SOURCE_NAMES: dict[str, tuple[str, str]] = {
+    "fiscal": ("财政拨款", "fiscal appropriation"),
+    "carry_over": ("上年结转", "carry-over"),
+    "other": ("其他资金", "other funds"),
+    "unspecified": ("未分列", "not split by source"),
+}
+
+MONEY_UNITS_IN_YUAN: dict[str, Decimal] = {"元": Decimal(1), "万元": Decimal(10000)}
+
+
+class Strict(BaseModel):
+    """Base: frozen, unknown keys are errors, Decimal stays Decimal."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- rulesets
+
+
+class RulesetMeta(Strict):
+    id: str
+    name: str
+    name_en: str | None = None
+    version: str
+    description: str | None = None
+    extends: list[str] = Field(default_factory=list)
+
+
+class Level2Def(Strict):
+    name: str
+    name_en: str
+
+
+class Level1Def(Strict):
+    name: str
+    name_en: str
+    level2: dict[str, Level2Def] = Field(default_factory=dict)
+    order: int = 0
+
+
+class BudgetRules(Strict):
+    """预算执行率 scoring: score = weight × min(rate, cap), rounded to ``places``."""
+
+    counted_sources: list[FundSource] = Field(default_factory=lambda: ["fiscal", "carry_over", "other", "unspecified"])
+    basis: Literal["all", "own_level"] = "all"
+    cap: Decimal = Decimal(1)
+    places: int = Field(default=2, ge=0, le=4)
+    reason_below: Decimal = Decimal("0.9")
+    reason_above: Decimal = Decimal(1)
+
+
+class OverCompletionRules(Strict):
+    """What happens when actual ÷ target reaches ``threshold`` on a higher-is-better row."""
+
+    threshold: Decimal = Decimal("1.3")
+    action: Literal["cap", "require_reason", "reduce"] = "require_reason"
+    #: with action = "reduce": points lost per unit of completion past the threshold, as a share of weight
+    reduce_factor: Decimal = Decimal(1)
+
+
+class Tier(Strict):
+    id: str
+    name: str
+    name_en: str
+    min: Decimal = Field(ge=0, le=1)
+    max: Decimal = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Tier:
+        if self.min > self.max:
+            raise ValueError(f"tier {self.id}: min {self.min} is above max {self.max}")
+        return self
+
+
+class QualitativeRules(Strict):
+    tiers: list[Tier]
+
+
+class Band(Strict):
+    """One band of banded points: completion ≥ ``min`` earns ``share`` of the weight."""
+
+    min: Decimal = Field(ge=0)
+    share: Decimal = Field(ge=0, le=1)
+
+
+class DeductionRule(Strict):
+    """扣分: ``points`` per ``step`` of shortfall (≥) or excess (≤), never below ``floor``."""
+
+    step: Decimal = Field(gt=0)
+    points: Decimal = Field(gt=0)
+    floor: Decimal = Field(default=Decimal(0), ge=0)
+
+
+class GradeBand(Strict):
+    grade: str
+    name_en: str
+    min: Decimal
+
+
+class ArithmeticRules(Strict):
+    places: int = Field(default=2, ge=0, le=4)
+    rounding: Literal["half_up", "half_even", "down", "up"] = "half_up"
+
+
+class IndicatorDef(Strict):
+    """One entry of the indicator library (指标库)."""
+
+    id: str
+    name: str
+    name_en: str
+    area: str
+    level1: str
+    level2: str
+    unit: str
+    comparison: Comparison
+    default_weight: Decimal = Field(default=Decimal(1), gt=0)
+    method: str | None = None
+    bands: list[Band] | None = None
+    deduction: DeductionRule | None = None
+    #: a unit with a project in this area must report this indicator
+    required: bool = False
+    source: str = "ruleset"
+
+
+class AreaDef(BaseModel):
+    """A work area (业务领域). Extra keys are the area plugin's settings (thresholds, minimums)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    name: str
+    name_en: str
+
+    @model_validator(mode="after")
+    def _settings_are_scalars(self) -> AreaDef:
+        # A table or list here is almost always a TOML scoping slip (a key written after
+        # [areas.x] that was meant for the top level), so it is refused rather than kept.
+        for key, value in (self.model_extra or {}).items():
+            if isinstance(value, (dict, list)):
+                raise ValueError(f"area setting {key!r} must be a number, string or boolean; a table or list here usually means a key was written under [areas.…] by mistake")
+        return self
+
+    def setting(self, key: str, default: Any = None) -> Any:
+        return (self.model_extra or {}).get(key, default)
+
+
+class FindingRule(Strict):
+    """A declarative finding rule (``[[findings]]``); evaluated by the find stage's sandbox."""
+
+    id: str
+    scope: Literal["unit", "project", "indicator"] = "project"
+    when: str
+    severity: Literal["info", "warning", "problem"] = "warning"
+    area: str | None = None
+    template: str | None = None
+    evidence: dict[str, str] = Field(default_factory=dict)
+
+
+_PLACEHOLDER = re.compile(r"{([^{}]*)}")
+_PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class FindingTemplate(Strict):
+    """The wording of one finding id, with ``{name}`` placeholders filled from its evidence.
+
+    Placeholders must be plain names listed in ``evidence``: no attribute access, no
+    indexing, no format specs, so a template can never reach into Python objects.
+    """
+
+    evidence: list[str] = Field(default_factory=list)
+    title: str
+    title_en: str
+    problem: str
+    problem_en: str
+    improvement: str
+    improvement_en: str
+    source: str = "ruleset"
+
+    @model_validator(mode="after")
+    def _placeholders_declared(self) -> FindingTemplate:
+        declared = set(self.evidence)
+        for field_name in ("title", "title_en", "problem", "problem_en", "improvement", "improvement_en"):
+            for name in _PLACEHOLDER.findall(getattr(self, field_name)):
+                if not _PLAIN_NAME.match(name):
+                    raise ValueError(f"{field_name}: placeholder {{{name}}} is not a plain name")
+                if name not in declared:
+                    raise ValueError(f"{field_name}: placeholder {{{name}}} is not in evidence {sorted(declared)}")
+        return self
+
+
+class NarrativeRules(Strict):
+    max_chars: int | None = Field(default=None, gt=0)
+
+
+class Ruleset(Strict):
+    """A fully resolved ruleset: ``extends`` already merged."""
+
+    ruleset: RulesetMeta
+    levels: dict[str, Level1Def]
+    weights: dict[str, Decimal]
+    budget: BudgetRules = BudgetRules()
+    over_completion: OverCompletionRules = OverCompletionRules()
+    methods: dict[str, str] = Field(
+        default_factory=lambda: {">=": "ratio", "<=": "lower_linear", "=": "equal", "qualitative": "qualitative"}
+    )
+    qualitative: QualitativeRules
+    missing_targets: Literal["zero", "assessable"] = "zero"
+    not_applicable_redistribute: bool = False
+    grades: list[GradeBand]
+    arithmetic: ArithmeticRules = ArithmeticRules()
+    combine: Literal["budget_weighted", "mean"] = "budget_weighted"
+    indicators: list[IndicatorDef] = Field(default_factory=list)
+    areas: dict[str, AreaDef] = Field(default_factory=dict)
+    findings: list[FindingRule] = Field(default_factory=list)
+    templates: dict[str, FindingTemplate] = Field(default_factory=dict)
+    narrative: NarrativeRules = NarrativeRules()
+    #: sha256 of the resolved rules, filled in by the loader
+    fingerprint: str = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Ruleset:
+        problems: list[str] = []
+        unknown = set(self.weights) - set(self.levels) - {"budget", "indicators"}
+        if unknown:
+            problems.append(f"weights: unknown level-1 ids {sorted(unknown)}; known: budget, indicators, {sorted(self.levels)}")
+        fixed = [level for level in self.levels if level in self.weights]
+        if "indicators" in self.weights and fixed:
+            problems.append("weights: give either a pooled 'indicators' weight or per-level weights, not both")
+        total = sum(self.weights.values(), Decimal(0))
+        if total != 100:
+            problems.append(f"weights: first-level weights add up to {total}, expected 100")
+        seen: set[str] = set()
+        for position, indicator in enumerate(self.indicators):
+            where = f"indicators[{position}]"
+            if indicator.id in seen:
+                problems.append(f"{where}.id: duplicate indicator id {indicator.id!r}")
+            seen.add(indicator.id)
+            level1 = self.levels.get(indicator.level1)
+            if level1 is None:
+                problems.append(f"{where}.level1: {indicator.level1!r} is not a level in [levels] ({', '.join(sorted(self.levels))})")
+            elif indicator.level2 not in level1.level2:
+                problems.append(f"{where}.level2: {indicator.level2!r} is not a level-2 category of {indicator.level1}")
+            if indicator.area not in self.areas:
+                problems.append(f"{where}.area: {indicator.area!r} is not an area in [areas]")
+        for comparison, method in self.methods.items():
+            if comparison not in (">=", "<=", "=", "qualitative"):
+                problems.append(f"methods.{comparison}: not a comparison (>=, <=, =, qualitative)")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    # Lookups used on hot paths are cached on first use (the model is frozen).
+    def indicator(self, indicator_id: str) -> IndicatorDef | None:
+        return self.indicator_index.get(indicator_id)
+
+    @property
+    def indicator_index(self) -> dict[str, IndicatorDef]:
+        cached = self.__dict__.get("_indicator_index")
+        if cached is None:
+            cached = {indicator.id: indicator for indicator in self.indicators}
+            object.__setattr__(self, "_indicator_index", cached)  # noqa: PLC2801 - frozen cache
+        return cached
+
+    @property
+    def indicator_levels(self) -> list[str]:
+        """Level-1 ids that hold indicators, in display order."""
+        return sorted(self.levels, key=lambda level: (self.levels[level].order, level))
+
+    def grade_for(self, total: Decimal | None) -> str | None:
+        if total is None:
+            return None
+        for band in sorted(self.grades, key=lambda band: band.min, reverse=True):
+            if total >= band.min:
+                return band.grade
+        return self.grades[-1].grade if self.grades else None
+
+    def grade_name_en(self, grade: str | None) -> str | None:
+        for band in self.grades:
+            if band.grade == grade:
+                return band.name_en
+        return None
+
+
+# --------------------------------------------------------------------------- submissions
+
+
+class UnitInfo(Strict):
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    year: int = Field(ge=2000, le=2100)
+    money_unit: MoneyUnit = "万元"
+    region: str | None = None
+    synthetic: bool = False
+    source: str | None = None
+
+
+class StatedTotals(Strict):
+    """Totals as the unit's own report states them (the 合计 row), checked against the parts."""
+
+    budget: Decimal | None = None
+    spending: Decimal | None = None
+    own_level_budget: Decimal | None = None
+    own_level_spending: Decimal | None = None
+    projects_budgeted: int | None = Field(default=None, ge=0)
+    projects_spent: int | None = Field(default=None, ge=0)
+    work_funds_spending: Decimal | None = None
+    special_funds_spending: Decimal | None = None
+
+
+class FundLine(Strict):
+    """One funds line (资金来源): budget and spending, and of each the unit's own-level share (区级资金)."""
+
+    source: FundSource = "unspecified"
+    budget: Decimal = Field(ge=0)
+    spending: Decimal = Field(ge=0)
+    own_level_budget: Decimal | None = Field(default=None, ge=0)
+    own_level_spending: Decimal | None = Field(default=None, ge=0)
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _own_within_total(self) -> FundLine:
+        if self.own_level_budget is not None and self.own_level_budget > self.budget:
+            raise ValueError(f"own_level_budget {self.own_level_budget} exceeds budget {self.budget}")
+        return self
+
+
+class BudgetItem(Strict):
+    """A component of a project's budget as the report lists it (资金用途)."""
+
+    name: str
+    amount: Decimal = Field(ge=0)
+
+
+class IndicatorRow(Strict):
+    """A level-3 row of the 绩效自评表: target, actual, weight, and the unit's own account."""
+
+    indicator: str
+    name: str | None = None
+    target: Decimal | None = None
+    comparison: Comparison | None = None
+    unit: str | None = None
+    actual: Decimal | None = None
+    weight: Decimal | None = Field(default=None, ge=0)
+    tier: str | None = None
+    self_score: Decimal | None = Field(default=None, ge=0)
+    description: str | None = None
+    reason: str | None = None
+    not_applicable: bool = False
+    deduction: Decimal | None = Field(default=None, gt=0)
+    deduction_reason: str | None = None
+    qualifier: str | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _deduction_has_reason(self) -> IndicatorRow:
+        if self.deduction is not None and not (self.deduction_reason or "").strip():
+            raise ValueError("a deduction (扣减分数) needs a deduction_reason")
+        return self
+
+
+class OutputRow(Strict):
+    """An output the unit reports without an annual target (no 年度指标值)."""
+
+    indicator: str
+    actual: Decimal
+    unit: str | None = None
+    #: how the report qualifies the figure: 约 (about), 近 (nearly), 余/以上 (more than)
+    qualifier: Literal["约", "近", "余", "以上"] | None = None
+    note: str | None = None
+
+
+class Project(Strict):
+    id: str = Field(min_length=1)
+    name: str = Field(min_length=1)
+    type: str | None = None
+    purpose: str | None = None
+    area: str | None = None
+    money_unit: MoneyUnit | None = None
+    funds: list[FundLine] = Field(min_length=1)
+    budget_items: list[BudgetItem] = Field(default_factory=list)
+    level1_weights: dict[str, Decimal] | None = None
+    indicators: list[IndicatorRow] = Field(default_factory=list)
+    outputs: list[OutputRow] = Field(default_factory=list)
+    #: the unit's explanation of an execution rate outside the expected range
+    execution_reason: str | None = None
+
+    @field_validator("indicators")
+    @classmethod
+    def _unique_rows(cls, rows: list[IndicatorRow]) -> list[IndicatorRow]:
+        seen: set[str] = set()
+        for row in rows:
+            if row.indicator in seen:
+                raise ValueError(f"indicator {row.indicator!r} appears twice in this project")
+            seen.add(row.indicator)
+        return rows
+
+
+class Submission(Strict):
+    """One unit's annual self-evaluation: the unit, its projects, and the totals it states."""
+
+    format: Literal["perfscore-submission/1"] = "perfscore-submission/1"
+    ruleset: str | None = None
+    unit: UnitInfo
+    stated: StatedTotals | None = None
+    projects: list[Project] = Field(min_length=1)
+
+    @field_validator("projects")
+    @classmethod
+    def _unique_projects(cls, projects: list[Project]) -> list[Project]:
+        seen: set[str] = set()
+        for project in projects:
+            if project.id in seen:
+                raise ValueError(f"project id {project.id!r} appears twice")
+            seen.add(project.id)
+        return projects
+
+    def money_unit_of(self, project: Project) -> str:
+        return project.money_unit or self.unit.money_unit
+
+
+# --------------------------------------------------------------------------- findings and areas
+# These are the contract between the engine and plugins: plugins build them, the core
+# validates them, the narrate and tabulate stages read them.
+
+
+class Quantity(Strict):
+    """A number with its unit of measure, as evidence is quoted (e.g. 113.89 %)."""
+
+    value: Decimal | str
+    unit: str = ""
+
+
+class LocalText(Strict):
+    zh: str
+    en: str
+
+
+class Finding(Strict):
+    """Something a reader of the evaluation should know, with the numbers behind it."""
+
+    id: str
+    area: str | None = None
+    severity: Literal["info", "warning", "problem"]
+    project: str | None = None
+    indicator: str | None = None
+    evidence: dict[str, Quantity] = Field(default_factory=dict)
+    title: LocalText
+    problem: LocalText
+    improvement: LocalText
+    #: the plugin or rule that produced it, filled in by the core
+    source: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """Identity for merging duplicates and for stable ordering."""
+        return (self.id, self.project or "", self.indicator or "")
+
+
+SEVERITY_ORDER = {"problem": 0, "warning": 1, "info": 2}
+
+
+class AreaScore(Strict):
+    """An area's score: earned ÷ possible × 100 over the indicators it could assess."""
+
+    area: str
+    name: str
+    name_en: str
+    earned: Decimal
+    possible: Decimal
+    score: Decimal | None
+    indicators: list[str] = Field(default_factory=list)
+    explanation: LocalText
+    source: str = ""

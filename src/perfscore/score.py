@@ -1,0 +1,470 @@
+"""Score stage: a validated submission → indicator, level, project and unit scores.
+
+Every number is kept with what produced it (method, formula key, inputs), and
+:meth:`IndicatorScore.explain` and friends turn that into the rule, the inputs, the
+formula and the result in zh or en. Text is built only when asked for, which keeps the
+scoring loop cheap. All arithmetic is Decimal and rounds half-up (by default) at the
+places the ruleset names: each indicator score, the budget score and each total.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Mapping
+
+from perfscore.arithmetic import HUNDRED, ONE, ZERO, percent, quantize
+from perfscore.errors import InputError, Problem
+from perfscore.load import project_level_weights, row_in_library_unit
+from perfscore.methods import MethodInput, ScoringMethod
+from perfscore.models import (
+    MONEY_UNITS_IN_YUAN,
+    IndicatorDef,
+    IndicatorRow,
+    Project,
+    Ruleset,
+    Submission,
+)
+
+#: row statuses: how (or whether) the row was assessed
+SCORED, NOT_APPLICABLE, MISSING_TARGET, MISSING_ACTUAL = "scored", "not_applicable", "missing_target", "missing_actual"
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why a number is what it is."""
+
+    rule: str
+    inputs: dict[str, str]
+    formula: str
+    result: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"rule": self.rule, "inputs": self.inputs, "formula": self.formula, "result": self.result}
+
+
+@dataclass(slots=True)
+class IndicatorScore:
+    project_id: str
+    definition: IndicatorDef
+    row: IndicatorRow
+    target: Decimal | None
+    actual: Decimal | None
+    weight: Decimal
+    score: Decimal
+    completion: Decimal | None
+    status: str
+    method: ScoringMethod | None
+    formula_key: str
+    ruleset: Ruleset
+
+    @property
+    def assessable(self) -> bool:
+        return self.status in (SCORED, MISSING_ACTUAL)
+
+    @property
+    def name(self) -> str:
+        return self.row.name or self.definition.name
+
+    @property
+    def comparison(self) -> str:
+        return self.row.comparison or self.definition.comparison
+
+    def explain(self, lang: str = "zh") -> Explanation:
+        zh = lang == "zh"
+        values = self._values()
+        inputs = {
+            ("指标" if zh else "indicator"): f"{self.definition.id} {self.name if zh else self.definition.name_en}",
+            ("比较" if zh else "comparison"): self.comparison,
+            ("年度指标值" if zh else "target"): values["target"],
+            ("实际完成值" if zh else "actual"): values["actual"],
+            ("分值" if zh else "weight"): values["weight"],
+        }
+        if self.row.deduction is not None:
+            inputs["扣减分数" if zh else "deduction"] = f"{self.row.deduction}（{self.row.deduction_reason}）"
+        rule = _status_rule(self, zh)
+        if self.status == SCORED and self.method is not None:
+            template = self.method.formulas.get(self.formula_key, {}).get(lang)
+            formula = template.format(**values) if template else f"{self.method.name}:{self.formula_key}"
+            if self.row.deduction is not None:
+                formula += (f"；扣减 {self.row.deduction} 分" if zh else f"; minus {self.row.deduction} deducted")
+        else:
+            formula = _STATUS_FORMULA[self.status][0 if zh else 1].format(**values)
+        return Explanation(rule, inputs, formula, f"{values['score']} / {values['weight']}")
+
+    def _values(self) -> dict[str, str]:
+        places = self.ruleset.arithmetic.places
+        unit = self.definition.unit
+        tier = next((t for t in self.ruleset.qualitative.tiers if self.row.tier in (t.id, t.name)), None)
+        rules = self.ruleset.over_completion
+        rule = self.definition.deduction
+        return {
+            "target": "—" if self.target is None else f"{_figure(self.target)} {unit}",
+            "actual": "—" if self.actual is None else f"{_figure(self.actual)} {unit}",
+            "weight": str(quantize(self.weight, places)),
+            "score": str(quantize(self.score, places)),
+            "completion": percent(self.completion),
+            "threshold": percent(rules.threshold),
+            "reduce_factor": str(rules.reduce_factor),
+            "tier": tier.name if tier else (self.row.tier or ""),
+            "tier_min": str(quantize(tier.min * self.weight, places)) if tier else "",
+            "tier_max": str(quantize(tier.max * self.weight, places)) if tier else "",
+            "description": self.row.description or "",
+            "met_zero": "满足" if self.score > 0 else "未满足",
+            "met_zero_en": "meets it" if self.score > 0 else "does not meet it",
+            "step": str(rule.step) if rule else "",
+            "points": str(rule.points) if rule else "",
+            "floor": str(rule.floor) if rule else "",
+        }
+
+
+_STATUS_FORMULA = {
+    NOT_APPLICABLE: ("不适用（/），不计分", "not applicable (/): left out"),
+    MISSING_TARGET: ("未设定年度指标值，无法评价", "no annual target: cannot be assessed"),
+    MISSING_ACTUAL: ("未填报实际完成值，得 0 分", "no actual reported: 0"),
+}
+
+
+def _status_rule(score: IndicatorScore, zh: bool) -> str:
+    if score.status == SCORED and score.method is not None:
+        return f"{score.method.name}: {score.method.description}" if not zh else f"评分方法 {score.method.name}（{score.comparison}）"
+    return {NOT_APPLICABLE: ("不适用", "not applicable"), MISSING_TARGET: ("缺少目标", "missing target"), MISSING_ACTUAL: ("缺少实际值", "missing actual")}[score.status][0 if zh else 1]
+
+
+def _figure(value: Decimal) -> str:
+    text = format(value.normalize(), "f") if value != value.to_integral_value() else str(value.quantize(ONE))
+    return text
+
+
+@dataclass(slots=True)
+class BudgetScore:
+    """预算执行率 and its score for one project (or rates only, for the unit)."""
+
+    weight: Decimal
+    budget: Decimal
+    spending: Decimal
+    own_level_budget: Decimal | None
+    own_level_spending: Decimal | None
+    score: Decimal | None
+    basis: str
+    cap: Decimal
+    places: int
+
+    @property
+    def execution_rate(self) -> Decimal | None:
+        return self.spending / self.budget if self.budget > ZERO else None
+
+    @property
+    def own_level_execution_rate(self) -> Decimal | None:
+        if self.own_level_budget is None or self.own_level_spending is None or self.own_level_budget <= ZERO:
+            return None
+        return self.own_level_spending / self.own_level_budget
+
+    @property
+    def scored_rate(self) -> Decimal | None:
+        return self.execution_rate if self.basis == "all" else self.own_level_execution_rate
+
+    def explain(self, lang: str = "zh", money_unit: str = "万元") -> Explanation:
+        zh = lang == "zh"
+        rate = self.scored_rate
+        inputs = {
+            ("全年预算数" if zh else "budget"): f"{_money(self.budget, money_unit)}",
+            ("全年执行数" if zh else "spending"): f"{_money(self.spending, money_unit)}",
+            ("执行率（全部资金）" if zh else "execution rate, all funds"): percent(self.execution_rate),
+            ("执行率（本级资金）" if zh else "execution rate, own-level funds"): percent(self.own_level_execution_rate),
+            ("计分口径" if zh else "scored on"): ({"all": "全部资金", "own_level": "本级资金"} if zh else {"all": "all funds", "own_level": "own-level funds"})[self.basis],
+            ("分值" if zh else "weight"): str(self.weight),
+        }
+        if self.score is None:
+            formula = "预算数为 0，执行率无法计算" if zh else "budget is 0: no execution rate"
+            return Explanation("预算执行率" if zh else "budget execution", inputs, formula, "—")
+        capped = rate is not None and rate > self.cap
+        formula = (
+            f"{self.weight} × min({percent(rate)}, {percent(self.cap)}) = {self.score}"
+            + (f"（保留 {self.places} 位小数）" if zh else f" (rounded to {self.places} places)")
+        )
+        if capped:
+            formula += "；执行率超过上限，按上限计" if zh else "; the rate is above the cap, so the cap counts"
+        rule = "预算执行率得分 = 分值 × 执行率（封顶）" if zh else "budget score = weight × execution rate, capped"
+        return Explanation(rule, inputs, formula, f"{self.score} / {self.weight}")
+
+
+def _money(value_in_yuan: Decimal, money_unit: str) -> str:
+    return f"{quantize(value_in_yuan / MONEY_UNITS_IN_YUAN[money_unit], 2 if money_unit == '万元' else 2)} {money_unit}"
+
+
+@dataclass(slots=True)
+class LevelScore:
+    """A level-1 category (产出/效益/满意度…) of one project; level-2 sums inside."""
+
+    id: str
+    name: str
+    name_en: str
+    weight: Decimal
+    score: Decimal
+    assessable: Decimal
+    level2: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)  # id -> (weight, score)
+
+
+@dataclass(slots=True)
+class ProjectScore:
+    project: Project
+    money_unit: str
+    budget: BudgetScore
+    indicators: list[IndicatorScore]
+    levels: list[LevelScore]
+    earned: Decimal
+    assessable: Decimal
+    total: Decimal | None
+    grade: str | None
+    policy: str
+    places: int
+
+    @property
+    def id(self) -> str:
+        return self.project.id
+
+    def explain(self, lang: str = "zh") -> Explanation:
+        zh = lang == "zh"
+        parts = [f"{self.budget.score if self.budget.score is not None else 0}"] + [str(level.score) for level in self.levels]
+        inputs = {("预算执行" if zh else "budget"): str(self.budget.score)}
+        for level in self.levels:
+            inputs[level.name if zh else level.name_en] = f"{level.score} / {level.weight}"
+        inputs["可评价分值" if zh else "assessable points"] = f"{self.assessable} / 100"
+        if self.policy == "assessable" and self.assessable < HUNDRED:
+            formula = f"({' + '.join(parts)}) ÷ {self.assessable} × 100 = {self.total}"
+            rule = "缺少目标的分值不计入，按可评价分值折算" if zh else "points that could not be assessed are left out; scaled to the assessable points"
+        else:
+            formula = f"{' + '.join(parts)} = {self.total}"
+            rule = "缺少目标的分值按 0 计" if zh and self.assessable < HUNDRED else ("各项得分相加" if zh else "sum of the parts" + ("; points that could not be assessed count as 0" if self.assessable < HUNDRED else ""))
+        return Explanation(rule, inputs, formula, f"{self.total}（{self.grade}）" if zh else f"{self.total} ({self.grade})")
+
+
+@dataclass(slots=True)
+class UnitScore:
+    """The unit's result over all its projects; the score stage's output."""
+
+    submission: Submission
+    ruleset: Ruleset
+    projects: list[ProjectScore]
+    budget: BudgetScore
+    total: Decimal | None
+    grade: str | None
+    assessable: Decimal
+    source: str = ""
+
+    @property
+    def indicators(self) -> list[IndicatorScore]:
+        return [indicator for project in self.projects for indicator in project.indicators]
+
+    def explain(self, lang: str = "zh") -> Explanation:
+        zh = lang == "zh"
+        combine = self.ruleset.combine
+        inputs = {
+            project.project.name: f"{project.total} × {_money(project.budget.budget, project.money_unit)}" if combine == "budget_weighted" else str(project.total)
+            for project in self.projects
+        }
+        if combine == "budget_weighted" and self.budget.budget > ZERO:
+            rule = "各项目得分按预算数加权平均" if zh else "project totals weighted by budget"
+            formula = f"Σ(得分 × 预算) ÷ Σ预算 = {self.total}" if zh else f"Σ(total × budget) ÷ Σ budget = {self.total}"
+        else:
+            rule = "各项目得分算术平均" if zh else "mean of project totals"
+            formula = f"Σ得分 ÷ {len(self.projects)} = {self.total}" if zh else f"Σ totals ÷ {len(self.projects)} = {self.total}"
+        return Explanation(rule, inputs, formula, f"{self.total}（{self.grade}）" if zh else f"{self.total} ({self.grade})")
+
+
+# --------------------------------------------------------------------------- the engine
+
+
+def score_submission(submission: Submission, ruleset: Ruleset, methods: Mapping[str, ScoringMethod], source: str = "") -> UnitScore:
+    """Score every project of a submission and combine them into the unit's score."""
+    places, rounding = ruleset.arithmetic.places, ruleset.arithmetic.rounding
+    projects = [score_project(project, submission, ruleset, methods) for project in submission.projects]
+    budget = _sum_budgets([project.budget for project in projects], ruleset)
+    totals = [(project.total if project.total is not None else ZERO, project.budget.budget) for project in projects]
+    weight_sum = sum((weight for _, weight in totals), ZERO)
+    if ruleset.combine == "budget_weighted" and weight_sum > ZERO:
+        total = sum((value * weight for value, weight in totals), ZERO) / weight_sum
+        assessable = sum((project.assessable * project.budget.budget for project in projects), ZERO) / weight_sum
+    else:
+        total = sum((value for value, _ in totals), ZERO) / len(totals)
+        assessable = sum((project.assessable for project in projects), ZERO) / len(projects)
+    total = quantize(total, places, rounding)
+    return UnitScore(submission, ruleset, projects, budget, total, ruleset.grade_for(total), quantize(assessable, places, rounding), source)
+
+
+def _sum_budgets(budgets: list[BudgetScore], ruleset: Ruleset) -> BudgetScore:
+    own_budget = [b.own_level_budget for b in budgets]
+    own_spending = [b.own_level_spending for b in budgets]
+    return BudgetScore(
+        weight=ZERO,
+        budget=sum((b.budget for b in budgets), ZERO),
+        spending=sum((b.spending for b in budgets), ZERO),
+        own_level_budget=None if None in own_budget else sum(own_budget, ZERO),
+        own_level_spending=None if None in own_spending else sum(own_spending, ZERO),
+        score=None,
+        basis=ruleset.budget.basis,
+        cap=ruleset.budget.cap,
+        places=ruleset.budget.places,
+    )
+
+
+def budget_score(project: Project, money_unit: str, weight: Decimal, ruleset: Ruleset) -> BudgetScore:
+    """预算执行率 over the fund lines the ruleset counts; amounts kept in 元."""
+    rules = ruleset.budget
+    to_yuan = MONEY_UNITS_IN_YUAN[money_unit]
+    lines = [line for line in project.funds if line.source in rules.counted_sources]
+    own_known = all(line.own_level_budget is not None and line.own_level_spending is not None for line in lines)
+    result = BudgetScore(
+        weight=weight,
+        budget=sum((line.budget for line in lines), ZERO) * to_yuan,
+        spending=sum((line.spending for line in lines), ZERO) * to_yuan,
+        own_level_budget=sum((line.own_level_budget for line in lines), ZERO) * to_yuan if own_known and lines else None,
+        own_level_spending=sum((line.own_level_spending for line in lines), ZERO) * to_yuan if own_known and lines else None,
+        score=None,
+        basis=rules.basis,
+        cap=rules.cap,
+        places=rules.places,
+    )
+    rate = result.scored_rate
+    if rate is not None:
+        result.score = quantize(weight * min(rate, rules.cap), rules.places, ruleset.arithmetic.rounding)
+    return result
+
+
+def derive_weights(rows: list[IndicatorRow], definitions: list[IndicatorDef], level_weights: dict[str, Decimal], places: int) -> list[Decimal]:
+    """Split each level-1 weight (or the pool) over its rows in proportion to default weights.
+
+    Rounded shares leave a remainder; it goes to the group's last row in id order, so the
+    weights add up exactly and do not depend on the order rows were written in.
+    """
+    pooled = "indicators" in level_weights
+    groups: dict[str, list[int]] = {}
+    for index, definition in enumerate(definitions):
+        groups.setdefault("indicators" if pooled else definition.level1, []).append(index)
+    weights = [ZERO] * len(rows)
+    for group, members in groups.items():
+        available = level_weights.get(group, ZERO)
+        members = sorted(members, key=lambda i: rows[i].indicator)
+        denominator = sum((definitions[i].default_weight for i in members), ZERO)
+        given = ZERO
+        for i in members[:-1]:
+            weights[i] = quantize(available * definitions[i].default_weight / denominator, places)
+            given += weights[i]
+        weights[members[-1]] = available - given
+    return weights
+
+
+def _redistribute(scores: list[IndicatorScore], level_weights: dict[str, Decimal], places: int) -> None:
+    """Give not-applicable rows' weight to the assessable rows of the same level (opt-in)."""
+    pooled = "indicators" in level_weights
+    groups: dict[str, list[IndicatorScore]] = {}
+    for score in scores:
+        groups.setdefault("indicators" if pooled else score.definition.level1, []).append(score)
+    for members in groups.values():
+        freed = sum((s.weight for s in members if s.status == NOT_APPLICABLE), ZERO)
+        kept = [s for s in members if s.status != NOT_APPLICABLE]
+        kept_weight = sum((s.weight for s in kept), ZERO)
+        if freed == ZERO or not kept or kept_weight == ZERO:
+            continue
+        kept.sort(key=lambda s: s.definition.id)
+        given = ZERO
+        for s in kept:
+            s.weight = quantize(s.weight * (kept_weight + freed) / kept_weight, places)
+            given += s.weight
+        kept[-1].weight += kept_weight + freed - given
+        for s in members:
+            if s.status == NOT_APPLICABLE:
+                s.weight = ZERO
+
+
+def score_project(project: Project, submission: Submission, ruleset: Ruleset, methods: Mapping[str, ScoringMethod]) -> ProjectScore:
+    places, rounding = ruleset.arithmetic.places, ruleset.arithmetic.rounding
+    level_weights = project_level_weights(project, ruleset)
+    money_unit = submission.money_unit_of(project)
+    budget = budget_score(project, money_unit, level_weights.get("budget", ZERO), ruleset)
+    library = ruleset.indicator_index
+    rows = project.indicators
+    definitions = [library[row.indicator] for row in rows]
+    if rows and rows[0].weight is not None:
+        weights = [row.weight for row in rows]
+    else:
+        weights = derive_weights(rows, definitions, {k: v for k, v in level_weights.items() if k != "budget"}, places)
+
+    scores = [
+        score_indicator(project.id, row, definition, weight, ruleset, methods)
+        for row, definition, weight in zip(rows, definitions, weights)
+    ]
+    if ruleset.not_applicable_redistribute:
+        _redistribute(scores, level_weights, places)
+        for s in scores:  # weights changed: score again with the new weights
+            if s.status == SCORED:
+                rescored = score_indicator(project.id, s.row, s.definition, s.weight, ruleset, methods)
+                s.score, s.formula_key = rescored.score, rescored.formula_key
+
+    levels = _level_scores(scores, level_weights, ruleset)
+    budget_points = budget.score if budget.score is not None else ZERO
+    earned = quantize(budget_points + sum((level.score for level in levels), ZERO), places, rounding)
+    assessable = quantize((budget.weight if budget.score is not None else ZERO) + sum((level.assessable for level in levels), ZERO), places, rounding)
+    if ruleset.missing_targets == "assessable":
+        total = quantize(earned / assessable * HUNDRED, places, rounding) if assessable > ZERO else None
+    else:
+        total = quantize(earned, places, rounding)
+    return ProjectScore(project, money_unit, budget, scores, levels, earned, assessable, total, ruleset.grade_for(total), ruleset.missing_targets, places)
+
+
+def score_indicator(project_id: str, row: IndicatorRow, definition: IndicatorDef, weight: Decimal, ruleset: Ruleset, methods: Mapping[str, ScoringMethod]) -> IndicatorScore:
+    """Score one row. The hot path of the engine: no text is built here."""
+    if row.not_applicable:
+        return IndicatorScore(project_id, definition, row, row.target, row.actual, weight, ZERO, None, NOT_APPLICABLE, None, "", ruleset)
+    comparison = row.comparison or definition.comparison
+    method_name = definition.method or ruleset.methods[comparison]
+    method = methods.get(method_name)
+    if method is None:
+        raise InputError(Problem(f"scoring method {method_name!r} is not registered", location=f"indicator {definition.id}", expected=f"one of {', '.join(sorted(methods))} (perfscore plugins)"))
+    target, actual = row_in_library_unit(row, definition)
+    if method.needs_target:
+        if target is None:
+            return IndicatorScore(project_id, definition, row, target, actual, weight, ZERO, None, MISSING_TARGET, method, "", ruleset)
+        if actual is None:
+            return IndicatorScore(project_id, definition, row, target, actual, weight, ZERO, None, MISSING_ACTUAL, method, "", ruleset)
+    raw, completion, formula_key = method.function(MethodInput(target, actual, weight, row, definition, ruleset))
+    if row.deduction is not None:
+        raw = max(ZERO, raw - row.deduction)
+    score = quantize(min(max(raw, ZERO), weight), ruleset.arithmetic.places, ruleset.arithmetic.rounding)
+    return IndicatorScore(project_id, definition, row, target, actual, weight, score, completion, SCORED, method, formula_key, ruleset)
+
+
+def _level_scores(scores: list[IndicatorScore], level_weights: dict[str, Decimal], ruleset: Ruleset) -> list[LevelScore]:
+    pooled = "indicators" in level_weights
+    levels = []
+    for level_id in ruleset.indicator_levels:
+        members = [s for s in scores if s.definition.level1 == level_id]
+        if pooled:
+            weight = sum((s.weight for s in members), ZERO)
+            if not members:
+                continue
+        else:
+            if level_id not in level_weights:
+                continue
+            weight = level_weights[level_id]
+        definition = ruleset.levels[level_id]
+        level2: dict[str, tuple[Decimal, Decimal]] = {}
+        for s in sorted(members, key=lambda s: s.definition.level2):
+            w, sc = level2.get(s.definition.level2, (ZERO, ZERO))
+            level2[s.definition.level2] = (w + s.weight, sc + s.score)
+        places = ruleset.arithmetic.places
+        levels.append(
+            LevelScore(
+                id=level_id,
+                name=definition.name,
+                name_en=definition.name_en,
+                weight=quantize(weight, places),
+                score=quantize(sum((s.score for s in members), ZERO), places),
+                assessable=quantize(sum((s.weight for s in members if s.assessable), ZERO), places),
+                level2={key: (quantize(w, places), quantize(sc, places)) for key, (w, sc) in level2.items()},
+            )
+        )
+    if pooled and not scores:
+        levels.append(LevelScore("indicators", "绩效指标", "Indicators", level_weights["indicators"], ZERO, ZERO))
+    return levels
