@@ -238,7 +238,14 @@ def explain_text(evaluation: Evaluation, indicator: str | None = None, lang: str
             block(f"[{project.project.name}] {s.definition.id} {s.name if lang == 'zh' else s.definition.name_en}（{status_name(s.status, lang)}）", s.explain(lang))
         for level in project.levels:
             level_name = level.name if lang == "zh" else level.name_en
-            blocks.append(f"[{project.project.name}] {level_name}: {_fmt(level.score)} / {_fmt(level.weight)}（{label('assessable', lang)} {_fmt(level.assessable)}）")
+            line = f"[{project.project.name}] {level_name}: {_fmt(level.score)} / {_fmt(level.weight)}（{label('assessable', lang)} {_fmt(level.assessable)}）"
+            if not any(s.definition.level1 == level.id for s in project.indicators):
+                policy = project.policy
+                if lang == "zh":
+                    line += f" — 未设定该类指标，{'按 0 计' if policy == 'zero' else '不计入可评价分值'}（missing_targets = {policy}）"
+                else:
+                    line += f" — no rows in this category: {'counted as 0' if policy == 'zero' else 'left out of the assessable points'} (missing_targets = {policy})"
+            blocks.append(line)
         block(f"[{project.project.name}] {label('total', lang)}", project.explain(lang))
     if indicator is None:
         block(f"{unit.submission.unit.name} {label('unit_total', lang)}", unit.explain(lang))

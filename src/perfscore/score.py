@@ -231,12 +231,16 @@ class ProjectScore:
         for level in self.levels:
             inputs[level.name if zh else level.name_en] = f"{level.score} / {level.weight}"
         inputs["可评价分值" if zh else "assessable points"] = f"{self.assessable} / 100"
-        if self.policy == "assessable" and self.assessable < HUNDRED:
+        partial = self.assessable < HUNDRED
+        if self.policy == "assessable" and partial:
             formula = f"({' + '.join(parts)}) ÷ {self.assessable} × 100 = {self.total}"
             rule = "缺少目标的分值不计入，按可评价分值折算" if zh else "points that could not be assessed are left out; scaled to the assessable points"
         else:
             formula = f"{' + '.join(parts)} = {self.total}"
-            rule = "缺少目标的分值按 0 计" if zh and self.assessable < HUNDRED else ("各项得分相加" if zh else "sum of the parts" + ("; points that could not be assessed count as 0" if self.assessable < HUNDRED else ""))
+            if partial:
+                rule = "各项得分相加；无法评价的分值按 0 计" if zh else "sum of the parts; points that could not be assessed count as 0"
+            else:
+                rule = "各项得分相加" if zh else "sum of the parts"
         return Explanation(rule, inputs, formula, f"{self.total}（{self.grade}）" if zh else f"{self.total} ({self.grade})")
 
 

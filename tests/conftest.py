@@ -1,0 +1,62 @@
+"""Shared fixtures: the seed file, a fresh plugin host, and model builders from plain dicts.
+
+Kept small on purpose: each test module builds the rulesets and submissions it needs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from perfscore.files import read_toml
+from perfscore.models import Ruleset, Submission
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture
+def seed_path() -> Path:
+    """The seed unit's submission (a district 残联, 2022)."""
+    return ROOT / "seeds" / "district-canlian-2022.toml"
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    """tests/data: hand-made bad input files."""
+    return DATA
+
+
+@pytest.fixture
+def host():
+    """A fresh plugin host with the built-in plugins only (no entry points)."""
+    from perfscore.plugins import make_host
+
+    return make_host(entry_points=False)
+
+
+def build_ruleset(data: dict[str, Any]) -> Ruleset:
+    """Validate a ruleset from a plain dict (no ``extends`` resolution)."""
+    return Ruleset.model_validate(data)
+
+
+def build_submission(data: dict[str, Any]) -> Submission:
+    """Validate a submission from a plain dict."""
+    return Submission.model_validate(data)
+
+
+def national_raw() -> dict[str, Any]:
+    """The shipped national ruleset as a raw dict (numbers as Decimal), to extend in tests."""
+    return read_toml(ROOT / "rulesets" / "national.toml")
+
+
+@pytest.fixture
+def make_ruleset() -> Callable[[dict[str, Any]], Ruleset]:
+    return build_ruleset
+
+
+@pytest.fixture
+def make_submission() -> Callable[[dict[str, Any]], Submission]:
+    return build_submission
