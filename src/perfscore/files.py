@@ -37,12 +37,13 @@ def read_text(path: Path) -> str:
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         hint = _guess_legacy_encoding(data)
+        converted = path.with_name(f"{path.stem}.utf8{path.suffix}")
         raise InputError(
             Problem(
                 f"not UTF-8 (invalid byte at byte {error.start}){hint}",
                 file=str(path),
                 location=f"line {line}",
-                expected=f"UTF-8 text; convert with: iconv -f GBK -t UTF-8 '{path}' > '{path.stem}.utf8{path.suffix}'",
+                expected=f"UTF-8 text; convert with: iconv -f GBK -t UTF-8 '{path}' > '{converted}'",
             )
         ) from None
 

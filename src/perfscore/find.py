@@ -16,12 +16,13 @@ from typing import Any, Mapping
 
 from perfscore.arithmetic import ZERO, quantize
 from perfscore.errors import PluginError, Problem
-from perfscore.models import SEVERITY_ORDER, AreaScore, Finding, LocalText, Quantity, Ruleset
+from perfscore.expressions import SCOPE_VARIABLES, Expression, ExpressionError, Tagged
+from perfscore.models import MONEY_UNITS_IN_YUAN, SEVERITY_ORDER, AreaScore, Finding, LocalText, Quantity, Ruleset
 from perfscore.plugins import PluginFailure, PluginHost
-from perfscore.score import UnitScore
+from perfscore.score import NOT_APPLICABLE, SCORED, IndicatorScore, ProjectScore, UnitScore
 
 #: units whose figures are written with two decimals; the rest are counts
-_TWO_DECIMAL_UNITS = {"万元", "元", "%", "元/人", "元/人次", "元/户", "元/小时", "万元/人", "万元/户", "小时/户", "月/人", "月"}
+_TWO_DECIMAL_UNITS = {"万元", "元", "%", "元/人", "元/人次", "元/户", "元/小时", "万元/人", "万元/户", "小时/户", "月/人", "件/人"}
 
 
 def format_quantity(quantity: Quantity) -> str:
@@ -71,9 +72,13 @@ def make_finding(
     area: str | None = None,
     project: str | None = None,
     indicator: str | None = None,
+    template: str | None = None,
 ) -> Finding:
-    """Build a finding whose wording comes from the template registered for ``finding_id``."""
-    title, problem, improvement = render_template(ruleset, finding_id, evidence)
+    """Build a finding whose wording comes from the template registered for ``finding_id``.
+
+    ``template`` names another template when several findings share one wording.
+    """
+    title, problem, improvement = render_template(ruleset, template or finding_id, evidence)
     return Finding(
         id=finding_id,
         area=area,
@@ -131,6 +136,10 @@ def find(unit: UnitScore, host: PluginHost) -> Evaluation:
             existing = findings.get(finding.key)
             if existing is None or finding.source < existing.source:
                 findings[finding.key] = finding
+    for finding in rule_findings(unit, host):
+        existing = findings.get(finding.key)
+        if existing is None:
+            findings[finding.key] = finding
     ordered = sorted(findings.values(), key=finding_sort_key)
     return Evaluation(unit, areas, ordered, host.failures[failures_before:])
 
@@ -165,3 +174,287 @@ def area_score_from_indicators(unit: UnitScore, area: str, extra: list[tuple[str
         area=area, name=definition.name, name_en=definition.name_en, earned=quantize(earned, 2), possible=quantize(possible, 2),
         score=score, indicators=ids, explanation=explanation,
     )
+
+
+# --------------------------------------------------------------------------- declarative rules
+
+
+def _wan(value_in_yuan: Decimal | None) -> Decimal | None:
+    return None if value_in_yuan is None else value_in_yuan / MONEY_UNITS_IN_YUAN["万元"]
+
+
+def _rate(numerator: Decimal | None, denominator: Decimal | None) -> Decimal | None:
+    if numerator is None or denominator is None or denominator == ZERO:
+        return None
+    return numerator / denominator
+
+
+def _thresholds(ruleset: Ruleset) -> dict[str, Any]:
+    return {
+        "reason_below": ruleset.budget.reason_below,
+        "reason_above": ruleset.budget.reason_above,
+        "over_completion_threshold": ruleset.over_completion.threshold,
+    }
+
+
+def unit_context(unit: UnitScore) -> dict[str, Any]:
+    """The values a ``scope = "unit"`` rule sees (names: expressions.SCOPE_VARIABLES)."""
+    stated = unit.submission.stated
+    to_wan = MONEY_UNITS_IN_YUAN[unit.submission.unit.money_unit] / MONEY_UNITS_IN_YUAN["万元"]
+
+    def given(value: Decimal | None) -> Decimal | None:
+        return None if value is None else value * to_wan
+
+    work = given(stated.work_funds_spending) if stated else None
+    special = given(stated.special_funds_spending) if stated else None
+    budget = unit.budget
+    return {
+        "budget": _wan(budget.budget),
+        "spending": _wan(budget.spending),
+        "own_level_budget": _wan(budget.own_level_budget),
+        "own_level_spending": _wan(budget.own_level_spending),
+        "execution_rate": budget.execution_rate,
+        "own_level_execution_rate": budget.own_level_execution_rate,
+        "projects": Decimal(len(unit.projects)),
+        "total": unit.total,
+        "stated_budget": given(stated.budget) if stated else None,
+        "stated_spending": given(stated.spending) if stated else None,
+        "stated_own_level_budget": given(stated.own_level_budget) if stated else None,
+        "stated_own_level_spending": given(stated.own_level_spending) if stated else None,
+        "stated_projects_budgeted": None if stated is None or stated.projects_budgeted is None else Decimal(stated.projects_budgeted),
+        "stated_projects_spent": None if stated is None or stated.projects_spent is None else Decimal(stated.projects_spent),
+        "stated_work_funds_spending": work,
+        "stated_special_funds_spending": special,
+        "stated_parts_spending": None if work is None or special is None else work + special,
+        **_thresholds(unit.ruleset),
+    }
+
+
+def project_context(project: ProjectScore, unit: UnitScore) -> dict[str, Any]:
+    """The values a ``scope = "project"`` rule sees."""
+    ruleset = unit.ruleset
+    to_wan = MONEY_UNITS_IN_YUAN[project.money_unit] / MONEY_UNITS_IN_YUAN["万元"]
+    rows = [s for s in project.indicators if s.status != NOT_APPLICABLE]
+
+    def rows_of(level1: str, level2: str | None = None) -> Decimal:
+        return Decimal(sum(1 for s in rows if s.definition.level1 == level1 and (level2 is None or s.definition.level2 == level2)))
+
+    reported = {row.indicator for row in project.project.indicators} | {row.indicator for row in project.project.outputs}
+    required = [d for d in ruleset.indicators if d.required and project.project.area is not None and d.area == project.project.area and d.id not in reported]
+    items = project.project.budget_items
+    return {
+        "budget": _wan(project.budget.budget),
+        "spending": _wan(project.budget.spending),
+        "own_level_budget": _wan(project.budget.own_level_budget),
+        "own_level_spending": _wan(project.budget.own_level_spending),
+        "execution_rate": project.budget.execution_rate,
+        "own_level_execution_rate": project.budget.own_level_execution_rate,
+        "has_execution_reason": bool((project.project.execution_reason or "").strip()),
+        "budget_items": Decimal(len(items)),
+        "budget_items_total": sum((item.amount for item in items), ZERO) * to_wan if items else None,
+        "indicators": Decimal(len(rows)),
+        "outputs": Decimal(len(project.project.outputs)),
+        "quantity_indicators": rows_of("output", "quantity"),
+        "quality_indicators": rows_of("output", "quality"),
+        "timeliness_indicators": rows_of("output", "timeliness"),
+        "cost_indicators": rows_of("output", "cost"),
+        "benefit_indicators": rows_of("benefit"),
+        "satisfaction_indicators": rows_of("satisfaction"),
+        "missing_required": Decimal(len(required)),
+        "missing_required_names": "、".join(d.name for d in sorted(required, key=lambda d: d.id)),
+        "total": project.total,
+        "has_area": project.project.area is not None,
+        **_thresholds(ruleset),
+    }
+
+
+def indicator_context(score: IndicatorScore, ruleset: Ruleset) -> dict[str, Any]:
+    """The values a ``scope = "indicator"`` rule sees."""
+    return {
+        "target": score.target,
+        "actual": score.actual,
+        "completion": score.completion if score.completion is not None else _rate(score.actual, score.target),
+        "weight": score.weight,
+        "score": score.score,
+        "self_score": score.row.self_score,
+        "has_reason": bool((score.row.reason or "").strip()),
+        "higher_is_better": score.comparison == ">=",
+        "lower_is_better": score.comparison == "<=",
+        "scored": score.status == SCORED,
+        **_thresholds(ruleset),
+    }
+
+
+def _evidence_quantity(value: Any, text: str, scope: str, units: Mapping[str, str]) -> Quantity:
+    if isinstance(value, Tagged):
+        value, unit = value.value, value.unit
+    else:
+        unit = SCOPE_VARIABLES[scope].get(text.strip(), ("", ""))[0]
+        if text.strip() in ("target", "actual"):
+            unit = units.get("indicator", "")
+    if value is None:
+        return Quantity(value="—", unit="")
+    if isinstance(value, bool):
+        return Quantity(value="是" if value else "否", unit="")
+    if isinstance(value, str):
+        return Quantity(value=value, unit=unit)
+    return Quantity(value=Decimal(value), unit=unit)
+
+
+def rule_findings(unit: UnitScore, host: PluginHost | None = None) -> list[Finding]:
+    """Evaluate the ruleset's ``[[findings]]`` rules in the sandbox, one finding per match.
+
+    A rule that fails while evaluating (say, a comparison of a number with text) is
+    recorded as a failure of ``rule <id>`` when a host is given, and the others still run.
+    """
+    ruleset = unit.ruleset
+    found: list[Finding] = []
+    for rule in sorted(ruleset.findings, key=lambda rule: rule.id):
+        names = set(SCOPE_VARIABLES[rule.scope])
+        condition = Expression(rule.when, names)
+        evidence = {name: Expression(text, names) for name, text in rule.evidence.items()}
+        for context, project, score in _rule_subjects(rule.scope, unit):
+            try:
+                if not condition.evaluate(context):
+                    continue
+                units = {"indicator": score.definition.unit} if score is not None else {}
+                values = {name: _evidence_quantity(expression.evaluate(context), rule.evidence[name], rule.scope, units) for name, expression in evidence.items()}
+                area = rule.area or (score.definition.area if score is not None else None) or (project.project.area if project is not None else None)
+                finding = make_finding(
+                    ruleset, rule.id, rule.severity, values, area=area,
+                    project=project.id if project is not None else None,
+                    indicator=score.definition.id if score is not None else None,
+                    template=rule.template,
+                )
+            except (ExpressionError, PluginError) as error:
+                if host is None:
+                    raise
+                host.failures.append(PluginFailure(f"rule {rule.id}", "[[findings]]", str(error)))
+                break
+            found.append(finding.model_copy(update={"source": f"rule {rule.id}"}))
+    return found
+
+
+def _rule_subjects(scope: str, unit: UnitScore) -> list[tuple[dict[str, Any], ProjectScore | None, IndicatorScore | None]]:
+    if scope == "unit":
+        return [(unit_context(unit), None, None)]
+    if scope == "project":
+        return [(project_context(project, unit), project, None) for project in unit.projects]
+    return [(indicator_context(score, unit.ruleset), project, score) for project in unit.projects for score in project.indicators if score.status != NOT_APPLICABLE]
+
+
+# --------------------------------------------------------------------------- helpers for area plugins
+
+_QUALIFIER_EN = {"约": "about", "近": "nearly", "余": "more than", "以上": "at least"}
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A figure a unit reported for an indicator: as a scored row or as an output without a target.
+
+    Values are in the library's unit (元 ↔ 万元 converted). ``qualifier`` is how the report
+    hedges it: 约 about, 近 nearly (an upper bound), 余/以上 more than (a lower bound).
+    """
+
+    indicator: str
+    project: str
+    actual: Decimal | None
+    target: Decimal | None
+    unit: str
+    qualifier: str | None = None
+    has_target: bool = False
+
+    @property
+    def is_lower_bound(self) -> bool:
+        return self.qualifier in ("余", "以上")
+
+    @property
+    def is_exact(self) -> bool:
+        return self.qualifier is None
+
+    def quantity(self) -> Quantity:
+        return quantity(self.actual if self.actual is not None else "—", self.unit)
+
+
+def figure(unit: UnitScore, indicator_id: str) -> Figure | None:
+    """The first figure reported for ``indicator_id`` (projects in report order), or None."""
+    library = unit.ruleset.indicator_index.get(indicator_id)
+    if library is None:
+        return None
+    for project in unit.projects:
+        for score in project.indicators:
+            if score.definition.id == indicator_id and score.status != NOT_APPLICABLE:
+                return Figure(indicator_id, project.id, score.actual, score.target, library.unit, score.row.qualifier, score.target is not None)
+        for output in project.project.outputs:
+            if output.indicator == indicator_id:
+                actual = output.actual
+                if output.unit is not None and output.unit != library.unit and output.unit in MONEY_UNITS_IN_YUAN and library.unit in MONEY_UNITS_IN_YUAN:
+                    actual = actual * MONEY_UNITS_IN_YUAN[output.unit] / MONEY_UNITS_IN_YUAN[library.unit]
+                return Figure(indicator_id, project.id, actual, None, library.unit, output.qualifier, False)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetLine:
+    """A budget item (资金用途) found by keyword, with its amount in 元."""
+
+    project: str
+    name: str
+    amount_yuan: Decimal
+
+
+def budget_item(unit: UnitScore, keyword: str | None, area: str | None = None) -> BudgetLine | None:
+    """The first budget item whose name contains ``keyword`` (a ruleset setting), or None.
+
+    Projects of ``area`` are searched first, so a keyword shared by two areas' items finds
+    the area's own.
+    """
+    if not keyword:
+        return None
+    for project in sorted(unit.projects, key=lambda project: project.project.area != area):
+        for item in project.project.budget_items:
+            if keyword in item.name:
+                return BudgetLine(project.id, item.name, item.amount * MONEY_UNITS_IN_YUAN[project.money_unit])
+    return None
+
+
+def project_of_area(unit: UnitScore, area: str) -> ProjectScore | None:
+    """The first project that names ``area`` as its work area."""
+    return next((project for project in unit.projects if project.project.area == area), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """A derived check an area plugin scores from ruleset settings: (id, earned, possible)."""
+
+    id: str
+    earned: Decimal
+    possible: Decimal
+
+    def as_extra(self) -> tuple[str, Decimal, Decimal]:
+        return (self.id, self.earned, self.possible)
+
+
+def at_least_check(check_id: str, value: Decimal, minimum: Decimal, weight: Decimal) -> Check:
+    """Full weight when ``value`` ≥ ``minimum``, else weight × value ÷ minimum."""
+    if minimum <= ZERO or value >= minimum:
+        return Check(check_id, weight, weight)
+    return Check(check_id, quantize(weight * max(value, ZERO) / minimum, 2), weight)
+
+
+def pass_fail_check(check_id: str, passed: bool, weight: Decimal) -> Check:
+    return Check(check_id, weight if passed else ZERO, weight)
+
+
+def percent_quantity(ratio: Decimal) -> Quantity:
+    """A ratio as percent evidence: 1.1389 → 113.89 %."""
+    return Quantity(value=quantize(ratio * 100, 2), unit="%")
+
+
+def setting(unit: UnitScore, area: str, key: str) -> Any:
+    """An area setting from the ruleset (``[areas.<area>] key = …``) as Decimal, or None."""
+    definition = unit.ruleset.areas.get(area)
+    value = None if definition is None else definition.setting(key)
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    return Decimal(str(value)) if not isinstance(value, Decimal) else value

@@ -61,6 +61,8 @@ def validation_problems(error: ValidationError, file: str, prefix: str = "") -> 
             expected = "one of the keys documented in docs/formats.md"
         elif item["type"] == "missing":
             message = "required key is missing"
+        elif isinstance(item.get("input"), (str, int, float, bool)) or item.get("input") is None:
+            message += f"; got {item.get('input')!r}"
         problems.append(Problem(message, file=file, location=location or None, expected=expected))
     return problems
 
@@ -153,9 +155,13 @@ def load_ruleset(name_or_path: str, host: PluginHost | None = None) -> Ruleset:
         raw = host.merge_contributions(raw)
     raw["fingerprint"] = fingerprint(raw)
     try:
-        return Ruleset.model_validate(raw)
+        ruleset = Ruleset.model_validate(raw)
     except ValidationError as error:
         raise RulesetError(validation_problems(error, str(path))) from None
+    from perfscore.expressions import validate_rules  # a bad [[findings]] rule fails at load, by name
+
+    validate_rules(ruleset, str(path))
+    return ruleset
 
 
 # --------------------------------------------------------------------------- submissions
@@ -217,7 +223,10 @@ def _check_project(project: Project, where: str, ruleset: Ruleset, file: str) ->
     weighted = [row for row in project.indicators if row.weight is not None]
     if weighted and len(weighted) != len(project.indicators):
         problems.append(Problem("some indicator rows have a weight and some do not", file, f"{where}.indicators", "a weight on every row, or on none (weights then come from the ruleset)"))
-    for r_index, row in enumerate(project.indicators):
+    known_rows = all(row.indicator in library for row in project.indicators)
+    mixed = weighted and len(weighted) != len(project.indicators)
+    weights = row_weights(project, ruleset) if known_rows and not mixed and not problems else [row.weight for row in project.indicators]
+    for r_index, (row, weight) in enumerate(zip(project.indicators, weights)):
         definition = library.get(row.indicator)
         if definition is None:
             continue
@@ -228,16 +237,16 @@ def _check_project(project: Project, where: str, ruleset: Ruleset, file: str) ->
                 tier = tiers.get(row.tier)
                 if tier is None:
                     problems.append(Problem(f"unknown qualitative tier {row.tier!r}", file, f"{row_where}.tier", f"one of {', '.join(t.name for t in ruleset.qualitative.tiers)}"))
-                elif row.self_score is not None and row.weight is not None:
-                    low, high = tier.min * row.weight, tier.max * row.weight
+                elif row.self_score is not None and weight is not None:
+                    low, high = tier.min * weight, tier.max * weight
                     if not low <= row.self_score <= high:
-                        problems.append(Problem(f"self_score {row.self_score} is outside tier {tier.name} ({low}–{high} of weight {row.weight})", file, f"{row_where}.self_score", f"a score between {low} and {high}"))
+                        problems.append(Problem(f"self_score {row.self_score} is outside tier {tier.name} ({low}–{high} of weight {weight})", file, f"{row_where}.self_score", f"a score between {low} and {high}"))
             if not row.not_applicable and not (row.description or "").strip():
                 problems.append(Problem("a qualitative row needs a description of what was achieved", file, f"{row_where}.description", "a short statement"))
         elif row.tier is not None:
             problems.append(Problem(f"tier given on a quantitative ({comparison}) row", file, f"{row_where}.tier", "tier only on qualitative rows"))
-        if row.self_score is not None and row.weight is not None and row.self_score > row.weight:
-            problems.append(Problem(f"self_score {row.self_score} exceeds the weight {row.weight}", file, f"{row_where}.self_score", f"at most {row.weight}"))
+        if row.self_score is not None and weight is not None and row.self_score > weight:
+            problems.append(Problem(f"self_score {row.self_score} exceeds the weight {weight}", file, f"{row_where}.self_score", f"at most {weight}"))
     if weighted and len(weighted) == len(project.indicators):
         problems += _check_weights(project, where, ruleset, file)
     return problems
@@ -262,6 +271,42 @@ def _check_weights(project: Project, where: str, ruleset: Ruleset, file: str) ->
             name = ruleset.levels[level].name
             problems.append(Problem(f"weights of {name} ({level}) rows add up to {total}", file, f"{where}.indicators", f"{expected}, the level-1 weight"))
     return problems
+
+
+def derive_weights(rows: list[IndicatorRow], definitions: list[IndicatorDef], level_weights: dict[str, Decimal], places: int) -> list[Decimal]:
+    """Split each level-1 weight (or the pool) over its rows in proportion to default weights.
+
+    Largest-remainder rounding: every share is rounded down to ``places``, then the cents
+    left over go one by one to the rows with the largest remainders (ties by indicator id).
+    The weights add up exactly, are never negative, and do not depend on row order.
+    """
+    quantum = Decimal(1).scaleb(-places)
+    pooled = "indicators" in level_weights
+    groups: dict[str, list[int]] = {}
+    for index, definition in enumerate(definitions):
+        groups.setdefault("indicators" if pooled else definition.level1, []).append(index)
+    weights = [ZERO] * len(rows)
+    for group, members in groups.items():
+        available = level_weights.get(group, ZERO)
+        denominator = sum((definitions[i].default_weight for i in members), ZERO)
+        exact = {i: available * definitions[i].default_weight / denominator for i in members}
+        for i in members:
+            weights[i] = exact[i].quantize(quantum, rounding="ROUND_DOWN")
+        left = int((available - sum((weights[i] for i in members), ZERO)) / quantum)
+        by_remainder = sorted(members, key=lambda i: (-(exact[i] - weights[i]), rows[i].indicator))
+        for i in by_remainder[:left]:
+            weights[i] += quantum
+    return weights
+
+
+def row_weights(project: Project, ruleset: Ruleset) -> list[Decimal]:
+    """The weight of each indicator row: the unit's own, or derived from the ruleset."""
+    rows = project.indicators
+    if rows and all(row.weight is not None for row in rows):
+        return [row.weight for row in rows]
+    level_weights = {k: v for k, v in project_level_weights(project, ruleset).items() if k != "budget"}
+    definitions = [ruleset.indicator_index[row.indicator] for row in rows]
+    return derive_weights(rows, definitions, level_weights, ruleset.arithmetic.places)
 
 
 def project_level_weights(project: Project, ruleset: Ruleset) -> dict[str, Decimal]:

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Mapping
 
-from perfscore.arithmetic import HUNDRED, ONE, ZERO, percent, quantize
+from perfscore.arithmetic import _QUANTUMS, HUNDRED, ONE, ROUNDING_MODES, ZERO, percent, quantize
 from perfscore.errors import InputError, Problem
-from perfscore.load import project_level_weights, row_in_library_unit
+from perfscore.load import project_level_weights, row_in_library_unit, row_weights
 from perfscore.methods import MethodInput, ScoringMethod
 from perfscore.models import (
     MONEY_UNITS_IN_YUAN,
@@ -285,15 +285,21 @@ def score_submission(submission: Submission, ruleset: Ruleset, methods: Mapping[
     places, rounding = ruleset.arithmetic.places, ruleset.arithmetic.rounding
     projects = [score_project(project, submission, ruleset, methods) for project in submission.projects]
     budget = _sum_budgets([project.budget for project in projects], ruleset)
-    totals = [(project.total if project.total is not None else ZERO, project.budget.budget) for project in projects]
-    weight_sum = sum((weight for _, weight in totals), ZERO)
-    if ruleset.combine == "budget_weighted" and weight_sum > ZERO:
-        total = sum((value * weight for value, weight in totals), ZERO) / weight_sum
-        assessable = sum((project.assessable * project.budget.budget for project in projects), ZERO) / weight_sum
+    # A project with nothing assessable has no total (policy "assessable"); it is left out
+    # of the unit's total rather than counted as 0.
+    scored = [project for project in projects if project.total is not None]
+    weight_sum = sum((project.budget.budget for project in scored), ZERO)
+    if not scored:
+        total = None
+    elif ruleset.combine == "budget_weighted" and weight_sum > ZERO:
+        total = quantize(sum((p.total * p.budget.budget for p in scored), ZERO) / weight_sum, places, rounding)
     else:
-        total = sum((value for value, _ in totals), ZERO) / len(totals)
-        assessable = sum((project.assessable for project in projects), ZERO) / len(projects)
-    total = quantize(total, places, rounding)
+        total = quantize(sum((p.total for p in scored), ZERO) / len(scored), places, rounding)
+    all_budget = sum((project.budget.budget for project in projects), ZERO)
+    if ruleset.combine == "budget_weighted" and all_budget > ZERO:
+        assessable = sum((p.assessable * p.budget.budget for p in projects), ZERO) / all_budget
+    else:
+        assessable = sum((p.assessable for p in projects), ZERO) / len(projects)
     return UnitScore(submission, ruleset, projects, budget, total, ruleset.grade_for(total), quantize(assessable, places, rounding), source)
 
 
@@ -336,29 +342,6 @@ def budget_score(project: Project, money_unit: str, weight: Decimal, ruleset: Ru
     return result
 
 
-def derive_weights(rows: list[IndicatorRow], definitions: list[IndicatorDef], level_weights: dict[str, Decimal], places: int) -> list[Decimal]:
-    """Split each level-1 weight (or the pool) over its rows in proportion to default weights.
-
-    Rounded shares leave a remainder; it goes to the group's last row in id order, so the
-    weights add up exactly and do not depend on the order rows were written in.
-    """
-    pooled = "indicators" in level_weights
-    groups: dict[str, list[int]] = {}
-    for index, definition in enumerate(definitions):
-        groups.setdefault("indicators" if pooled else definition.level1, []).append(index)
-    weights = [ZERO] * len(rows)
-    for group, members in groups.items():
-        available = level_weights.get(group, ZERO)
-        members = sorted(members, key=lambda i: rows[i].indicator)
-        denominator = sum((definitions[i].default_weight for i in members), ZERO)
-        given = ZERO
-        for i in members[:-1]:
-            weights[i] = quantize(available * definitions[i].default_weight / denominator, places)
-            given += weights[i]
-        weights[members[-1]] = available - given
-    return weights
-
-
 def _redistribute(scores: list[IndicatorScore], level_weights: dict[str, Decimal], places: int) -> None:
     """Give not-applicable rows' weight to the assessable rows of the same level (opt-in)."""
     pooled = "indicators" in level_weights
@@ -390,10 +373,7 @@ def score_project(project: Project, submission: Submission, ruleset: Ruleset, me
     library = ruleset.indicator_index
     rows = project.indicators
     definitions = [library[row.indicator] for row in rows]
-    if rows and rows[0].weight is not None:
-        weights = [row.weight for row in rows]
-    else:
-        weights = derive_weights(rows, definitions, {k: v for k, v in level_weights.items() if k != "budget"}, places)
+    weights = row_weights(project, ruleset)
 
     scores = [
         score_indicator(project.id, row, definition, weight, ruleset, methods)
@@ -426,7 +406,10 @@ def score_indicator(project_id: str, row: IndicatorRow, definition: IndicatorDef
     method = methods.get(method_name)
     if method is None:
         raise InputError(Problem(f"scoring method {method_name!r} is not registered", location=f"indicator {definition.id}", expected=f"one of {', '.join(sorted(methods))} (perfscore plugins)"))
-    target, actual = row_in_library_unit(row, definition)
+    if row.unit is None or row.unit == definition.unit:  # the common case, inlined: no conversion
+        target, actual = row.target, row.actual
+    else:
+        target, actual = row_in_library_unit(row, definition)
     if method.needs_target:
         if target is None:
             return IndicatorScore(project_id, definition, row, target, actual, weight, ZERO, None, MISSING_TARGET, method, "", ruleset)
@@ -435,7 +418,12 @@ def score_indicator(project_id: str, row: IndicatorRow, definition: IndicatorDef
     raw, completion, formula_key = method.function(MethodInput(target, actual, weight, row, definition, ruleset))
     if row.deduction is not None:
         raw = max(ZERO, raw - row.deduction)
-    score = quantize(min(max(raw, ZERO), weight), ruleset.arithmetic.places, ruleset.arithmetic.rounding)
+    # min(max(raw, 0), weight) and arithmetic.quantize, spelled out: this line runs per row
+    clamped = raw if raw >= ZERO else ZERO
+    if weight < clamped:
+        clamped = weight
+    arithmetic = ruleset.arithmetic
+    score = clamped.quantize(_QUANTUMS[arithmetic.places], rounding=ROUNDING_MODES[arithmetic.rounding])
     return IndicatorScore(project_id, definition, row, target, actual, weight, score, completion, SCORED, method, formula_key, ruleset)
 
 

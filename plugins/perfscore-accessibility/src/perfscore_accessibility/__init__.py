@@ -1,0 +1,91 @@
+"""perfscore plugin for the accessibility (无障碍) area (scaffolded by ``perfscore new-plugin``).
+
+Households retrofitted against their target, and the cost per household where a budget
+item (``retrofit_budget_keyword``) names the funds, scored against
+``standard_cost_per_household`` (≈6000 元 in the domain notes). When no item names the
+funds, the cost cannot be computed: a finding estimates it from the standard.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from perfscore import AreaScore, Finding, UnitScore, area_score_from_indicators, hookimpl, make_finding, quantity
+from perfscore.find import Check, at_least_check, budget_item, figure, percent_quantity, setting
+
+__version__ = "0.1.0"
+AREA = "accessibility"
+HERE = Path(__file__).parent
+
+
+def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
+    """The area's derived checks and findings; the standard and keyword come from the ruleset."""
+    if AREA not in unit.ruleset.areas:
+        return [], []
+    ruleset = unit.ruleset
+    checks: list[Check] = []
+    findings: list[Finding] = []
+    households = figure(unit, "accessibility.household_retrofits")
+    if households is None or not households.actual:
+        return checks, findings
+    if households.target:
+        findings.append(
+            make_finding(
+                ruleset, "accessibility.retrofits", "info",
+                {"actual": households.quantity(), "target": quantity(households.target, households.unit), "completion": percent_quantity(households.actual / households.target)},
+                area=AREA, project=households.project, indicator=households.indicator,
+            )
+        )
+    standard = setting(unit, AREA, "standard_cost_per_household")
+    weight = setting(unit, AREA, "check_weight")
+    item = budget_item(unit, setting(unit, AREA, "retrofit_budget_keyword"), AREA)
+    standard_quantity = quantity(standard, "元/户") if standard is not None else quantity("—")
+    if item is not None:
+        per_household = item.amount_yuan / households.actual
+        if standard is not None and weight is not None and figure(unit, "accessibility.retrofit_cost_per_household") is None:
+            # lower is better: full weight at or below the standard, weight × standard ÷ cost above it
+            checks.append(at_least_check("accessibility.retrofit_cost_per_household", standard, per_household, weight))
+        findings.append(
+            make_finding(
+                ruleset, "accessibility.cost_per_household", "info" if standard is None or per_household <= standard else "warning",
+                {"item": quantity(item.name), "amount": quantity(item.amount_yuan / 10000, "万元"), "households": households.quantity(), "per_household": quantity(per_household, "元/户"), "standard": standard_quantity},
+                area=AREA, project=item.project, indicator=households.indicator,
+            )
+        )
+    elif figure(unit, "accessibility.cost_per_household") is None:
+        findings.append(
+            make_finding(
+                ruleset, "accessibility.cost_unknown", "warning",
+                {"households": households.quantity(), "standard": standard_quantity, "estimate": quantity(households.actual * standard / 10000, "万元") if standard is not None else quantity("—")},
+                area=AREA, project=households.project, indicator=households.indicator,
+            )
+        )
+    return checks, findings
+
+
+class AccessibilityPlugin:
+    """The accessibility area."""
+
+    @hookimpl
+    def perfscore_register_areas(self, register: Callable[[str], None]) -> None:
+        register(AREA)
+
+    @hookimpl
+    def perfscore_register_indicators(self, register: Callable[[Any], None]) -> None:
+        register(HERE / "indicators.toml")
+
+    @hookimpl
+    def perfscore_register_templates(self, register: Callable[[Path], None]) -> None:
+        register(HERE / "templates.toml")
+
+    @hookimpl
+    def perfscore_score_area(self, area: str, unit: UnitScore) -> AreaScore | None:
+        if area != AREA:
+            return None
+        checks, _ = measure(unit)
+        return area_score_from_indicators(unit, AREA, [check.as_extra() for check in checks])
+
+    @hookimpl
+    def perfscore_findings(self, unit: UnitScore, areas: Mapping[str, AreaScore]) -> list[Finding]:
+        return measure(unit)[1]

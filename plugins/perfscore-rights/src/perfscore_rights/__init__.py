@@ -1,0 +1,112 @@
+"""perfscore plugin for the rights-protection (维权) area of a Disabled Persons' Federation.
+
+- Letters and visits (来信来访) must be counted exactly and closed: a count given as a
+  lower bound ("60余次") and no closure rate (办结率) cannot be assessed.
+- Temporary relief: the per-person average (amount ÷ person-times), and the amount
+  against its budget item (found by the ``relief_budget_keyword`` setting), which is the
+  area's scored check.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from perfscore import AreaScore, Finding, UnitScore, area_score_from_indicators, hookimpl, make_finding, quantity
+from perfscore.find import Check, budget_item, figure, pass_fail_check, percent_quantity, setting
+
+__version__ = "0.1.0"
+AREA = "rights"
+HERE = Path(__file__).parent
+
+
+def _as_written(value: Any, qualifier: str | None) -> str:
+    """60 and 余 → "60余", as the report writes a hedged count."""
+    text = str(int(value)) if value == value.to_integral_value() else format(value.normalize(), "f")
+    if qualifier in ("约", "近"):
+        return qualifier + text
+    return text + (qualifier or "")
+
+
+def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
+    """The area's derived checks and findings for one scored unit."""
+    if AREA not in unit.ruleset.areas:
+        return [], []
+    ruleset = unit.ruleset
+    weight = setting(unit, AREA, "check_weight")
+    checks: list[Check] = []
+    findings: list[Finding] = []
+
+    petitions = figure(unit, "rights.petitions")
+    closure = figure(unit, "rights.petition_completion_rate")
+    assigned = figure(unit, "rights.assigned_cases")
+    if petitions is not None and petitions.actual is not None and (not petitions.is_exact or closure is None):
+        findings.append(
+            make_finding(
+                ruleset, "rights.petitions_not_assessable", "warning",
+                {
+                    "petitions": quantity(_as_written(petitions.actual, petitions.qualifier), petitions.unit),
+                    "closure_rate": closure.quantity() if closure is not None else quantity("未报告"),
+                    "assigned": assigned.quantity() if assigned is not None else quantity("—"),
+                },
+                area=AREA, project=petitions.project, indicator=petitions.indicator,
+            )
+        )
+
+    people = figure(unit, "rights.temporary_relief_people")
+    amount = figure(unit, "rights.temporary_relief_amount")
+    if people is not None and amount is not None and people.actual and amount.actual is not None:
+        paid_yuan = amount.actual  # the library's unit for relief is 元
+        item = budget_item(unit, setting(unit, AREA, "relief_budget_keyword"), AREA)
+        findings.append(
+            make_finding(
+                ruleset, "rights.relief_per_person", "info",
+                {
+                    "amount": amount.quantity(),
+                    "people": people.quantity(),
+                    "per_person": quantity(paid_yuan / people.actual, "元/人次"),
+                    "budget_share": percent_quantity(paid_yuan / item.amount_yuan) if item is not None and item.amount_yuan else quantity("—"),
+                },
+                area=AREA, project=amount.project, indicator=amount.indicator,
+            )
+        )
+        if item is not None:
+            within = paid_yuan <= item.amount_yuan
+            if weight is not None and figure(unit, "rights.relief_within_budget") is None:
+                checks.append(pass_fail_check("rights.relief_within_budget", within, weight))
+            if not within:
+                findings.append(
+                    make_finding(
+                        ruleset, "rights.relief_over_budget", "warning",
+                        {"amount": amount.quantity(), "item": quantity(item.name), "budgeted": quantity(item.amount_yuan, "元")},
+                        area=AREA, project=amount.project, indicator=amount.indicator,
+                    )
+                )
+    return checks, findings
+
+
+class RightsPlugin:
+    """The rights-protection area."""
+
+    @hookimpl
+    def perfscore_register_areas(self, register: Callable[[str], None]) -> None:
+        register(AREA)
+
+    @hookimpl
+    def perfscore_register_indicators(self, register: Callable[[Any], None]) -> None:
+        register(HERE / "indicators.toml")
+
+    @hookimpl
+    def perfscore_register_templates(self, register: Callable[[Path], None]) -> None:
+        register(HERE / "templates.toml")
+
+    @hookimpl
+    def perfscore_score_area(self, area: str, unit: UnitScore) -> AreaScore | None:
+        if area != AREA:
+            return None
+        checks, _ = measure(unit)
+        return area_score_from_indicators(unit, AREA, [c.as_extra() for c in checks])
+
+    @hookimpl
+    def perfscore_findings(self, unit: UnitScore, areas: Mapping[str, AreaScore]) -> list[Finding]:
+        return measure(unit)[1]

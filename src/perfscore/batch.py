@@ -1,0 +1,418 @@
+"""Scoring many files: discovery, per-file summaries, worker processes and progress.
+
+The tabulate stage never holds an :class:`~perfscore.find.Evaluation` for more than one
+file at a time. Each file is evaluated, boiled down to a :class:`Scored` summary of plain
+strings, ints and Decimals (a few hundred bytes), and the evaluation is dropped. With
+``jobs > 1`` the files are split into chunks and scored in worker processes, each of which
+builds its own :class:`~perfscore.engine.Engine` once; only the summaries cross the process
+boundary, so memory stays flat however many units a province sends.
+
+A file that cannot be scored does not stop the batch: it becomes a :class:`Failed` with
+the problems a user can act on.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import sys
+import time
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, TextIO
+
+from perfscore.arithmetic import ZERO, quantize
+from perfscore.errors import PerfscoreError, Problem
+from perfscore.models import MONEY_UNITS_IN_YUAN, Ruleset
+
+#: the row kinds a table can have (``perfscore table --by``)
+BY_CHOICES = ("unit", "project", "area")
+#: at or above this many files, a terminal gets a progress bar
+PROGRESS_THRESHOLD = 200
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+def discover(paths: Iterable[Path]) -> list[Path]:
+    """Every ``*.toml`` file named or found (recursively) under ``paths``, sorted, once each.
+
+    A named file is taken whatever its suffix; a missing path is a usage error naming it.
+    """
+    found: dict[str, Path] = {}
+    missing = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            for file in path.rglob("*.toml"):
+                if file.is_file():
+                    found.setdefault(os.path.normpath(file), file)
+        elif path.is_file():
+            found.setdefault(os.path.normpath(path), path)
+        else:
+            missing.append(Problem("no such file or directory", file=str(path), expected="a submission .toml file or a folder of them"))
+    if missing:
+        raise PerfscoreError(missing)
+    return [found[key] for key in sorted(found)]
+
+
+# --------------------------------------------------------------------------- summaries
+
+
+@dataclass(frozen=True, slots=True)
+class RulesetInfo:
+    """What a table states about the rules its rows were scored by."""
+
+    id: str
+    name: str
+    name_en: str
+    version: str
+    fingerprint: str
+    levels: tuple[tuple[str, str, str], ...]  # (id, zh, en) of level-1 categories, in display order
+    areas: tuple[tuple[str, str, str], ...]  # (id, zh, en), sorted by id
+    grades: tuple[tuple[str, str, Decimal], ...]  # (grade, en, lowest total), best first
+    places: int
+    combine: str
+
+    def grade_for(self, total: Decimal | None) -> str | None:
+        """The grade of ``total``, as :meth:`perfscore.models.Ruleset.grade_for` gives it."""
+        if total is None:
+            return None
+        for grade, _, lowest in self.grades:
+            if total >= lowest:
+                return grade
+        return self.grades[-1][0] if self.grades else None
+
+
+@dataclass(slots=True)
+class Part:
+    """The figures of one row-to-be: a unit, a project, or one unit's share of an area.
+
+    Money is in 元. ``points`` holds the budget score ("budget") and each level-1 score;
+    for a unit they are already budget-weighted, for an area share they are sums of
+    points × budget (divided by the budget when the shares are added up).
+    """
+
+    key: str
+    budget: Decimal
+    spending: Decimal
+    points: dict[str, Decimal]
+    total: Decimal | None
+    grade: str | None
+    findings: tuple[int, int, int]  # problem, warning, info
+    project_id: str = ""
+    project: str = ""
+    area: str = ""
+    area_scores: dict[str, Decimal | None] = field(default_factory=dict)
+    missing_required: tuple[str, ...] = ()
+    #: area shares only: Σ total × budget, Σ budget of projects, projects, Σ earned and Σ possible
+    weighted_total: Decimal = ZERO
+    projects: int = 0
+    earned: Decimal = ZERO
+    possible: Decimal = ZERO
+
+
+@dataclass(slots=True)
+class Scored:
+    """One file's summary: who the unit is, which rules scored it, and its row(s)."""
+
+    file: str
+    unit_id: str
+    unit: str
+    year: int
+    synthetic: bool
+    ruleset: RulesetInfo
+    #: the ruleset the file declares (name, fingerprint or None when it cannot be loaded)
+    declared: tuple[str, str | None]
+    parts: list[Part]
+    incomplete: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Failed:
+    """A file that could not be scored, with every problem found."""
+
+    file: str
+    problems: list[Problem]
+
+
+Outcome = Scored | Failed
+
+
+def ruleset_info(ruleset: Ruleset) -> RulesetInfo:
+    levels = [(level, ruleset.levels[level].name, ruleset.levels[level].name_en) for level in ruleset.indicator_levels]
+    if "indicators" in ruleset.weights:
+        levels = [("indicators", "绩效指标", "Indicators")]
+    grades = sorted(ruleset.grades, key=lambda band: band.min, reverse=True)
+    meta = ruleset.ruleset
+    return RulesetInfo(
+        id=meta.id,
+        name=meta.name,
+        name_en=meta.name_en or meta.name,
+        version=meta.version,
+        fingerprint=ruleset.fingerprint,
+        levels=tuple(levels),
+        areas=tuple((area, ruleset.areas[area].name, ruleset.areas[area].name_en) for area in sorted(ruleset.areas)),
+        grades=tuple((band.grade, band.name_en, band.min) for band in grades),
+        places=ruleset.arithmetic.places,
+        combine=ruleset.combine,
+    )
+
+
+def _weighted(pairs: list[tuple[Decimal, Decimal]], combine: str) -> Decimal:
+    """Σ value × budget ÷ Σ budget (budget_weighted) or the plain mean, as units combine totals."""
+    budget = sum((weight for _, weight in pairs), ZERO)
+    if combine == "budget_weighted" and budget > ZERO:
+        return sum((value * weight for value, weight in pairs), ZERO) / budget
+    return sum((value for value, _ in pairs), ZERO) / len(pairs) if pairs else ZERO
+
+
+class BatchScorer:
+    """Evaluates files one by one with one engine and turns each into a :class:`Scored`."""
+
+    def __init__(self, engine: Any, by: str = "unit"):
+        self.engine = engine
+        self.by = by
+        self._infos: dict[str, RulesetInfo] = {}
+        self._required: dict[str, dict[str, tuple[str, ...]]] = {}
+        self._declared: dict[str, str | None] = {}
+
+    def score(self, path: Path | str) -> Outcome:
+        try:
+            evaluation = self.engine.evaluate(Path(path))
+            return self.summarise(evaluation, str(path))
+        except PerfscoreError as error:
+            return Failed(str(path), [problem if problem.file else replace(problem, file=str(path)) for problem in error.problems])
+        except Exception as error:  # a bug must not sink a batch of thousands; it is listed like a bad file
+            return Failed(str(path), [Problem(f"unexpected error (a bug, please report it): {type(error).__name__}: {error}", file=str(path))])
+
+    def _info(self, ruleset: Ruleset) -> RulesetInfo:
+        info = self._infos.get(ruleset.fingerprint)
+        if info is None:
+            info = self._infos[ruleset.fingerprint] = ruleset_info(ruleset)
+            required: dict[str, list[str]] = {}
+            for indicator in ruleset.indicators:
+                if indicator.required:
+                    required.setdefault(indicator.area, []).append(indicator.id)
+            self._required[ruleset.fingerprint] = {area: tuple(sorted(ids)) for area, ids in required.items()}
+        return info
+
+    def _declared_fingerprint(self, name: str) -> str | None:
+        if name not in self._declared:
+            try:
+                self._declared[name] = self.engine.ruleset(name).fingerprint
+            except PerfscoreError:
+                self._declared[name] = None
+        return self._declared[name]
+
+    def summarise(self, evaluation: Any, file: str) -> Scored:
+        unit = evaluation.unit
+        submission, ruleset = unit.submission, unit.ruleset
+        info = self._info(ruleset)
+        from perfscore.load import DEFAULT_RULESET
+
+        declared_name = submission.ruleset or DEFAULT_RULESET
+        declared = (declared_name, self._declared_fingerprint(declared_name))
+        required = self._required[ruleset.fingerprint]
+        reported = {row.indicator for project in submission.projects for row in (*project.indicators, *project.outputs)}
+        counts: dict[str | None, list[int]] = {}
+        for finding in evaluation.findings:
+            key = finding.project if self.by == "project" else (finding.area if self.by == "area" else None)
+            tally = counts.setdefault(key, [0, 0, 0])
+            tally[("problem", "warning", "info").index(finding.severity)] += 1
+
+        def points_of(project: Any) -> dict[str, Decimal]:
+            points = {"budget": project.budget.score if project.budget.score is not None else ZERO}
+            for level in project.levels:
+                points[level.id] = level.score
+            return points
+
+        level_ids = ["budget", *(level for level, _, _ in info.levels)]
+        if self.by == "unit":
+            # the projects the unit's total combines (a project without a total is left out)
+            combined = [project for project in unit.projects if project.total is not None] or unit.projects
+            budgets = [project.budget.budget for project in combined]
+            projects_points = [points_of(project) for project in combined]
+            points = {
+                level: quantize(_weighted([(p.get(level, ZERO), b) for p, b in zip(projects_points, budgets)], ruleset.combine), info.places)
+                for level in level_ids
+            }
+            areas_in_use = {project.area for project in submission.projects if project.area}
+            missing = tuple(sorted(i for area in areas_in_use for i in required.get(area, ()) if i not in reported))
+            tally = counts.get(None, [0, 0, 0])
+            parts = [
+                Part(
+                    key=submission.unit.id,
+                    budget=unit.budget.budget,
+                    spending=unit.budget.spending,
+                    points=points,
+                    total=unit.total,
+                    grade=unit.grade,
+                    findings=(tally[0], tally[1], tally[2]),
+                    area_scores={area: (evaluation.areas[area].score if area in evaluation.areas else None) for area, _, _ in info.areas},
+                    missing_required=missing,
+                )
+            ]
+        elif self.by == "project":
+            parts = []
+            for project in unit.projects:
+                area = project.project.area or ""
+                tally = counts.get(project.id, [0, 0, 0])
+                parts.append(
+                    Part(
+                        key=f"{submission.unit.id}/{project.id}",
+                        budget=project.budget.budget,
+                        spending=project.budget.spending,
+                        points={level: quantize(value, info.places) for level, value in points_of(project).items()},
+                        total=project.total,
+                        grade=project.grade,
+                        findings=(tally[0], tally[1], tally[2]),
+                        project_id=project.id,
+                        project=project.project.name,
+                        area=area,
+                        missing_required=tuple(i for i in required.get(area, ()) if i not in reported),
+                    )
+                )
+        else:
+            shares: dict[str, Part] = {}
+            for project in unit.projects:
+                area = project.project.area
+                if not area:
+                    continue
+                share = shares.get(area)
+                if share is None:
+                    share = shares[area] = Part(key=area, budget=ZERO, spending=ZERO, points={}, total=None, grade=None, findings=(0, 0, 0), area=area)
+                weight = project.budget.budget
+                share.budget += weight
+                share.spending += project.budget.spending
+                share.projects += 1
+                share.weighted_total += (project.total if project.total is not None else ZERO) * weight
+                for level, value in points_of(project).items():
+                    share.points[level] = share.points.get(level, ZERO) + value * weight
+            for area, share in shares.items():
+                scored = evaluation.areas.get(area)
+                if scored is not None:
+                    share.earned, share.possible = scored.earned, scored.possible
+                tally = counts.get(area, [0, 0, 0])
+                share.findings = (tally[0], tally[1], tally[2])
+                share.missing_required = tuple(i for i in required.get(area, ()) if i not in reported)
+            parts = [shares[area] for area in sorted(shares)]
+        return Scored(
+            file=file,
+            unit_id=submission.unit.id,
+            unit=submission.unit.name,
+            year=submission.unit.year,
+            synthetic=submission.unit.synthetic,
+            ruleset=info,
+            declared=declared,
+            parts=parts,
+            incomplete=tuple(failure.render() for failure in evaluation.failures),
+        )
+
+
+def money(value_in_yuan: Decimal, money_unit: str = "万元") -> Decimal:
+    return quantize(value_in_yuan / MONEY_UNITS_IN_YUAN[money_unit], 2)
+
+
+# --------------------------------------------------------------------------- progress
+
+
+class Progress:
+    """A one-line progress bar on a terminal's stderr; silent anywhere else.
+
+    Drawn at most ten times a second so that drawing never costs more than scoring.
+    """
+
+    def __init__(self, total: int, stream: TextIO | None = None, label: str = "scoring", force: bool | None = None):
+        self.stream = stream if stream is not None else sys.stderr
+        self.total = total
+        self.label = label
+        self.done = 0
+        interactive = force if force is not None else (hasattr(self.stream, "isatty") and self.stream.isatty())
+        self.enabled = interactive and total >= PROGRESS_THRESHOLD
+        self._started = time.monotonic()
+        self._drawn = 0.0
+
+    def advance(self, count: int = 1) -> None:
+        self.done += count
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self._drawn >= 0.1 or self.done >= self.total:
+            self._drawn = now
+            self._draw(now)
+
+    def _draw(self, now: float) -> None:
+        width = 30
+        filled = width * self.done // self.total if self.total else width
+        elapsed = now - self._started
+        rate = self.done / elapsed if elapsed > 0 else 0.0
+        remaining = (self.total - self.done) / rate if rate > 0 else 0.0
+        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {rate:,.0f}/s eta {remaining:,.0f}s ")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\r" + " " * 79 + "\r")
+            self.stream.flush()
+
+
+# --------------------------------------------------------------------------- running
+
+
+_worker: BatchScorer | None = None
+
+
+def _start_worker(plugins_dirs: list[Path], ruleset: str | None, by: str) -> None:
+    """Per worker process, once: its own plugin host, engine and ruleset cache."""
+    global _worker
+    _worker = make_scorer(plugins_dirs, ruleset, by)
+
+
+def _score_chunk(paths: list[str]) -> list[Outcome]:
+    assert _worker is not None, "worker started without _start_worker"
+    return [_worker.score(path) for path in paths]
+
+
+def make_scorer(plugins_dirs: Iterable[Path], ruleset: str | None, by: str) -> BatchScorer:
+    from perfscore.engine import Engine
+    from perfscore.plugins import make_host
+
+    return BatchScorer(Engine(make_host(list(plugins_dirs)), ruleset), by)
+
+
+def chunk_size(count: int, jobs: int) -> int:
+    """About 16 chunks per worker (so the last ones finish together), 1 to 64 files each."""
+    return max(1, min(64, -(-count // (jobs * 16))))
+
+
+def score_files(
+    paths: list[Path],
+    *,
+    by: str = "unit",
+    ruleset: str | None = None,
+    plugins_dirs: Iterable[Path] = (),
+    jobs: int = 1,
+    on_done: Callable[[int], None] = lambda count: None,
+) -> Iterator[Outcome]:
+    """Yield one outcome per file, in no particular order when ``jobs > 1``."""
+    plugins_dirs = list(plugins_dirs)
+    if jobs <= 1 or len(paths) < 2:
+        scorer = make_scorer(plugins_dirs, ruleset, by)
+        for path in paths:
+            outcome = scorer.score(path)
+            on_done(1)
+            yield outcome
+        return
+    size = chunk_size(len(paths), jobs)
+    chunks = [[str(path) for path in paths[start : start + size]] for start in range(0, len(paths), size)]
+    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(plugins_dirs, ruleset, by)) as pool:
+        pending = {pool.submit(_score_chunk, chunk) for chunk in chunks}
+        del chunks
+        while pending:
+            finished, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
+            for future in finished:
+                outcomes = future.result()
+                on_done(len(outcomes))
+                yield from outcomes

@@ -1,0 +1,383 @@
+"""The sandbox for declarative finding rules: small arithmetic and logic over named values.
+
+A ``[[findings]]`` rule's ``when`` and ``evidence`` are expressions such as
+``execution_rate > reason_above and not has_execution_reason``. They are parsed with
+:mod:`ast` and checked node by node against a whitelist: literals, names from the rule's
+scope, arithmetic, comparisons, ``and``/``or``/``not``, ``x if c else y`` and calls to a few
+functions (:data:`FUNCTIONS`). Attribute access, subscripts, imports, lambdas,
+comprehensions and every other construct are refused, as are texts over
+:data:`MAX_CHARS` characters or :data:`MAX_NODES` nodes and powers with a large exponent,
+so a rule can neither reach into Python objects nor run for long. Numbers are
+:class:`~decimal.Decimal`. A missing value (``None``) makes arithmetic ``None`` and
+comparisons false, so a rule over a figure the unit did not report simply does not fire.
+
+Rules are checked when the ruleset is loaded (:func:`validate_rules`); a bad rule is a
+:class:`~perfscore.errors.RulesetError` that names it.
+"""
+
+from __future__ import annotations
+
+import ast
+import decimal
+import operator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Callable, Mapping
+
+from perfscore.errors import Problem, RulesetError
+
+if TYPE_CHECKING:
+    from perfscore.models import Ruleset
+
+MAX_CHARS = 500
+MAX_NODES = 120
+MAX_EXPONENT = 8
+
+
+class ExpressionError(ValueError):
+    """An expression is not allowed in the sandbox (or cannot be parsed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tagged:
+    """A value with its unit of measure, made by ``percent()``, ``yuan()`` and friends."""
+
+    value: Any
+    unit: str
+
+
+def _numeric(value: Any) -> Any:
+    return value.value if isinstance(value, Tagged) else value
+
+
+def _round(value: Any, places: Any = 0) -> Any:
+    if value is None:
+        return None
+    return value.quantize(Decimal(1).scaleb(-int(places)), rounding=decimal.ROUND_HALF_UP)
+
+
+def _percent(ratio: Any) -> Tagged:
+    return Tagged(None if ratio is None else _round(ratio * 100, 2), "%")
+
+
+def _unit(unit: str) -> Callable[[Any], Tagged]:
+    return lambda value: Tagged(value, unit)
+
+
+def _min(*values: Any) -> Any:
+    values = tuple(v for v in values if v is not None)
+    return min(values) if values else None
+
+
+def _max(*values: Any) -> Any:
+    values = tuple(v for v in values if v is not None)
+    return max(values) if values else None
+
+
+#: the only callables a rule may use; ``percent``… tag evidence with its unit
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "abs": lambda value: None if value is None else abs(value),
+    "min": _min,
+    "max": _max,
+    "round": _round,
+    "percent": _percent,
+    "wanyuan": _unit("万元"),
+    "yuan": _unit("元"),
+    "count": lambda value, unit="": Tagged(value, unit),
+}
+
+_BINARY: dict[type, Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+_COMPARE: dict[type, Callable[[Any, Any], bool]] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
+_ALLOWED = (
+    ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.BinOp, ast.UnaryOp, ast.Not, ast.USub, ast.UAdd,
+    ast.Compare, ast.Is, ast.IsNot, ast.IfExp, ast.Call, ast.Name, ast.Load, ast.Constant,
+    *_BINARY, *_COMPARE,
+)
+
+
+class Expression:
+    """A checked expression, ready to evaluate against a mapping of names."""
+
+    def __init__(self, text: str, names: set[str] | None = None):
+        self.text = text
+        self.tree = compile_checked(text, names)
+        self.names = sorted({node.id for node in ast.walk(self.tree) if isinstance(node, ast.Name) and node.id not in FUNCTIONS})
+
+    def evaluate(self, context: Mapping[str, Any]) -> Any:
+        with decimal.localcontext() as ctx:
+            ctx.prec = 28
+            ctx.traps[decimal.DivisionByZero] = True
+            ctx.traps[decimal.InvalidOperation] = True
+            return _eval(self.tree.body, context)
+
+    def __repr__(self) -> str:
+        return f"Expression({self.text!r})"
+
+
+def compile_checked(text: str, names: set[str] | None = None) -> ast.Expression:
+    """Parse ``text`` and refuse anything outside the whitelist; ``names`` are the allowed variables."""
+    if not isinstance(text, str) or not text.strip():
+        raise ExpressionError("an expression is required")
+    if len(text) > MAX_CHARS:
+        raise ExpressionError(f"expression is {len(text)} characters long; at most {MAX_CHARS} are allowed")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as error:
+        raise ExpressionError(f"not a valid expression: {error.msg} (column {error.offset})") from None
+    nodes = list(ast.walk(tree))
+    if len(nodes) > MAX_NODES:
+        raise ExpressionError(f"expression has {len(nodes)} parts; at most {MAX_NODES} are allowed")
+    for node in nodes:
+        if not isinstance(node, _ALLOWED):
+            raise ExpressionError(f"{_describe(node)} is not allowed in a rule (only arithmetic, comparisons, and/or/not and {', '.join(sorted(FUNCTIONS))}())")
+        if isinstance(node, ast.Constant) and not (node.value is None or isinstance(node.value, (bool, int, float, str))):
+            raise ExpressionError(f"literal {node.value!r} is not allowed")
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) > 200:
+            raise ExpressionError("string literals are limited to 200 characters")
+        if isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+                called = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
+                raise ExpressionError(f"function {called}() is not allowed; allowed: {', '.join(sorted(FUNCTIONS))}")
+            if node.keywords or any(isinstance(arg, ast.Starred) for arg in node.args):
+                raise ExpressionError(f"{node.func.id}() takes positional arguments only")
+        if isinstance(node, ast.Name) and names is not None and node.id not in names and node.id not in FUNCTIONS:
+            raise ExpressionError(f"unknown name {node.id!r}; available here: {', '.join(sorted(names))}")
+        if isinstance(node, ast.Name) and node.id in FUNCTIONS and not _is_called(node, nodes):
+            raise ExpressionError(f"function {node.id} must be called, not used as a value")
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+            exponent = node.right
+            if not (isinstance(exponent, ast.Constant) and isinstance(exponent.value, int) and not isinstance(exponent.value, bool) and abs(exponent.value) <= MAX_EXPONENT):
+                raise ExpressionError(f"** needs a whole-number literal exponent of at most {MAX_EXPONENT}")
+        if isinstance(node, ast.Compare):
+            for op, right in zip(node.ops, node.comparators):
+                if isinstance(op, (ast.Is, ast.IsNot)) and not (isinstance(right, ast.Constant) and right.value is None):
+                    raise ExpressionError("'is' and 'is not' may only compare with None")
+    return tree
+
+
+def _is_called(name: ast.Name, nodes: list[ast.AST]) -> bool:
+    return any(isinstance(node, ast.Call) and node.func is name for node in nodes)
+
+
+def _describe(node: ast.AST) -> str:
+    kinds = {
+        ast.Attribute: "attribute access (a.b)",
+        ast.Subscript: "indexing (a[b])",
+        ast.Lambda: "lambda",
+        ast.ListComp: "a comprehension",
+        ast.GeneratorExp: "a generator",
+        ast.SetComp: "a comprehension",
+        ast.DictComp: "a comprehension",
+        ast.NamedExpr: "assignment (:=)",
+        ast.List: "a list",
+        ast.Tuple: "a tuple",
+        ast.Dict: "a dict",
+        ast.Set: "a set",
+        ast.JoinedStr: "an f-string",
+        ast.Starred: "unpacking (*)",
+        ast.Await: "await",
+        ast.Yield: "yield",
+    }
+    return kinds.get(type(node), type(node).__name__)
+
+
+def _constant(value: Any) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(value)
+
+
+def _eval(node: ast.AST, context: Mapping[str, Any]) -> Any:
+    if isinstance(node, ast.Constant):
+        return _constant(node.value)
+    if isinstance(node, ast.Name):
+        value = context[node.id]
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return _constant(value)
+        return value
+    if isinstance(node, ast.BoolOp):
+        if isinstance(node.op, ast.And):
+            result: Any = True
+            for value in node.values:
+                result = _eval(value, context)
+                if not result:
+                    return result
+            return result
+        result = False
+        for value in node.values:
+            result = _eval(value, context)
+            if result:
+                return result
+        return result
+    if isinstance(node, ast.UnaryOp):
+        operand = _numeric(_eval(node.operand, context))
+        if isinstance(node.op, ast.Not):
+            return not operand
+        if operand is None:
+            return None
+        return -operand if isinstance(node.op, ast.USub) else +operand
+    if isinstance(node, ast.BinOp):
+        left, right = _numeric(_eval(node.left, context)), _numeric(_eval(node.right, context))
+        if left is None or right is None:
+            return None
+        if isinstance(node.op, (ast.Div, ast.FloorDiv, ast.Mod)) and right == 0:
+            return None  # a ratio over nothing is not a number: the rule does not fire
+        try:
+            return _BINARY[type(node.op)](left, right)
+        except (TypeError, decimal.InvalidOperation) as error:
+            raise ExpressionError(f"cannot compute {ast.unparse(node)}: {error}") from None
+    if isinstance(node, ast.Compare):
+        left = _numeric(_eval(node.left, context))
+        for op, comparator in zip(node.ops, node.comparators):
+            right = _numeric(_eval(comparator, context))
+            if isinstance(op, ast.Is):
+                ok = left is None
+            elif isinstance(op, ast.IsNot):
+                ok = left is not None
+            elif left is None or right is None:
+                return False
+            else:
+                try:
+                    ok = _COMPARE[type(op)](left, right)
+                except TypeError as error:
+                    raise ExpressionError(f"cannot compare in {ast.unparse(node)}: {error}") from None
+            if not ok:
+                return False
+            left = right
+        return True
+    if isinstance(node, ast.IfExp):
+        return _eval(node.body, context) if _eval(node.test, context) else _eval(node.orelse, context)
+    if isinstance(node, ast.Call):
+        arguments = [_eval(arg, context) for arg in node.args]
+        function = FUNCTIONS[node.func.id]
+        if node.func.id not in ("percent", "wanyuan", "yuan", "count"):
+            arguments = [_numeric(argument) for argument in arguments]
+        try:
+            return function(*arguments)
+        except (TypeError, ValueError, decimal.InvalidOperation) as error:
+            raise ExpressionError(f"cannot compute {ast.unparse(node)}: {error}") from None
+    raise ExpressionError(f"{_describe(node)} is not allowed")  # unreachable after checking
+
+
+def evaluate(text: str, context: Mapping[str, Any]) -> Any:
+    """Check and evaluate one expression against ``context`` (its keys are the allowed names)."""
+    return Expression(text, set(context)).evaluate(context)
+
+
+# --------------------------------------------------------------------------- rule scopes
+# The variables a rule may use, per scope, with their unit. Money is in 万元, rates and
+# completions are ratios (1.1 = 110%), counts are numbers of rows. docs/plugins.md lists
+# them; find.py builds the values.
+
+_THRESHOLDS = {
+    "reason_below": ("", "execution rate below which a reason is required ([budget].reason_below)"),
+    "reason_above": ("", "execution rate above which a reason is required ([budget].reason_above)"),
+    "over_completion_threshold": ("", "completion at which over-completion needs a reason ([over_completion].threshold)"),
+}
+
+SCOPE_VARIABLES: dict[str, dict[str, tuple[str, str]]] = {
+    "unit": {
+        "budget": ("万元", "Σ project budgets"),
+        "spending": ("万元", "Σ project spending"),
+        "own_level_budget": ("万元", "Σ own-level (本级) budgets, None if not given"),
+        "own_level_spending": ("万元", "Σ own-level spending, None if not given"),
+        "execution_rate": ("", "spending ÷ budget"),
+        "own_level_execution_rate": ("", "own-level spending ÷ own-level budget"),
+        "projects": ("个", "number of projects listed"),
+        "total": ("", "the engine's unit score"),
+        "stated_budget": ("万元", "the budget total the report states (None if not stated)"),
+        "stated_spending": ("万元", "the spending total the report states"),
+        "stated_own_level_budget": ("万元", "the stated own-level budget total"),
+        "stated_own_level_spending": ("万元", "the stated own-level spending total"),
+        "stated_projects_budgeted": ("个", "the number of budgeted projects the report states"),
+        "stated_projects_spent": ("个", "the number of projects with spending the report states"),
+        "stated_work_funds_spending": ("万元", "stated 工作经费 spending"),
+        "stated_special_funds_spending": ("万元", "stated 专项经费 spending"),
+        "stated_parts_spending": ("万元", "stated work funds + special funds spending"),
+        **_THRESHOLDS,
+    },
+    "project": {
+        "budget": ("万元", "the project's budget over the counted fund lines"),
+        "spending": ("万元", "the project's spending"),
+        "own_level_budget": ("万元", "own-level budget, None if not given"),
+        "own_level_spending": ("万元", "own-level spending, None if not given"),
+        "execution_rate": ("", "spending ÷ budget"),
+        "own_level_execution_rate": ("", "own-level spending ÷ own-level budget"),
+        "has_execution_reason": ("", "the unit gave an execution_reason"),
+        "budget_items": ("项", "number of budget items (资金用途) listed"),
+        "budget_items_total": ("万元", "Σ budget items, None when none are listed"),
+        "indicators": ("项", "indicator rows with a target (绩效指标)"),
+        "outputs": ("项", "outputs reported without a target"),
+        "quantity_indicators": ("项", "rows of level-2 quantity"),
+        "quality_indicators": ("项", "rows of level-2 quality"),
+        "timeliness_indicators": ("项", "rows of level-2 timeliness"),
+        "cost_indicators": ("项", "rows of level-2 cost"),
+        "benefit_indicators": ("项", "rows of level-1 benefit"),
+        "satisfaction_indicators": ("项", "rows of level-1 satisfaction"),
+        "missing_required": ("项", "required indicators of the project's area not reported at all"),
+        "missing_required_names": ("", "their names, comma-separated"),
+        "total": ("", "the engine's project score"),
+        "has_area": ("", "the project names its work area"),
+        **_THRESHOLDS,
+    },
+    "indicator": {
+        "target": ("", "annual target, in the library's unit"),
+        "actual": ("", "actual, in the library's unit"),
+        "completion": ("", "actual ÷ target (None without a target)"),
+        "weight": ("", "the row's weight"),
+        "score": ("", "the engine's score for the row"),
+        "self_score": ("", "the unit's own score, None if not given"),
+        "has_reason": ("", "the row gives a deviation reason"),
+        "higher_is_better": ("", "comparison is ≥"),
+        "lower_is_better": ("", "comparison is ≤"),
+        "scored": ("", "the row could be assessed"),
+        **_THRESHOLDS,
+    },
+}
+
+
+def rule_expressions(rule: Any) -> list[tuple[str, str]]:
+    """(where, text) for the condition and each evidence expression of a rule."""
+    return [("when", rule.when)] + [(f"evidence.{name}", text) for name, text in sorted(rule.evidence.items())]
+
+
+def validate_rules(ruleset: Ruleset, file: str | None = None) -> None:
+    """Check every ``[[findings]]`` rule of a loaded ruleset; raise naming each bad rule."""
+    problems: list[Problem] = []
+    for position, rule in enumerate(ruleset.findings):
+        where = f"findings[{position}] (rule {rule.id!r})"
+        names = set(SCOPE_VARIABLES[rule.scope])
+        for part, text in rule_expressions(rule):
+            try:
+                Expression(text, names)
+            except ExpressionError as error:
+                problems.append(Problem(f"rule {rule.id!r}: {part}: {error}", file=file, location=f"{where}.{part}"))
+        template_id = rule.template or rule.id
+        template = ruleset.templates.get(template_id)
+        if template is None:
+            problems.append(Problem(f"rule {rule.id!r}: no template {template_id!r}", file=file, location=f"{where}.template", expected=f'a [templates."{template_id}"] table'))
+        else:
+            missing = sorted(set(template.evidence) - set(rule.evidence))
+            if missing:
+                problems.append(Problem(f"rule {rule.id!r}: template {template_id!r} uses evidence {missing} that the rule does not compute", file=file, location=f"{where}.evidence"))
+        if rule.area is not None and rule.area not in ruleset.areas:
+            problems.append(Problem(f"rule {rule.id!r}: unknown area {rule.area!r}", file=file, location=f"{where}.area", expected=f"one of {', '.join(sorted(ruleset.areas))}"))
+    if problems:
+        raise RulesetError(problems)
