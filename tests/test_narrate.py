@@ -294,8 +294,10 @@ def test_shorten_never_splits_a_number():
 
 def test_english_decimal_point_is_not_a_break():
     """In English, a period is a break only when a space or the end follows it."""
-    result = shorten("Spent 522.59 of 280.00 budgeted, far above the budget.", 30, "en", "…")
-    assert result == "Spent 522.59 of 280.00 budgeted…"
+    text = "Spent 522.59 of 280.00 budgeted, far above the budget."
+    assert shorten(text, 32, "en", "…") == "Spent 522.59 of 280.00 budgeted…"
+    # no break in reach: cut between words, and not between a figure and what follows it
+    assert shorten(text, 30, "en", "…") == "Spent 522.59 of…"
 
 
 def test_trailing_evidence_is_dropped_before_the_text_is_cut():
@@ -311,9 +313,11 @@ def test_trailing_evidence_is_dropped_before_the_text_is_cut():
 
 
 def test_evidence_quoted_in_the_text_is_not_repeated():
-    """A value the problem text already cites gets no evidence clause."""
-    item = build_narrative([finding(problem="执行率 186.64%。", evidence={"execution_rate": Quantity(value=Decimal("186.64"), unit="%")})], "zh").problems[0]
+    """A value the problem text already cites (in zh and en) gets no evidence clause; 0 is not found in 100."""
+    evidence = {"execution_rate": Quantity(value=Decimal("186.64"), unit="%"), "count": Quantity(value=Decimal(0), unit="")}
+    item = build_narrative([finding(problem="执行率 186.64%，超过100%。", problem_en="Rate 186.64%, above 100%.", evidence=evidence)], "zh").problems[0]
     assert item.body.count("186.64%") == 1
+    assert "count 0" in item.body
 
 
 def test_duplicates_across_projects_merge_into_one_item():
@@ -347,3 +351,28 @@ def test_no_findings_says_so(seed_evaluation):
 
     text = render_report(dataclasses.replace(seed_evaluation, findings=[]), "markdown", "zh")
     assert "未发现需要列明的问题" in text and "（一）针对问题" not in text
+
+
+def test_failed_plugins_are_named_under_six(seed_evaluation):
+    """A plugin that failed is named in 六, since the list of problems may be incomplete."""
+    import dataclasses
+
+    from perfscore.plugins import PluginFailure
+
+    broken = dataclasses.replace(seed_evaluation, failures=[PluginFailure("perfscore-broken", "perfscore_findings", "boom")])
+    text = render_report(broken, "markdown", "zh")
+    other = text.split("## 六、")[1]
+    assert "perfscore-broken" in other and "可能不完整" in other
+    assert json.loads(render_report(broken, "json", "zh"))["incomplete"] is True
+
+
+def test_info_findings_are_notes_not_problems(seed_evaluation):
+    """Every info finding of the seed is listed under 六 and none under 四."""
+    data = json.loads(render_report(seed_evaluation, "json", "zh"))
+    sections = {section["id"]: section for section in data["sections"]}
+
+    def severities(section_id):
+        return {item["severity"] for block in sections[section_id]["blocks"] for item in block.get("items", [])}
+
+    assert "info" not in severities("problems")
+    assert severities("other") <= {"info"}

@@ -6,6 +6,11 @@ templates (ruleset or plugin TOML), filled from the finding's evidence and forma
 the domain writes numbers: 万元 and 元 with 2 decimals, percentages with 2 decimals,
 counts as integers. A plugin that raises is reported by name; the rest still run and the
 result is marked incomplete.
+
+Rules run in the sandbox of :mod:`perfscore.expressions` over per-scope values built here
+(:func:`unit_context`, :func:`project_context`, :func:`indicator_context`). The helpers at
+the end (:func:`figure`, :func:`budget_item`, :func:`setting`, :class:`Check`) are for area
+plugins, so that each reads a unit's figures the same way.
 """
 
 from __future__ import annotations
@@ -344,9 +349,6 @@ def _rule_subjects(scope: str, unit: UnitScore) -> list[tuple[dict[str, Any], Pr
 
 
 # --------------------------------------------------------------------------- helpers for area plugins
-
-_QUALIFIER_EN = {"约": "about", "近": "nearly", "余": "more than", "以上": "at least"}
-
 
 @dataclass(frozen=True, slots=True)
 class Figure:

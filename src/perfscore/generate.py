@@ -7,8 +7,10 @@ with a tier), outputs reported without a target, and now and then a project with
 own-level (区级) funds split. Every unit is marked ``synthetic = true`` and named
 （合成）, so generated data can never pass for a real report.
 
-Generation is deterministic: unit ``i`` of seed ``S`` comes from ``random.Random("S:i")``,
-so the first 50 units of a 1,000-unit run are the same 50 units a 50-unit run writes.
+Generation is deterministic: unit ``i`` of seed ``S`` for year ``Y`` comes from
+``random.Random("S:Y:i")``, so the first 50 units of a 1,000-unit run are the same 50 units
+a 50-unit run writes, and another year with the same seed gives the same units (same ids,
+for ``perfscore table --compare``) with that year's figures.
 """
 
 from __future__ import annotations
@@ -372,7 +374,8 @@ class _UnitWriter:
 
 def make_submission(index: int, seed: int = 0, year: int = 2022, library: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Synthetic unit number ``index`` (0-based) of ``seed`` as a TOML-ready dict."""
-    writer = _UnitWriter(random.Random(f"{seed}:{index}"), library or _library())
+    # the year is part of the stream: the same seed gives the same units (ids) a new year's figures
+    writer = _UnitWriter(random.Random(f"{seed}:{year}:{index}"), library or _library())
     return writer.unit(f"synthetic-{seed}-{index + 1:05d}", index + 1, year)
 
 

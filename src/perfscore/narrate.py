@@ -317,7 +317,8 @@ def shorten(text: str, room: int, lang: str, ellipsis: str) -> str:
     """``text`` if it fits in ``room`` characters, else cut at the last clause break that fits.
 
     The break itself is replaced by the ellipsis; when no break fits, the cut falls on the
-    last position that splits no number from its digits or its unit.
+    last position that splits no number from its digits or its unit (in English, between
+    words).
     """
     if len(text) <= room:
         return text
@@ -329,6 +330,10 @@ def shorten(text: str, room: int, lang: str, ellipsis: str) -> str:
     for index in range(min(limit, len(text) - 1), 0, -1):
         if _at_break(text, index, lang) and text[:index].rstrip():
             return text[:index].rstrip() + ellipsis
+    if lang == "en":  # English: cut between words where possible
+        for index in range(min(limit, len(text) - 1), 0, -1):
+            if text[index] == " " and _safe_cut(text, index):
+                return text[:index].rstrip() + ellipsis
     for index in range(min(limit, len(text) - 1), 0, -1):
         if _safe_cut(text, index):
             return text[:index].rstrip() + ellipsis
@@ -429,6 +434,18 @@ def _group(findings: Iterable[Finding], project_rank: Mapping[str, int]) -> list
     return sorted(groups.values(), key=order)
 
 
+def _quotes(text: str, value: str) -> bool:
+    """Does ``text`` cite ``value`` as a whole figure (so 0 is not found inside 100)?"""
+    start = text.find(value)
+    while start != -1:
+        before = text[start - 1] if start > 0 else ""
+        after = text[start + len(value)] if start + len(value) < len(text) else ""
+        if not (before.isdigit() or before == ".") and not (after.isdigit() or (after == "." and text[start + len(value) + 1 : start + len(value) + 2].isdigit())):
+            return True
+        start = text.find(value, start + 1)
+    return False
+
+
 def _pick(text: Any, lang: str) -> str:
     return text.zh if lang == "zh" else text.en
 
@@ -484,14 +501,13 @@ class _Writer:
         return self.template.text("projects_clause", lang, projects=separator.join(names))
 
     def evidence(self, group: _Group, lang: str) -> list[str]:
-        """Evidence items the problem text does not already quote, one clause each."""
+        """Evidence the finding's text does not already quote (in both languages), one clause each."""
         items: list[str] = []
         several = len(group.findings) > 1
         for finding in group.findings:
-            said = _pick(finding.problem, lang) + _pick(finding.title, lang)
             for name, quantity in finding.evidence.items():
                 value = format_quantity(quantity)
-                if value in said:
+                if all(_quotes(_pick(finding.title, lg) + " " + _pick(finding.problem, lg), value) for lg in LANGS):
                     continue
                 label = self.template.evidence_label(name, lang)
                 if several and finding.project:

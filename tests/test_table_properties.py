@@ -1,0 +1,64 @@
+"""Properties of the ranked table a bureau relies on: order independence and the rank rule."""
+
+from __future__ import annotations
+
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from perfscore.batch import make_scorer
+from perfscore.generate import write_submissions
+from perfscore.tabulate import build_rows, competition_ranks
+
+ROOT = Path(__file__).resolve().parent.parent
+_SUMMARIES: list = []
+
+
+def _summaries(tmp_root: Path) -> list:
+    """Twelve scored units plus the seed, scored once for the whole module."""
+    if not _SUMMARIES:
+        folder = tmp_root / "units"
+        paths = write_submissions(12, 21, folder, 2022)
+        shutil.copy(ROOT / "seeds" / "district-canlian-2022.toml", folder / "seed.toml")
+        scorer = make_scorer([], None, "unit")
+        _SUMMARIES.extend(scorer.score(path) for path in [*paths, folder / "seed.toml"])
+    return _SUMMARIES
+
+
+def _ranking(summaries: list) -> list[tuple[str, int | None]]:
+    rows = build_rows(summaries, "unit", "zh", False)
+    competition_ranks(rows)
+    return [(row["unit_id"], row["rank"]) for row in rows]
+
+
+def test_ranking_does_not_depend_on_file_order(tmp_path_factory):
+    """Shuffling the scored files never changes who is ranked where."""
+    summaries = _summaries(tmp_path_factory.mktemp("prop"))
+    expected = _ranking(summaries)
+
+    @settings(max_examples=50, deadline=None)
+    @given(st.permutations(summaries))
+    def check(order):
+        assert _ranking(list(order)) == expected
+
+    check()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.decimals(min_value=0, max_value=100, places=3, allow_nan=False), min_size=1, max_size=30), st.randoms(use_true_random=False))
+def test_competition_ranks_are_one_plus_the_number_of_better_rows(totals, random):
+    """Each rank is 1 + how many rows have a higher rounded total, whatever the input order."""
+    rows = [{"total": Decimal(total), "_tie": (f"u{index:03d}",)} for index, total in enumerate(totals)]
+    random.shuffle(rows)
+    competition_ranks(rows)
+    rounded = [row["total"].quantize(Decimal("0.01"), rounding="ROUND_HALF_UP") for row in rows]
+    for row, value in zip(rows, rounded):
+        assert row["rank"] == 1 + sum(1 for other in rounded if other > value)
+    ties = [row["_tie"] for row in rows]
+    for first, second, a, b in zip(rows, rows[1:], rounded, rounded[1:]):
+        if a == b:
+            assert first["_tie"] < second["_tie"]
+    assert len(ties) == len(set(ties))
