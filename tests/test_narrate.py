@@ -82,7 +82,7 @@ def test_seed_report_has_the_six_sections_in_order(seed_evaluation):
 def test_seed_report_cites_the_funds_and_the_score(seed_evaluation):
     """一 has the funds total (977.58 / 1616.99 万元, 165.41%) and 三 the unit score and grade."""
     text = render_report(seed_evaluation, "markdown", "zh")
-    assert "977.58 万元" in text and "1616.99 万元" in text and "165.41%" in text
+    assert "977.58万元" in text and "1616.99万元" in text and "165.41%" in text
     total = seed_evaluation.unit.total
     assert f"综合得分为{total}分" in text
     assert f"评价等级为“{seed_evaluation.unit.grade}”" in text

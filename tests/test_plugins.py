@@ -74,7 +74,7 @@ def test_rehabilitation_months_per_child(seed):
     assert value(finding, "per_child") == Decimal("9.48")
     assert value(finding, "planned_per_child") == Decimal("8.00")
     assert value(finding, "minimum") == Decimal("6")
-    assert "9.48 月/人" in finding.title.zh
+    assert "9.48月/人" in finding.title.zh
 
 
 def test_rehabilitation_counts_and_costs(seed):
@@ -410,7 +410,7 @@ def test_score_json_has_areas_and_findings(capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["areas"]["employment"]["score"] == 41.85
     finding = next(f for f in data["findings"] if f["id"] == "rights.relief_per_person")
-    assert finding["evidence"]["per_person"]["text"] == "436.92 元/人次"
+    assert finding["evidence"]["per_person"]["text"] == "436.92元/人次"
 
 
 def test_scaffolded_plugin_scores_end_to_end(tmp_path, monkeypatch):

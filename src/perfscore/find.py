@@ -31,17 +31,19 @@ _TWO_DECIMAL_UNITS = {"万元", "元", "%", "元/人", "元/人次", "元/户", 
 
 
 def format_quantity(quantity: Quantity) -> str:
-    """99 户 · 110.00% · 522.59 万元 · 436.92 元/人次: the way a report writes numbers."""
+    """99户 · 110.00% · 522.59万元 · 436.92元/人次: the way a Chinese report writes numbers.
+
+    No space between a number and its unit, as 自评报告 write them; money and rates with
+    2 decimals, counts as integers (a count that is not whole keeps 2 decimals).
+    """
     value, unit = quantity.value, quantity.unit
     if isinstance(value, str):
-        return f"{value}{unit}" if unit in ("%", "") else f"{value} {unit}"
+        return f"{value}{unit}"
     if unit in _TWO_DECIMAL_UNITS or value != value.to_integral_value():
         text = str(quantize(value, 2))
     else:
         text = str(value.quantize(Decimal(1)))
-    if unit == "%":
-        return f"{text}%"
-    return f"{text} {unit}".rstrip()
+    return f"{text}{unit}"
 
 
 def render_template(ruleset: Ruleset, finding_id: str, evidence: Mapping[str, Quantity]) -> tuple[LocalText, LocalText, LocalText]:

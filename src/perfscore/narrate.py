@@ -772,7 +772,7 @@ class _ReportBuilder:
     def basic(self) -> Section:
         unit = self.unit
         submission = unit.submission
-        money = lambda value: f"{_money(value, self.money_unit)} {self.money_unit}"  # noqa: E731
+        money = lambda value: f"{_money(value, self.money_unit)}{self.money_unit}"  # noqa: E731
         summary = self.t(
             "funds_summary", year=submission.unit.year, budget=money(unit.budget.budget), projects=len(unit.projects),
             spending=money(unit.budget.spending), execution_rate=percent(unit.budget.execution_rate),
