@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 
 from perfscore.errors import ExitCode, InputError, PerfscoreError, PluginError, RulesetError
 from perfscore.find import Evaluation, area_score_from_indicators, make_finding, quantity
-from perfscore.methods import MethodInput, ScoringMethod, hookimpl
+from perfscore.methods import ScoringMethod, hookimpl
 from perfscore.models import AreaScore, Finding, IndicatorDef, Quantity, Ruleset, Submission
 from perfscore.score import IndicatorScore, ProjectScore, UnitScore
 
@@ -25,7 +25,6 @@ __all__ = [
     "IndicatorDef",
     "IndicatorScore",
     "InputError",
-    "MethodInput",
     "PerfscoreError",
     "PluginError",
     "ProjectScore",

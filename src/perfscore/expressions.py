@@ -117,13 +117,12 @@ class Expression:
         self.text = text
         self.tree = compile_checked(text, names)
         self.names = sorted({node.id for node in ast.walk(self.tree) if isinstance(node, ast.Name) and node.id not in FUNCTIONS})
+        # The checked tree becomes a tree of closures once, so that evaluating a rule for
+        # each of thousands of units does no node-type dispatch (docs/performance.md).
+        self._run = _compile(self.tree.body)
 
     def evaluate(self, context: Mapping[str, Any]) -> Any:
-        with decimal.localcontext() as ctx:
-            ctx.prec = 28
-            ctx.traps[decimal.DivisionByZero] = True
-            ctx.traps[decimal.InvalidOperation] = True
-            return _eval(self.tree.body, context)
+        return self._run(context)
 
     def __repr__(self) -> str:
         return f"Expression({self.text!r})"
@@ -204,75 +203,123 @@ def _constant(value: Any) -> Any:
     return Decimal(value)
 
 
-def _eval(node: ast.AST, context: Mapping[str, Any]) -> Any:
+_TAGGING = ("percent", "wanyuan", "yuan", "count")
+
+
+def _compile(node: ast.AST) -> Callable[[Mapping[str, Any]], Any]:
+    """Turn a checked node into a closure over the context. Semantics: a missing value
+    (None) makes arithmetic None and comparisons false; x ÷ 0 is None; numbers are Decimal."""
     if isinstance(node, ast.Constant):
-        return _constant(node.value)
+        value = _constant(node.value)
+        return lambda context: value
     if isinstance(node, ast.Name):
-        value = context[node.id]
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return _constant(value)
-        return value
+        name = node.id
+
+        def load(context: Mapping[str, Any]) -> Any:
+            value = context[name]
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return _constant(value)
+            return value
+
+        return load
     if isinstance(node, ast.BoolOp):
+        parts = [_compile(value) for value in node.values]
         if isinstance(node.op, ast.And):
-            result: Any = True
-            for value in node.values:
-                result = _eval(value, context)
-                if not result:
+            def all_of(context: Mapping[str, Any]) -> Any:
+                result: Any = True
+                for part in parts:
+                    result = part(context)
+                    if not result:
+                        return result
+                return result
+
+            return all_of
+
+        def any_of(context: Mapping[str, Any]) -> Any:
+            result: Any = False
+            for part in parts:
+                result = part(context)
+                if result:
                     return result
             return result
-        result = False
-        for value in node.values:
-            result = _eval(value, context)
-            if result:
-                return result
-        return result
+
+        return any_of
     if isinstance(node, ast.UnaryOp):
-        operand = _numeric(_eval(node.operand, context))
+        operand = _compile(node.operand)
         if isinstance(node.op, ast.Not):
-            return not operand
-        if operand is None:
-            return None
-        return -operand if isinstance(node.op, ast.USub) else +operand
+            return lambda context: not _numeric(operand(context))
+        negate = isinstance(node.op, ast.USub)
+
+        def sign(context: Mapping[str, Any]) -> Any:
+            value = _numeric(operand(context))
+            if value is None:
+                return None
+            return -value if negate else +value
+
+        return sign
     if isinstance(node, ast.BinOp):
-        left, right = _numeric(_eval(node.left, context)), _numeric(_eval(node.right, context))
-        if left is None or right is None:
-            return None
-        if isinstance(node.op, (ast.Div, ast.FloorDiv, ast.Mod)) and right == 0:
-            return None  # a ratio over nothing is not a number: the rule does not fire
-        try:
-            return _BINARY[type(node.op)](left, right)
-        except (TypeError, decimal.InvalidOperation) as error:
-            raise ExpressionError(f"cannot compute {ast.unparse(node)}: {error}") from None
+        left_part, right_part = _compile(node.left), _compile(node.right)
+        apply = _BINARY[type(node.op)]
+        divides = isinstance(node.op, (ast.Div, ast.FloorDiv, ast.Mod))
+        source = ast.unparse(node)
+
+        def binary(context: Mapping[str, Any]) -> Any:
+            left, right = _numeric(left_part(context)), _numeric(right_part(context))
+            if left is None or right is None:
+                return None
+            if divides and right == 0:
+                return None  # a ratio over nothing is not a number: the rule does not fire
+            try:
+                return apply(left, right)
+            except (TypeError, decimal.InvalidOperation) as error:
+                raise ExpressionError(f"cannot compute {source}: {error}") from None
+
+        return binary
     if isinstance(node, ast.Compare):
-        left = _numeric(_eval(node.left, context))
-        for op, comparator in zip(node.ops, node.comparators):
-            right = _numeric(_eval(comparator, context))
-            if isinstance(op, ast.Is):
-                ok = left is None
-            elif isinstance(op, ast.IsNot):
-                ok = left is not None
-            elif left is None or right is None:
-                return False
-            else:
-                try:
-                    ok = _COMPARE[type(op)](left, right)
-                except TypeError as error:
-                    raise ExpressionError(f"cannot compare in {ast.unparse(node)}: {error}") from None
-            if not ok:
-                return False
-            left = right
-        return True
+        first = _compile(node.left)
+        steps = [(type(op), _COMPARE.get(type(op)), _compile(comparator)) for op, comparator in zip(node.ops, node.comparators)]
+        source = ast.unparse(node)
+
+        def compare(context: Mapping[str, Any]) -> bool:
+            left = _numeric(first(context))
+            for kind, test, part in steps:
+                right = _numeric(part(context))
+                if kind is ast.Is:
+                    ok = left is None
+                elif kind is ast.IsNot:
+                    ok = left is not None
+                elif left is None or right is None:
+                    return False
+                else:
+                    try:
+                        ok = test(left, right)
+                    except TypeError as error:
+                        raise ExpressionError(f"cannot compare in {source}: {error}") from None
+                if not ok:
+                    return False
+                left = right
+            return True
+
+        return compare
     if isinstance(node, ast.IfExp):
-        return _eval(node.body, context) if _eval(node.test, context) else _eval(node.orelse, context)
+        test, body, orelse = _compile(node.test), _compile(node.body), _compile(node.orelse)
+        return lambda context: body(context) if test(context) else orelse(context)
     if isinstance(node, ast.Call):
-        arguments = [_eval(arg, context) for arg in node.args]
+        arguments = [_compile(arg) for arg in node.args]
         function = FUNCTIONS[node.func.id]
-        if node.func.id not in ("percent", "wanyuan", "yuan", "count"):
-            arguments = [_numeric(argument) for argument in arguments]
-        try:
-            return function(*arguments)
-        except (TypeError, ValueError, decimal.InvalidOperation) as error:
-            raise ExpressionError(f"cannot compute {ast.unparse(node)}: {error}") from None
+        tagging = node.func.id in _TAGGING
+        source = ast.unparse(node)
+
+        def call(context: Mapping[str, Any]) -> Any:
+            values = [argument(context) for argument in arguments]
+            if not tagging:
+                values = [_numeric(value) for value in values]
+            try:
+                return function(*values)
+            except (TypeError, ValueError, decimal.InvalidOperation) as error:
+                raise ExpressionError(f"cannot compute {source}: {error}") from None
+
+        return call
     raise ExpressionError(f"{_describe(node)} is not allowed")  # unreachable after checking
 
 

@@ -22,7 +22,7 @@ from typing import Any, Mapping
 from perfscore.arithmetic import ZERO, quantize
 from perfscore.errors import PluginError, Problem
 from perfscore.expressions import SCOPE_VARIABLES, Expression, ExpressionError, Tagged
-from perfscore.models import MONEY_UNITS_IN_YUAN, SEVERITY_ORDER, AreaScore, Finding, LocalText, Quantity, Ruleset
+from perfscore.models import MONEY_UNITS_IN_YUAN, SEVERITY_ORDER, AreaScore, Finding, FindingRule, LocalText, Quantity, Ruleset
 from perfscore.plugins import PluginFailure, PluginHost
 from perfscore.score import NOT_APPLICABLE, SCORED, IndicatorScore, ProjectScore, UnitScore
 
@@ -316,11 +316,11 @@ def rule_findings(unit: UnitScore, host: PluginHost | None = None) -> list[Findi
     """
     ruleset = unit.ruleset
     found: list[Finding] = []
-    for rule in sorted(ruleset.findings, key=lambda rule: rule.id):
-        names = set(SCOPE_VARIABLES[rule.scope])
-        condition = Expression(rule.when, names)
-        evidence = {name: Expression(text, names) for name, text in rule.evidence.items()}
-        for context, project, score in _rule_subjects(rule.scope, unit):
+    subjects: dict[str, list[tuple[dict[str, Any], ProjectScore | None, IndicatorScore | None]]] = {}
+    for rule, condition, evidence in ruleset.derived("compiled_findings", _compile_rules):
+        if rule.scope not in subjects:  # contexts are built once per scope, not once per rule
+            subjects[rule.scope] = _rule_subjects(rule.scope, unit)
+        for context, project, score in subjects[rule.scope]:
             try:
                 if not condition.evaluate(context):
                     continue
@@ -340,6 +340,16 @@ def rule_findings(unit: UnitScore, host: PluginHost | None = None) -> list[Findi
                 break
             found.append(finding.model_copy(update={"source": f"rule {rule.id}"}))
     return found
+
+
+def _compile_rules(ruleset: Ruleset) -> list[tuple[FindingRule, Expression, dict[str, Expression]]]:
+    """Parse and check every rule once per ruleset; the batch then only evaluates them."""
+    compiled = []
+    for rule in sorted(ruleset.findings, key=lambda rule: rule.id):
+        names = set(SCOPE_VARIABLES[rule.scope])
+        evidence = {name: Expression(text, names) for name, text in rule.evidence.items()}
+        compiled.append((rule, Expression(rule.when, names), evidence))
+    return compiled
 
 
 def _rule_subjects(scope: str, unit: UnitScore) -> list[tuple[dict[str, Any], ProjectScore | None, IndicatorScore | None]]:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from perfscore.arithmetic import ZERO
+from perfscore.arithmetic import ZERO, quantize
 from perfscore.errors import InputError, Problem, RulesetError
 from perfscore.files import read_toml
 from perfscore.models import IndicatorDef, IndicatorRow, Project, Ruleset, Submission
@@ -132,7 +132,8 @@ def _resolve_raw(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
 
 def _canonical(value: Any) -> Any:
     if isinstance(value, Decimal):
-        return str(value.normalize()) if value == value.to_integral_value() else str(value)
+        # 0.90 and 0.9 are the same rule: the print depends on values, not on how they were written
+        return format(value.normalize(), "f")
     if isinstance(value, dict):
         return {key: _canonical(item) for key, item in sorted(value.items())}
     if isinstance(value, list):
@@ -238,7 +239,7 @@ def _check_project(project: Project, where: str, ruleset: Ruleset, file: str) ->
                 if tier is None:
                     problems.append(Problem(f"unknown qualitative tier {row.tier!r}", file, f"{row_where}.tier", f"one of {', '.join(t.name for t in ruleset.qualitative.tiers)}"))
                 elif row.self_score is not None and weight is not None:
-                    low, high = tier.min * weight, tier.max * weight
+                    low, high = quantize(tier.min * weight, 2), quantize(tier.max * weight, 2)
                     if not low <= row.self_score <= high:
                         problems.append(Problem(f"self_score {row.self_score} is outside tier {tier.name} ({low}–{high} of weight {weight})", file, f"{row_where}.self_score", f"a score between {low} and {high}"))
             if not row.not_applicable and not (row.description or "").strip():
@@ -273,40 +274,73 @@ def _check_weights(project: Project, where: str, ruleset: Ruleset, file: str) ->
     return problems
 
 
-def derive_weights(rows: list[IndicatorRow], definitions: list[IndicatorDef], level_weights: dict[str, Decimal], places: int) -> list[Decimal]:
-    """Split each level-1 weight (or the pool) over its rows in proportion to default weights.
+def apportion(total: Decimal, shares: dict[int, Decimal], tiebreak: dict[int, str], places: int) -> dict[int, Decimal]:
+    """Split ``total`` in proportion to ``shares`` with largest-remainder rounding.
 
-    Largest-remainder rounding: every share is rounded down to ``places``, then the cents
-    left over go one by one to the rows with the largest remainders (ties by indicator id).
-    The weights add up exactly, are never negative, and do not depend on row order.
+    Every part is rounded down to ``places``; the units left over go one by one to the
+    parts with the largest remainders (ties by ``tiebreak``, e.g. indicator id). The parts
+    add up exactly to ``total``, are never negative, and do not depend on input order.
     """
     quantum = Decimal(1).scaleb(-places)
+    denominator = sum(shares.values(), ZERO)
+    if denominator == ZERO:
+        return {index: ZERO for index in shares}
+    exact = {index: total * share / denominator for index, share in shares.items()}
+    parts = {index: value.quantize(quantum, rounding="ROUND_DOWN") for index, value in exact.items()}
+    left = int((total - sum(parts.values(), ZERO)) / quantum)
+    for index in sorted(parts, key=lambda i: (-(exact[i] - parts[i]), tiebreak[i]))[:left]:
+        parts[index] += quantum
+    return parts
+
+
+def _weight_groups(definitions: list[IndicatorDef], level_weights: dict[str, Decimal]) -> dict[str, list[int]]:
+    """Row indexes by the weight they share: their level-1 category, or the pool."""
     pooled = "indicators" in level_weights
     groups: dict[str, list[int]] = {}
     for index, definition in enumerate(definitions):
         groups.setdefault("indicators" if pooled else definition.level1, []).append(index)
+    return groups
+
+
+def derive_weights(rows: list[IndicatorRow], definitions: list[IndicatorDef], level_weights: dict[str, Decimal], places: int) -> list[Decimal]:
+    """Split each level-1 weight (or the pool) over its rows in proportion to default weights."""
     weights = [ZERO] * len(rows)
-    for group, members in groups.items():
-        available = level_weights.get(group, ZERO)
-        denominator = sum((definitions[i].default_weight for i in members), ZERO)
-        exact = {i: available * definitions[i].default_weight / denominator for i in members}
-        for i in members:
-            weights[i] = exact[i].quantize(quantum, rounding="ROUND_DOWN")
-        left = int((available - sum((weights[i] for i in members), ZERO)) / quantum)
-        by_remainder = sorted(members, key=lambda i: (-(exact[i] - weights[i]), rows[i].indicator))
-        for i in by_remainder[:left]:
-            weights[i] += quantum
+    for group, members in _weight_groups(definitions, level_weights).items():
+        parts = apportion(level_weights.get(group, ZERO), {i: definitions[i].default_weight for i in members}, {i: rows[i].indicator for i in members}, places)
+        for index, weight in parts.items():
+            weights[index] = weight
+    return weights
+
+
+def redistribute_not_applicable(rows: list[IndicatorRow], definitions: list[IndicatorDef], weights: list[Decimal], level_weights: dict[str, Decimal], places: int) -> list[Decimal]:
+    """Give not-applicable rows' weight to the other rows of their group, in proportion to
+    those rows' weights (opt-in: ``not_applicable_redistribute = true``)."""
+    weights = list(weights)
+    for members in _weight_groups(definitions, level_weights).values():
+        kept = [i for i in members if not rows[i].not_applicable]
+        group_total = sum((weights[i] for i in members), ZERO)
+        if len(kept) == len(members) or not kept or sum((weights[i] for i in kept), ZERO) == ZERO:
+            continue
+        parts = apportion(group_total, {i: weights[i] for i in kept}, {i: rows[i].indicator for i in kept}, places)
+        for index in members:
+            weights[index] = parts.get(index, ZERO)
     return weights
 
 
 def row_weights(project: Project, ruleset: Ruleset) -> list[Decimal]:
-    """The weight of each indicator row: the unit's own, or derived from the ruleset."""
+    """The weight of each indicator row: the unit's own, or derived from the ruleset; with
+    ``not_applicable_redistribute``, not-applicable rows' weight moved to their siblings."""
     rows = project.indicators
-    if rows and all(row.weight is not None for row in rows):
-        return [row.weight for row in rows]
     level_weights = {k: v for k, v in project_level_weights(project, ruleset).items() if k != "budget"}
     definitions = [ruleset.indicator_index[row.indicator] for row in rows]
-    return derive_weights(rows, definitions, level_weights, ruleset.arithmetic.places)
+    places = ruleset.arithmetic.places
+    if rows and all(row.weight is not None for row in rows):
+        weights = [row.weight for row in rows]
+    else:
+        weights = derive_weights(rows, definitions, level_weights, places)
+    if ruleset.not_applicable_redistribute:
+        weights = redistribute_not_applicable(rows, definitions, weights, level_weights, places)
+    return weights
 
 
 def project_level_weights(project: Project, ruleset: Ruleset) -> dict[str, Decimal]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Callable, NamedTuple
+from typing import TYPE_CHECKING, Callable
 
 import pluggy
 
@@ -26,22 +26,13 @@ hookimpl = pluggy.HookimplMarker("perfscore")
 
 #: (raw score, completion ratio or None, formula key)
 Outcome = tuple[Decimal, "Decimal | None", str]
-MethodFunction = Callable[["MethodInput"], Outcome]
 
-
-class MethodInput(NamedTuple):
-    """Everything a method may look at for one row. Target and actual are in the library's unit.
-
-    Immutable like a frozen dataclass, but a NamedTuple: one is built per scored row, and a
-    frozen dataclass's ``__init__`` costs about three times as much (docs/performance.md).
-    """
-
-    target: Decimal | None
-    actual: Decimal | None
-    weight: Decimal
-    row: IndicatorRow
-    definition: IndicatorDef
-    ruleset: Ruleset
+#: ``function(target, actual, weight, row, definition, ruleset) -> Outcome``.
+#: Target and actual are in the library's unit of measure (元 ↔ 万元 already converted);
+#: ``row`` is the submission's IndicatorRow, ``definition`` its IndicatorDef. The arguments
+#: are positional rather than one input object because a method runs once per scored row
+#: and building that object cost a tenth of the scoring core's time (docs/performance.md).
+MethodFunction = Callable[[Decimal | None, Decimal | None, Decimal, "IndicatorRow", "IndicatorDef", "Ruleset"], Outcome]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +50,7 @@ class ScoringMethod:
     description: str = ""
 
 
-def _ratio(inputs: MethodInput) -> Outcome:
-    target, actual, weight, _, _, ruleset = inputs
+def _ratio(target: Decimal, actual: Decimal, weight: Decimal, row: IndicatorRow, definition: IndicatorDef, ruleset: Ruleset) -> Outcome:
     if target <= ZERO:
         return (weight if actual >= target else ZERO), None, "zero_target"
     completion = actual / target
@@ -73,8 +63,7 @@ def _ratio(inputs: MethodInput) -> Outcome:
     return weight * completion, completion, "shortfall"
 
 
-def _lower_linear(inputs: MethodInput) -> Outcome:
-    target, actual, weight = inputs.target, inputs.actual, inputs.weight
+def _lower_linear(target: Decimal, actual: Decimal, weight: Decimal, row: IndicatorRow, definition: IndicatorDef, ruleset: Ruleset) -> Outcome:
     if target <= ZERO:
         return (weight if actual <= ZERO else ZERO), None, "zero_target"
     completion = actual / target
@@ -85,8 +74,7 @@ def _lower_linear(inputs: MethodInput) -> Outcome:
     return weight * (ONE - (actual - target) / target), completion, "excess"
 
 
-def _lower_inverse(inputs: MethodInput) -> Outcome:
-    target, actual, weight = inputs.target, inputs.actual, inputs.weight
+def _lower_inverse(target: Decimal, actual: Decimal, weight: Decimal, row: IndicatorRow, definition: IndicatorDef, ruleset: Ruleset) -> Outcome:
     if target <= ZERO:
         return (weight if actual <= ZERO else ZERO), None, "zero_target"
     completion = actual / target
@@ -95,44 +83,45 @@ def _lower_inverse(inputs: MethodInput) -> Outcome:
     return weight * target / actual, completion, "excess"
 
 
-def _equal(inputs: MethodInput) -> Outcome:
-    if inputs.target == ZERO:
-        return (inputs.weight if inputs.actual <= ZERO else ZERO), None, "zero_target"
-    return _ratio(inputs)
+def _equal(target: Decimal, actual: Decimal, weight: Decimal, row: IndicatorRow, definition: IndicatorDef, ruleset: Ruleset) -> Outcome:
+    if target == ZERO:
+        return (weight if actual <= ZERO else ZERO), None, "zero_target"
+    return _ratio(target, actual, weight, row, definition, ruleset)
 
 
-def _qualitative(inputs: MethodInput) -> Outcome:
-    row, weight = inputs.row, inputs.weight
-    tiers = inputs.ruleset.qualitative.tiers
-    tier = next((t for t in tiers if row.tier in (t.id, t.name)), None)
+def _qualitative(target: Decimal, actual: Decimal, weight: Decimal, row: IndicatorRow, definition: IndicatorDef, ruleset: Ruleset) -> Outcome:
+    tier = ruleset.derived("tiers_by_key", _tiers_by_key).get(row.tier)
     if tier is None:
         # Published tables give full marks to a row that only states "达成预期指标".
-        return weight * max(t.max for t in tiers), None, "statement_only"
+        return weight * max(t.max for t in ruleset.qualitative.tiers), None, "statement_only"
     if row.self_score is not None:
         return row.self_score, None, "self_scored"
     return weight * tier.max, None, "tier_top"
 
 
-def _completion_for_bands(inputs: MethodInput) -> Decimal:
-    target, actual = inputs.target, inputs.actual
-    if (inputs.row.comparison or inputs.definition.comparison) == "<=":
+def _tiers_by_key(ruleset: Ruleset) -> dict[str, object]:
+    """Qualitative tiers by id and by Chinese name, as rows may name them either way."""
+    return {key: tier for tier in ruleset.qualitative.tiers for key in (tier.id, tier.name)}
+
+
+def _completion_for_bands(target: Decimal, actual: Decimal, row: IndicatorRow, definition: IndicatorDef) -> Decimal:
+    if (row.comparison or definition.comparison) == "<=":
         return ONE if actual <= target else (target / actual if actual > ZERO else ZERO)
     return actual / target if target > ZERO else ONE
 
 
-def _banded(inputs: MethodInput) -> Outcome:
-    bands = inputs.definition.bands or []
-    completion = _completion_for_bands(inputs)
+def _banded(target: Decimal, actual: Decimal, weight: Decimal, row: IndicatorRow, definition: IndicatorDef, ruleset: Ruleset) -> Outcome:
+    bands = definition.bands or []
+    completion = _completion_for_bands(target, actual, row, definition)
     for band in sorted(bands, key=lambda band: band.min, reverse=True):
         if completion >= band.min:
-            return inputs.weight * band.share, completion, "band"
+            return weight * band.share, completion, "band"
     return ZERO, completion, "below_bands"
 
 
-def _deduction(inputs: MethodInput) -> Outcome:
-    rule = inputs.definition.deduction
-    target, actual, weight = inputs.target, inputs.actual, inputs.weight
-    gap = (actual - target) if (inputs.row.comparison or inputs.definition.comparison) == "<=" else (target - actual)
+def _deduction(target: Decimal, actual: Decimal, weight: Decimal, row: IndicatorRow, definition: IndicatorDef, ruleset: Ruleset) -> Outcome:
+    rule = definition.deduction
+    gap = (actual - target) if (row.comparison or definition.comparison) == "<=" else (target - actual)
     completion = actual / target if target > ZERO else None
     if gap <= ZERO:
         return weight, completion, "met"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -269,17 +269,20 @@ class Ruleset(Strict):
             raise ValueError("; ".join(problems))
         return self
 
-    # Lookups used on hot paths are cached on first use (the model is frozen).
+    def derived(self, key: str, build: Callable[[Ruleset], Any]) -> Any:
+        """A value computed from these rules once and kept with them (the model is frozen,
+        so it can never go stale): lookup tables, compiled finding rules."""
+        cache = self.__dict__.setdefault("_derived", {})
+        if key not in cache:
+            cache[key] = build(self)
+        return cache[key]
+
     def indicator(self, indicator_id: str) -> IndicatorDef | None:
         return self.indicator_index.get(indicator_id)
 
     @property
     def indicator_index(self) -> dict[str, IndicatorDef]:
-        cached = self.__dict__.get("_indicator_index")
-        if cached is None:
-            cached = {indicator.id: indicator for indicator in self.indicators}
-            object.__setattr__(self, "_indicator_index", cached)  # noqa: PLC2801 - frozen cache
-        return cached
+        return self.derived("indicator_index", lambda rules: {indicator.id: indicator for indicator in rules.indicators})
 
     @property
     def indicator_levels(self) -> list[str]:

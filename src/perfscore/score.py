@@ -10,13 +10,14 @@ places the ruleset names: each indicator score, the budget score and each total.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from decimal import Decimal
-from typing import Mapping
+from typing import Mapping, NamedTuple
 
 from perfscore.arithmetic import _QUANTUMS, HUNDRED, ONE, ROUNDING_MODES, ZERO, percent, quantize
 from perfscore.errors import InputError, Problem
 from perfscore.load import project_level_weights, row_in_library_unit, row_weights
-from perfscore.methods import MethodInput, ScoringMethod
+from perfscore.methods import ScoringMethod
 from perfscore.models import (
     MONEY_UNITS_IN_YUAN,
     IndicatorDef,
@@ -43,8 +44,10 @@ class Explanation:
         return {"rule": self.rule, "inputs": self.inputs, "formula": self.formula, "result": self.result}
 
 
-@dataclass(slots=True)
-class IndicatorScore:
+class IndicatorScore(NamedTuple):
+    """One scored row. A NamedTuple, built with ``tuple.__new__`` on the hot path: it is the
+    one object made per row, and this is the cheapest immutable record CPython offers."""
+
     project_id: str
     definition: IndicatorDef
     row: IndicatorRow
@@ -342,29 +345,6 @@ def budget_score(project: Project, money_unit: str, weight: Decimal, ruleset: Ru
     return result
 
 
-def _redistribute(scores: list[IndicatorScore], level_weights: dict[str, Decimal], places: int) -> None:
-    """Give not-applicable rows' weight to the assessable rows of the same level (opt-in)."""
-    pooled = "indicators" in level_weights
-    groups: dict[str, list[IndicatorScore]] = {}
-    for score in scores:
-        groups.setdefault("indicators" if pooled else score.definition.level1, []).append(score)
-    for members in groups.values():
-        freed = sum((s.weight for s in members if s.status == NOT_APPLICABLE), ZERO)
-        kept = [s for s in members if s.status != NOT_APPLICABLE]
-        kept_weight = sum((s.weight for s in kept), ZERO)
-        if freed == ZERO or not kept or kept_weight == ZERO:
-            continue
-        kept.sort(key=lambda s: s.definition.id)
-        given = ZERO
-        for s in kept:
-            s.weight = quantize(s.weight * (kept_weight + freed) / kept_weight, places)
-            given += s.weight
-        kept[-1].weight += kept_weight + freed - given
-        for s in members:
-            if s.status == NOT_APPLICABLE:
-                s.weight = ZERO
-
-
 def score_project(project: Project, submission: Submission, ruleset: Ruleset, methods: Mapping[str, ScoringMethod]) -> ProjectScore:
     places, rounding = ruleset.arithmetic.places, ruleset.arithmetic.rounding
     level_weights = project_level_weights(project, ruleset)
@@ -379,12 +359,6 @@ def score_project(project: Project, submission: Submission, ruleset: Ruleset, me
         score_indicator(project.id, row, definition, weight, ruleset, methods)
         for row, definition, weight in zip(rows, definitions, weights)
     ]
-    if ruleset.not_applicable_redistribute:
-        _redistribute(scores, level_weights, places)
-        for s in scores:  # weights changed: score again with the new weights
-            if s.status == SCORED:
-                rescored = score_indicator(project.id, s.row, s.definition, s.weight, ruleset, methods)
-                s.score, s.formula_key = rescored.score, rescored.formula_key
 
     levels = _level_scores(scores, level_weights, ruleset)
     budget_points = budget.score if budget.score is not None else ZERO
@@ -398,33 +372,36 @@ def score_project(project: Project, submission: Submission, ruleset: Ruleset, me
 
 
 def score_indicator(project_id: str, row: IndicatorRow, definition: IndicatorDef, weight: Decimal, ruleset: Ruleset, methods: Mapping[str, ScoringMethod]) -> IndicatorScore:
-    """Score one row. The hot path of the engine: no text is built here."""
+    """Score one row. The hot path of the engine: no text is built here, and each attribute
+    is read once (docs/performance.md has the figures behind each choice)."""
     if row.not_applicable:
         return IndicatorScore(project_id, definition, row, row.target, row.actual, weight, ZERO, None, NOT_APPLICABLE, None, "", ruleset)
-    comparison = row.comparison or definition.comparison
-    method_name = definition.method or ruleset.methods[comparison]
-    method = methods.get(method_name)
+    method = methods.get(definition.method or ruleset.methods[row.comparison or definition.comparison])
     if method is None:
+        method_name = definition.method or ruleset.methods[row.comparison or definition.comparison]
         raise InputError(Problem(f"scoring method {method_name!r} is not registered", location=f"indicator {definition.id}", expected=f"one of {', '.join(sorted(methods))} (perfscore plugins)"))
-    if row.unit is None or row.unit == definition.unit:  # the common case, inlined: no conversion
+    unit = row.unit
+    if unit is None or unit == definition.unit:  # the common case: no 元 ↔ 万元 conversion
         target, actual = row.target, row.actual
     else:
         target, actual = row_in_library_unit(row, definition)
-    if method.needs_target:
-        if target is None:
-            return IndicatorScore(project_id, definition, row, target, actual, weight, ZERO, None, MISSING_TARGET, method, "", ruleset)
-        if actual is None:
-            return IndicatorScore(project_id, definition, row, target, actual, weight, ZERO, None, MISSING_ACTUAL, method, "", ruleset)
-    raw, completion, formula_key = method.function(MethodInput(target, actual, weight, row, definition, ruleset))
+    if method.needs_target and (target is None or actual is None):
+        status = MISSING_TARGET if target is None else MISSING_ACTUAL
+        return IndicatorScore(project_id, definition, row, target, actual, weight, ZERO, None, status, method, "", ruleset)
+    raw, completion, formula_key = method.function(target, actual, weight, row, definition, ruleset)
     if row.deduction is not None:
-        raw = max(ZERO, raw - row.deduction)
-    # min(max(raw, 0), weight) and arithmetic.quantize, spelled out: this line runs per row
-    clamped = raw if raw >= ZERO else ZERO
-    if weight < clamped:
-        clamped = weight
+        raw = raw - row.deduction
+    # clamp to [0, weight], then round as the ruleset says
+    if raw < ZERO:
+        raw = ZERO
+    elif raw > weight:
+        raw = weight
     arithmetic = ruleset.arithmetic
-    score = clamped.quantize(_QUANTUMS[arithmetic.places], rounding=ROUNDING_MODES[arithmetic.rounding])
-    return IndicatorScore(project_id, definition, row, target, actual, weight, score, completion, SCORED, method, formula_key, ruleset)
+    score = raw.quantize(_QUANTUMS[arithmetic.places], ROUNDING_MODES[arithmetic.rounding])
+    return _new_score((project_id, definition, row, target, actual, weight, score, completion, SCORED, method, formula_key, ruleset))
+
+
+_new_score = partial(tuple.__new__, IndicatorScore)
 
 
 def _level_scores(scores: list[IndicatorScore], level_weights: dict[str, Decimal], ruleset: Ruleset) -> list[LevelScore]:
