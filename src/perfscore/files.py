@@ -104,6 +104,8 @@ _SAFE_DIGITS = 15
 
 def _float_to_decimal(value: float) -> Decimal | object:
     text = repr(value)
+    if len(text) <= _SAFE_DIGITS and "e" not in text and "n" not in text:
+        return Decimal(text)  # at most 14 digits and a point: exact without counting
     if not math.isfinite(value):
         return _INEXACT
     mantissa = text.split("e")[0].lstrip("-").replace(".", "").lstrip("0")

@@ -30,6 +30,13 @@ from perfscore.score import NOT_APPLICABLE, SCORED, IndicatorScore, ProjectScore
 _TWO_DECIMAL_UNITS = {"万元", "元", "%", "元/人", "元/人次", "元/户", "元/小时", "万元/人", "万元/户", "小时/户", "月/人", "件/人"}
 
 
+# Texts and quantities the core builds itself from typed values (Decimal or str) skip
+# pydantic's validation: a finding makes about eight of them, and validating what this
+# module has just typed was a tenth of batch time. Findings themselves are validated.
+_quantity = Quantity.model_construct
+_text = LocalText.model_construct
+
+
 def format_quantity(quantity: Quantity) -> str:
     """99户 · 110.00% · 522.59万元 · 436.92元/人次: the way a Chinese report writes numbers.
 
@@ -60,14 +67,14 @@ def render_template(ruleset: Ruleset, finding_id: str, evidence: Mapping[str, Qu
         return text.format_map(values)
 
     return (
-        LocalText(zh=fill(template.title), en=fill(template.title_en)),
-        LocalText(zh=fill(template.problem), en=fill(template.problem_en)),
-        LocalText(zh=fill(template.improvement), en=fill(template.improvement_en)),
+        _text(zh=fill(template.title), en=fill(template.title_en)),
+        _text(zh=fill(template.problem), en=fill(template.problem_en)),
+        _text(zh=fill(template.improvement), en=fill(template.improvement_en)),
     )
 
 
 def quantity(value: Decimal | int | str, unit: str = "") -> Quantity:
-    return Quantity(value=value if isinstance(value, str) else Decimal(value), unit=unit)
+    return _quantity(value=value if isinstance(value, str) else Decimal(value), unit=str(unit))
 
 
 def make_finding(
@@ -80,13 +87,21 @@ def make_finding(
     project: str | None = None,
     indicator: str | None = None,
     template: str | None = None,
+    source: str = "",
 ) -> Finding:
     """Build a finding whose wording comes from the template registered for ``finding_id``.
 
     ``template`` names another template when several findings share one wording.
     """
+    if severity not in SEVERITY_ORDER:
+        raise PluginError(Problem(f"finding {finding_id!r}: severity {severity!r}", expected="problem, warning or info"))
+    for name, value in evidence.items():
+        if not isinstance(value, Quantity):
+            raise PluginError(Problem(f"finding {finding_id!r}: evidence {name!r} is a {type(value).__name__}", expected="a perfscore.Quantity (use perfscore.quantity(value, unit))"))
     title, problem, improvement = render_template(ruleset, template or finding_id, evidence)
-    return Finding(
+    # Every field is checked above or typed by construction, so pydantic's validation is
+    # skipped: a unit yields a dozen findings, and it was most of the find stage's time.
+    return Finding.model_construct(
         id=finding_id,
         area=area,
         severity=severity,
@@ -96,6 +111,7 @@ def make_finding(
         title=title,
         problem=problem,
         improvement=improvement,
+        source=source,
     )
 
 
@@ -138,7 +154,8 @@ def find(unit: UnitScore, host: PluginHost) -> Evaluation:
             if not isinstance(finding, Finding):
                 host.failures.append(PluginFailure(plugin, "perfscore_findings", f"returned {type(finding).__name__}, expected perfscore.Finding"))
                 continue
-            finding = finding.model_copy(update={"source": finding.source or plugin})
+            if not finding.source:
+                finding = finding.model_copy(update={"source": plugin})
             # the same finding from two sources is one finding; keep the first by source name
             existing = findings.get(finding.key)
             if existing is None or finding.source < existing.source:
@@ -151,6 +168,27 @@ def find(unit: UnitScore, host: PluginHost) -> Evaluation:
     return Evaluation(unit, areas, ordered, host.failures[failures_before:])
 
 
+def _rows_by_area(unit: UnitScore) -> dict[str, tuple[list[IndicatorScore], list[Any], bool]]:
+    """Area → (its scored rows, its outputs without a target, whether a project names it)."""
+    index: dict[str, tuple[list[IndicatorScore], list[Any], bool]] = {}
+    library = unit.ruleset.indicator_index
+
+    def entry(area: str) -> tuple[list[IndicatorScore], list[Any], bool]:
+        if area not in index:
+            index[area] = ([], [], False)
+        return index[area]
+
+    for score in unit.indicators:
+        entry(score.definition.area)[0].append(score)
+    for project in unit.submission.projects:
+        for output in project.outputs:
+            entry(library[output.indicator].area)[1].append(output)
+        if project.area is not None:
+            rows, outputs, _ = entry(project.area)
+            index[project.area] = (rows, outputs, True)
+    return index
+
+
 def area_score_from_indicators(unit: UnitScore, area: str, extra: list[tuple[str, Decimal, Decimal]] = ()) -> AreaScore | None:
     """Earned ÷ possible × 100 over the unit's assessable rows of ``area`` plus ``extra``.
 
@@ -158,9 +196,8 @@ def area_score_from_indicators(unit: UnitScore, area: str, extra: list[tuple[str
     the ruleset's standards. Returns None when the unit has nothing in this area at all.
     """
     definition = unit.ruleset.areas[area]
-    rows = [s for s in unit.indicators if s.definition.area == area]
-    outputs = [o for p in unit.submission.projects for o in p.outputs if unit.ruleset.indicator_index[o.indicator].area == area]
-    if not rows and not outputs and not extra and not any(p.area == area for p in unit.submission.projects):
+    rows, outputs, has_project = unit.derived("by_area", _rows_by_area).get(area, ([], [], False))
+    if not rows and not outputs and not extra and not has_project:
         return None
     assessable = [s for s in rows if s.assessable]
     earned = sum((s.score for s in assessable), ZERO) + sum((e for _, e, _ in extra), ZERO)
@@ -300,12 +337,12 @@ def _evidence_quantity(value: Any, text: str, scope: str, units: Mapping[str, st
         if text.strip() in ("target", "actual"):
             unit = units.get("indicator", "")
     if value is None:
-        return Quantity(value="—", unit="")
+        return _quantity(value="—", unit="")
     if isinstance(value, bool):
-        return Quantity(value="是" if value else "否", unit="")
+        return _quantity(value="是" if value else "否", unit="")
     if isinstance(value, str):
-        return Quantity(value=value, unit=unit)
-    return Quantity(value=Decimal(value), unit=unit)
+        return _quantity(value=value, unit=unit)
+    return _quantity(value=Decimal(value), unit=unit)
 
 
 def rule_findings(unit: UnitScore, host: PluginHost | None = None) -> list[Finding]:
@@ -331,14 +368,14 @@ def rule_findings(unit: UnitScore, host: PluginHost | None = None) -> list[Findi
                     ruleset, rule.id, rule.severity, values, area=area,
                     project=project.id if project is not None else None,
                     indicator=score.definition.id if score is not None else None,
-                    template=rule.template,
+                    template=rule.template, source=f"rule {rule.id}",
                 )
             except (ExpressionError, PluginError) as error:
                 if host is None:
                     raise
                 host.failures.append(PluginFailure(f"rule {rule.id}", "[[findings]]", str(error)))
                 break
-            found.append(finding.model_copy(update={"source": f"rule {rule.id}"}))
+            found.append(finding)
     return found
 
 
@@ -392,20 +429,28 @@ class Figure:
 
 def figure(unit: UnitScore, indicator_id: str) -> Figure | None:
     """The first figure reported for ``indicator_id`` (projects in report order), or None."""
-    library = unit.ruleset.indicator_index.get(indicator_id)
-    if library is None:
-        return None
+    return unit.derived("figures", _index_figures).get(indicator_id)
+
+
+def _index_figures(unit: UnitScore) -> dict[str, Figure]:
+    """Every indicator's first reported figure: a scored row before an output of the same
+    project, projects in report order."""
+    library = unit.ruleset.indicator_index
+    figures: dict[str, Figure] = {}
     for project in unit.projects:
         for score in project.indicators:
-            if score.definition.id == indicator_id and score.status != NOT_APPLICABLE:
-                return Figure(indicator_id, project.id, score.actual, score.target, library.unit, score.row.qualifier, score.target is not None)
+            indicator_id = score.definition.id
+            if indicator_id not in figures and score.status != NOT_APPLICABLE:
+                figures[indicator_id] = Figure(indicator_id, project.id, score.actual, score.target, score.definition.unit, score.row.qualifier, score.target is not None)
         for output in project.project.outputs:
-            if output.indicator == indicator_id:
-                actual = output.actual
-                if output.unit is not None and output.unit != library.unit and output.unit in MONEY_UNITS_IN_YUAN and library.unit in MONEY_UNITS_IN_YUAN:
-                    actual = actual * MONEY_UNITS_IN_YUAN[output.unit] / MONEY_UNITS_IN_YUAN[library.unit]
-                return Figure(indicator_id, project.id, actual, None, library.unit, output.qualifier, False)
-    return None
+            definition = library.get(output.indicator)
+            if definition is None or output.indicator in figures:
+                continue
+            actual = output.actual
+            if output.unit is not None and output.unit != definition.unit and output.unit in MONEY_UNITS_IN_YUAN and definition.unit in MONEY_UNITS_IN_YUAN:
+                actual = actual * MONEY_UNITS_IN_YUAN[output.unit] / MONEY_UNITS_IN_YUAN[definition.unit]
+            figures[output.indicator] = Figure(output.indicator, project.id, actual, None, definition.unit, output.qualifier, False)
+    return figures
 
 
 @dataclass(frozen=True, slots=True)
@@ -462,7 +507,7 @@ def pass_fail_check(check_id: str, passed: bool, weight: Decimal) -> Check:
 
 def percent_quantity(ratio: Decimal) -> Quantity:
     """A ratio as percent evidence: 1.1389 → 113.89 %."""
-    return Quantity(value=quantize(ratio * 100, 2), unit="%")
+    return _quantity(value=quantize(ratio * 100, 2), unit="%")
 
 
 def setting(unit: UnitScore, area: str, key: str) -> Any:

@@ -226,7 +226,12 @@ def _check_project(project: Project, where: str, ruleset: Ruleset, file: str) ->
         problems.append(Problem("some indicator rows have a weight and some do not", file, f"{where}.indicators", "a weight on every row, or on none (weights then come from the ruleset)"))
     known_rows = all(row.indicator in library for row in project.indicators)
     mixed = weighted and len(weighted) != len(project.indicators)
-    weights = row_weights(project, ruleset) if known_rows and not mixed and not problems else [row.weight for row in project.indicators]
+    # derived weights are needed only to check a qualitative self_score against its tier
+    needs_weights = any(row.self_score is not None and row.weight is None for row in project.indicators)
+    if needs_weights and known_rows and not mixed and not problems:
+        weights = row_weights(project, ruleset)
+    else:
+        weights = [row.weight for row in project.indicators]
     for r_index, (row, weight) in enumerate(zip(project.indicators, weights)):
         definition = library.get(row.indicator)
         if definition is None:

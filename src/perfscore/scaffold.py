@@ -153,12 +153,13 @@ class {class_name}:
     def perfscore_score_area(self, area: str, unit: UnitScore) -> AreaScore | None:
         if area != AREA:
             return None
-        checks, _ = measure(unit)
+        # measured once per unit: the area score and the findings share it
+        checks, _ = unit.derived(f"{{AREA}}.measure", measure)
         return area_score_from_indicators(unit, AREA, [check.as_extra() for check in checks])
 
     @hookimpl
     def perfscore_findings(self, unit: UnitScore, areas: Mapping[str, AreaScore]) -> list[Finding]:
-        return measure(unit)[1]
+        return unit.derived(f"{{AREA}}.measure", measure)[1]
 '''
 
 _TEST = '''"""The scaffolded plugin loads, claims its area and scores a small submission."""

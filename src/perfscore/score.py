@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import partial
 from decimal import Decimal
-from typing import Mapping, NamedTuple
+from typing import Callable, Mapping, NamedTuple
 
 from perfscore.arithmetic import _QUANTUMS, HUNDRED, ONE, ROUNDING_MODES, ZERO, percent, quantize
 from perfscore.errors import InputError, Problem
@@ -259,10 +259,18 @@ class UnitScore:
     grade: str | None
     assessable: Decimal
     source: str = ""
+    _derived: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def indicators(self) -> list[IndicatorScore]:
         return [indicator for project in self.projects for indicator in project.indicators]
+
+    def derived(self, key: str, build: Callable[[UnitScore], object]) -> object:
+        """A lookup built once from this (finished) result and kept with it, so that each
+        area plugin does not scan every row again: figures by indicator, rows by area."""
+        if key not in self._derived:
+            self._derived[key] = build(self)
+        return self._derived[key]
 
     def explain(self, lang: str = "zh") -> Explanation:
         zh = lang == "zh"
