@@ -30,11 +30,6 @@ from perfscore.score import NOT_APPLICABLE, SCORED, IndicatorScore, ProjectScore
 _TWO_DECIMAL_UNITS = {"万元", "元", "%", "元/人", "元/人次", "元/户", "元/小时", "万元/人", "万元/户", "小时/户", "月/人", "件/人"}
 
 
-# Texts and quantities the core builds itself from typed values (Decimal or str) skip
-# pydantic's validation: a finding makes about eight of them, and validating what this
-# module has just typed was a tenth of batch time. Findings themselves are validated.
-_quantity = Quantity.model_construct
-_text = LocalText.model_construct
 
 
 def format_quantity(quantity: Quantity) -> str:
@@ -67,14 +62,14 @@ def render_template(ruleset: Ruleset, finding_id: str, evidence: Mapping[str, Qu
         return text.format_map(values)
 
     return (
-        _text(zh=fill(template.title), en=fill(template.title_en)),
-        _text(zh=fill(template.problem), en=fill(template.problem_en)),
-        _text(zh=fill(template.improvement), en=fill(template.improvement_en)),
+        LocalText(zh=fill(template.title), en=fill(template.title_en)),
+        LocalText(zh=fill(template.problem), en=fill(template.problem_en)),
+        LocalText(zh=fill(template.improvement), en=fill(template.improvement_en)),
     )
 
 
 def quantity(value: Decimal | int | str, unit: str = "") -> Quantity:
-    return _quantity(value=value if isinstance(value, str) else Decimal(value), unit=str(unit))
+    return Quantity(value=value if isinstance(value, str) else Decimal(value), unit=str(unit))
 
 
 def make_finding(
@@ -93,15 +88,8 @@ def make_finding(
 
     ``template`` names another template when several findings share one wording.
     """
-    if severity not in SEVERITY_ORDER:
-        raise PluginError(Problem(f"finding {finding_id!r}: severity {severity!r}", expected="problem, warning or info"))
-    for name, value in evidence.items():
-        if not isinstance(value, Quantity):
-            raise PluginError(Problem(f"finding {finding_id!r}: evidence {name!r} is a {type(value).__name__}", expected="a perfscore.Quantity (use perfscore.quantity(value, unit))"))
     title, problem, improvement = render_template(ruleset, template or finding_id, evidence)
-    # Every field is checked above or typed by construction, so pydantic's validation is
-    # skipped: a unit yields a dozen findings, and it was most of the find stage's time.
-    return Finding.model_construct(
+    return Finding(
         id=finding_id,
         area=area,
         severity=severity,
@@ -337,12 +325,12 @@ def _evidence_quantity(value: Any, text: str, scope: str, units: Mapping[str, st
         if text.strip() in ("target", "actual"):
             unit = units.get("indicator", "")
     if value is None:
-        return _quantity(value="—", unit="")
+        return Quantity(value="—", unit="")
     if isinstance(value, bool):
-        return _quantity(value="是" if value else "否", unit="")
+        return Quantity(value="是" if value else "否", unit="")
     if isinstance(value, str):
-        return _quantity(value=value, unit=unit)
-    return _quantity(value=Decimal(value), unit=unit)
+        return Quantity(value=value, unit=unit)
+    return Quantity(value=Decimal(value), unit=unit)
 
 
 def rule_findings(unit: UnitScore, host: PluginHost | None = None) -> list[Finding]:
@@ -507,7 +495,7 @@ def pass_fail_check(check_id: str, passed: bool, weight: Decimal) -> Check:
 
 def percent_quantity(ratio: Decimal) -> Quantity:
     """A ratio as percent evidence: 1.1389 → 113.89 %."""
-    return _quantity(value=quantize(ratio * 100, 2), unit="%")
+    return Quantity(value=quantize(ratio * 100, 2), unit="%")
 
 
 def setting(unit: UnitScore, area: str, key: str) -> Any:

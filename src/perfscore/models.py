@@ -9,6 +9,7 @@ through their text), and money carries its unit (元 or 万元) explicitly.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Literal
 
@@ -446,14 +447,26 @@ class Submission(Strict):
 # validates them, the narrate and tabulate stages read them.
 
 
-class Quantity(Strict):
-    """A number with its unit of measure, as evidence is quoted (e.g. 113.89 %)."""
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    """A number with its unit of measure, as evidence is quoted (e.g. 113.89 %).
+
+    A plain frozen dataclass rather than a pydantic model: a unit's findings make a hundred
+    of these, and pydantic still checks them wherever a Finding is validated.
+    """
 
     value: Decimal | str
     unit: str = ""
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.value, (Decimal, str)) or not isinstance(self.unit, str):
+            raise TypeError(f"Quantity(value={self.value!r}, unit={self.unit!r}): value must be a Decimal or str and unit a str (use perfscore.quantity())")
 
-class LocalText(Strict):
+
+@dataclass(frozen=True, slots=True)
+class LocalText:
+    """A text in Chinese and in English."""
+
     zh: str
     en: str
 
