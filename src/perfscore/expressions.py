@@ -122,6 +122,7 @@ class Expression:
         self._run = _compile(self.tree.body)
 
     def evaluate(self, context: Mapping[str, Any]) -> Any:
+        """Evaluate against ``context``, whose numbers must be Decimal (see :func:`as_context`)."""
         return self._run(context)
 
     def __repr__(self) -> str:
@@ -206,6 +207,26 @@ def _constant(value: Any) -> Any:
 _TAGGING = ("percent", "wanyuan", "yuan", "count")
 
 
+def _may_tag(node: ast.AST) -> bool:
+    """Whether a node can yield a Tagged value (only calls of the tagging functions can)."""
+    if isinstance(node, ast.Call):
+        return node.func.id in _TAGGING
+    if isinstance(node, ast.IfExp):
+        return _may_tag(node.body) or _may_tag(node.orelse)
+    if isinstance(node, ast.BoolOp):
+        return any(_may_tag(value) for value in node.values)
+    return False
+
+
+def _numeric_part(node: ast.AST) -> Callable[[Mapping[str, Any]], Any]:
+    """A compiled operand of arithmetic or a comparison: Tagged values unwrapped to numbers,
+    with the unwrapping left out where the node cannot produce one."""
+    part = _compile(node)
+    if not _may_tag(node):
+        return part
+    return lambda context: _numeric(part(context))
+
+
 def _compile(node: ast.AST) -> Callable[[Mapping[str, Any]], Any]:
     """Turn a checked node into a closure over the context. Semantics: a missing value
     (None) makes arithmetic None and comparisons false; x ÷ 0 is None; numbers are Decimal."""
@@ -213,15 +234,9 @@ def _compile(node: ast.AST) -> Callable[[Mapping[str, Any]], Any]:
         value = _constant(node.value)
         return lambda context: value
     if isinstance(node, ast.Name):
-        name = node.id
-
-        def load(context: Mapping[str, Any]) -> Any:
-            value = context[name]
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                return _constant(value)
-            return value
-
-        return load
+        # contexts hold Decimal, bool, str or None (see Expression.evaluate), so a name is
+        # a plain lookup
+        return operator.itemgetter(node.id)
     if isinstance(node, ast.BoolOp):
         parts = [_compile(value) for value in node.values]
         if isinstance(node.op, ast.And):
@@ -258,13 +273,13 @@ def _compile(node: ast.AST) -> Callable[[Mapping[str, Any]], Any]:
 
         return sign
     if isinstance(node, ast.BinOp):
-        left_part, right_part = _compile(node.left), _compile(node.right)
+        left_part, right_part = _numeric_part(node.left), _numeric_part(node.right)
         apply = _BINARY[type(node.op)]
         divides = isinstance(node.op, (ast.Div, ast.FloorDiv, ast.Mod))
         source = ast.unparse(node)
 
         def binary(context: Mapping[str, Any]) -> Any:
-            left, right = _numeric(left_part(context)), _numeric(right_part(context))
+            left, right = left_part(context), right_part(context)
             if left is None or right is None:
                 return None
             if divides and right == 0:
@@ -276,14 +291,28 @@ def _compile(node: ast.AST) -> Callable[[Mapping[str, Any]], Any]:
 
         return binary
     if isinstance(node, ast.Compare):
-        first = _compile(node.left)
-        steps = [(type(op), _COMPARE.get(type(op)), _compile(comparator)) for op, comparator in zip(node.ops, node.comparators)]
+        first = _numeric_part(node.left)
+        steps = [(type(op), _COMPARE.get(type(op)), _numeric_part(comparator)) for op, comparator in zip(node.ops, node.comparators)]
         source = ast.unparse(node)
+        if len(steps) == 1 and steps[0][0] not in (ast.Is, ast.IsNot):
+            # the usual shape, `a > b`, without the loop
+            test, second = steps[0][1], steps[0][2]
+
+            def compare_one(context: Mapping[str, Any]) -> bool:
+                left, right = first(context), second(context)
+                if left is None or right is None:
+                    return False
+                try:
+                    return test(left, right)
+                except TypeError as error:
+                    raise ExpressionError(f"cannot compare in {source}: {error}") from None
+
+            return compare_one
 
         def compare(context: Mapping[str, Any]) -> bool:
-            left = _numeric(first(context))
+            left = first(context)
             for kind, test, part in steps:
-                right = _numeric(part(context))
+                right = part(context)
                 if kind is ast.Is:
                     ok = left is None
                 elif kind is ast.IsNot:
@@ -325,7 +354,12 @@ def _compile(node: ast.AST) -> Callable[[Mapping[str, Any]], Any]:
 
 def evaluate(text: str, context: Mapping[str, Any]) -> Any:
     """Check and evaluate one expression against ``context`` (its keys are the allowed names)."""
-    return Expression(text, set(context)).evaluate(context)
+    return Expression(text, set(context)).evaluate(as_context(context))
+
+
+def as_context(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A context for :meth:`Expression.evaluate`: ints and floats become Decimal."""
+    return {name: _constant(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value for name, value in values.items()}
 
 
 # --------------------------------------------------------------------------- rule scopes
