@@ -288,7 +288,7 @@ class Ruleset(Strict):
     @property
     def indicator_levels(self) -> list[str]:
         """Level-1 ids that hold indicators, in display order."""
-        return sorted(self.levels, key=lambda level: (self.levels[level].order, level))
+        return self.derived("indicator_levels", lambda rules: sorted(rules.levels, key=lambda level: (rules.levels[level].order, level)))
 
     def grade_for(self, total: Decimal | None) -> str | None:
         if total is None:

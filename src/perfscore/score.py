@@ -414,32 +414,39 @@ _new_score = partial(tuple.__new__, IndicatorScore)
 
 def _level_scores(scores: list[IndicatorScore], level_weights: dict[str, Decimal], ruleset: Ruleset) -> list[LevelScore]:
     pooled = "indicators" in level_weights
+    places = ruleset.arithmetic.places
+    by_level: dict[str, list[IndicatorScore]] = {}
+    for score in scores:
+        by_level.setdefault(score.definition.level1, []).append(score)
     levels = []
     for level_id in ruleset.indicator_levels:
-        members = [s for s in scores if s.definition.level1 == level_id]
+        members = by_level.get(level_id, [])
         if pooled:
-            weight = sum((s.weight for s in members), ZERO)
             if not members:
                 continue
+            weight = sum((s.weight for s in members), ZERO)
         else:
             if level_id not in level_weights:
                 continue
             weight = level_weights[level_id]
         definition = ruleset.levels[level_id]
         level2: dict[str, tuple[Decimal, Decimal]] = {}
-        for s in sorted(members, key=lambda s: s.definition.level2):
+        score_sum = assessable = ZERO
+        for s in members:
             w, sc = level2.get(s.definition.level2, (ZERO, ZERO))
             level2[s.definition.level2] = (w + s.weight, sc + s.score)
-        places = ruleset.arithmetic.places
+            score_sum += s.score
+            if s.assessable:
+                assessable += s.weight
         levels.append(
             LevelScore(
                 id=level_id,
                 name=definition.name,
                 name_en=definition.name_en,
                 weight=quantize(weight, places),
-                score=quantize(sum((s.score for s in members), ZERO), places),
-                assessable=quantize(sum((s.weight for s in members if s.assessable), ZERO), places),
-                level2={key: (quantize(w, places), quantize(sc, places)) for key, (w, sc) in level2.items()},
+                score=quantize(score_sum, places),
+                assessable=quantize(assessable, places),
+                level2={key: (quantize(w, places), quantize(sc, places)) for key, (w, sc) in sorted(level2.items())},
             )
         )
     if pooled and not scores:
