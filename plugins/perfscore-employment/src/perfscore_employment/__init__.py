@@ -55,10 +55,12 @@ def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
     graduates = figure(unit, "employment.graduates_served")
     rate = figure(unit, "employment.graduate_employment_rate")
     employed = figure(unit, "employment.graduates_employed")
+    if employed is not None and employed.actual is None:
+        employed = None  # a qualitative row states no count to check the rate against
     if graduates is not None and rate is not None and graduates.actual and rate.actual is not None:
         implied = rate.actual * graduates.actual / HUNDRED
         counts = achievable_counts(rate.actual, graduates.actual)
-        if employed is not None and employed.actual is not None:
+        if employed is not None:
             consistent = abs(employed.actual / graduates.actual * HUNDRED - rate.actual) <= rate_tolerance(rate.actual)
         else:
             consistent = bool(counts)
@@ -68,7 +70,7 @@ def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
             findings.append(
                 make_finding(
                     ruleset, "employment.graduate_employment", "info",
-                    {"rate": rate.quantity(), "graduates": graduates.quantity(), "employed": quantity(employed.actual if employed else Decimal(counts[0]), "人")},
+                    {"rate": rate.quantity(), "graduates": graduates.quantity(), "employed": quantity(employed.actual if employed is not None else Decimal(counts[0]), "人")},
                     area=AREA, project=rate.project, indicator=rate.indicator,
                 )
             )
