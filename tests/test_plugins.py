@@ -479,3 +479,19 @@ def test_plugin_templates_are_merged_and_ruleset_wording_wins(tmp_path):
     ruleset = Engine(make_host(entry_points=False, extra=[("wording", Wording())])).ruleset("canlian")
     assert ruleset.templates["demo.note"].source == "plugin wording"
     assert ruleset.templates["execution_rate_above"].title != "plugin"
+
+
+def test_employment_qualitative_graduates_row_does_not_fail(tmp_path):
+    """A qualitative graduates-employed row (no count) leaves the rate checked against the counts alone."""
+    text = SEED.read_text(encoding="utf-8").replace(
+        '[[projects.outputs]]\nindicator = "employment.graduates_served"',
+        '[[projects.indicators]]\nindicator = "employment.graduates_employed"\ncomparison = "qualitative"\n'
+        'tier = "met"\ndescription = "毕业生就业服务基本达成。"\n\n[[projects.outputs]]\nindicator = "employment.graduates_served"',
+        1,
+    )
+    assert "employment.graduates_employed" in text
+    path = tmp_path / "unit.toml"
+    path.write_text(text, encoding="utf-8")
+    evaluation = plugin_evaluate(path=path)
+    assert not evaluation.failures, [failure.render() for failure in evaluation.failures]
+    assert one(evaluation, "employment.graduate_rate_inconsistent").evidence["implied"].value == Decimal("5.25")
