@@ -484,9 +484,9 @@ def test_plugin_templates_are_merged_and_ruleset_wording_wins(tmp_path):
 def test_employment_qualitative_graduates_row_does_not_fail(tmp_path):
     """A qualitative graduates-employed row (no count) leaves the rate checked against the counts alone."""
     text = SEED.read_text(encoding="utf-8").replace(
-        '[[projects.outputs]]\nindicator = "employment.graduates_served"',
+        '[[projects.outputs]]\nindicator = "employment.graduates_served"\nactual = 7',
         '[[projects.indicators]]\nindicator = "employment.graduates_employed"\ncomparison = "qualitative"\n'
-        'tier = "met"\ndescription = "毕业生就业服务基本达成。"\n\n[[projects.outputs]]\nindicator = "employment.graduates_served"',
+        'tier = "met"\ndescription = "毕业生就业服务基本达成。"\n\n[[projects.outputs]]\nindicator = "employment.graduates_served"\nactual = 8',
         1,
     )
     assert "employment.graduates_employed" in text
@@ -494,4 +494,5 @@ def test_employment_qualitative_graduates_row_does_not_fail(tmp_path):
     path.write_text(text, encoding="utf-8")
     evaluation = plugin_evaluate(path=path)
     assert not evaluation.failures, [failure.render() for failure in evaluation.failures]
-    assert one(evaluation, "employment.graduate_rate_inconsistent").evidence["implied"].value == Decimal("5.25")
+    # 75% of 8 graduates is 6: consistent, and the count comes from the rate
+    assert one(evaluation, "employment.graduate_employment").evidence["employed"].value == Decimal(6)
