@@ -262,17 +262,32 @@ def unit_context(unit: UnitScore) -> dict[str, Any]:
     }
 
 
+def _required_by_area(ruleset: Ruleset) -> dict[str, list[Any]]:
+    """The library's required indicators, by area, in id order."""
+    by_area: dict[str, list[Any]] = {}
+    for definition in sorted(ruleset.indicators, key=lambda d: d.id):
+        if definition.required:
+            by_area.setdefault(definition.area, []).append(definition)
+    return by_area
+
+
 def project_context(project: ProjectScore, unit: UnitScore) -> dict[str, Any]:
     """The values a ``scope = "project"`` rule sees."""
     ruleset = unit.ruleset
     to_wan = MONEY_UNITS_IN_YUAN[project.money_unit] / MONEY_UNITS_IN_YUAN["万元"]
     rows = [s for s in project.indicators if s.status != NOT_APPLICABLE]
+    counts: dict[str, int] = {}
+    for s in rows:  # one pass: rows per level-1 and per (level-1, level-2)
+        level1, level2 = s.definition.level1, s.definition.level2
+        counts[level1] = counts.get(level1, 0) + 1
+        counts[f"{level1}.{level2}"] = counts.get(f"{level1}.{level2}", 0) + 1
 
     def rows_of(level1: str, level2: str | None = None) -> Decimal:
-        return Decimal(sum(1 for s in rows if s.definition.level1 == level1 and (level2 is None or s.definition.level2 == level2)))
+        return Decimal(counts.get(level1 if level2 is None else f"{level1}.{level2}", 0))
 
     reported = {row.indicator for row in project.project.indicators} | {row.indicator for row in project.project.outputs}
-    required = [d for d in ruleset.indicators if d.required and project.project.area is not None and d.area == project.project.area and d.id not in reported]
+    area = project.project.area
+    required = [d for d in ruleset.derived("required_by_area", _required_by_area).get(area, ()) if d.id not in reported] if area is not None else []
     items = project.project.budget_items
     return {
         "budget": _wan(project.budget.budget),
