@@ -13,7 +13,7 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT, build_ruleset, build_submission, national_raw
+from conftest import ROOT, build_submission, national_raw
 from perfscore.load import load_ruleset
 from perfscore.models import IndicatorRow, Ruleset, Submission
 from perfscore.plugins import make_host

@@ -17,14 +17,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Mapping
+from pathlib import Path
+from typing import Any, Callable, Mapping
 
 from perfscore.arithmetic import ZERO, quantize
 from perfscore.errors import PluginError, Problem
 from perfscore.expressions import SCOPE_VARIABLES, Expression, ExpressionError, Tagged
-from perfscore.models import MONEY_UNITS_IN_YUAN, SEVERITY_ORDER, AreaScore, Finding, FindingRule, LocalText, Quantity, Ruleset
-from perfscore.plugins import PluginFailure, PluginHost
-from perfscore.score import NOT_APPLICABLE, SCORED, IndicatorScore, ProjectScore, UnitScore
+from perfscore.models import (
+    MONEY_UNITS_IN_YUAN,
+    SEVERITY_ORDER,
+    AreaScore,
+    Finding,
+    FindingRule,
+    LocalText,
+    Quantity,
+    Ruleset,
+)
+from perfscore.plugins import PluginFailure, PluginHost, hookimpl
+from perfscore.score import (
+    NOT_APPLICABLE,
+    SCORED,
+    IndicatorScore,
+    ProjectScore,
+    UnitScore,
+)
 
 #: units whose figures are written with two decimals; the rest are counts
 _TWO_DECIMAL_UNITS = {"万元", "元", "%", "元/人", "元/人次", "元/户", "元/小时", "万元/人", "万元/户", "小时/户", "月/人", "件/人"}
@@ -520,3 +536,48 @@ def setting(unit: UnitScore, area: str, key: str) -> Any:
     if value is None or isinstance(value, (bool, str)):
         return value
     return Decimal(str(value)) if not isinstance(value, Decimal) else value
+
+
+class AreaPlugin:
+    """Base class for an area plugin: the five hooks every area plugin implements alike.
+
+    A subclass sets ``area`` (an ``[areas]`` id) and ``folder`` (where its
+    ``indicators.toml`` and ``templates.toml`` lie) and writes ``measure(unit)``, which
+    returns the area's derived checks and its findings. The base claims the area, registers
+    the two files (each only if present), scores the area over its rows plus the checks,
+    and emits the findings, measuring each unit once for both.
+    """
+
+    area: str
+    folder: Path
+
+    def measure(self, unit: UnitScore) -> tuple[list[Check], list[Finding]]:
+        raise NotImplementedError(f"{type(self).__name__}.measure")
+
+    def _measured(self, unit: UnitScore) -> tuple[list[Check], list[Finding]]:
+        return unit.derived(f"{self.area}.measure", self.measure)
+
+    @hookimpl
+    def perfscore_register_areas(self, register: Callable[[str], None]) -> None:
+        register(self.area)
+
+    @hookimpl
+    def perfscore_register_indicators(self, register: Callable[[Any], None]) -> None:
+        if (self.folder / "indicators.toml").is_file():
+            register(self.folder / "indicators.toml")
+
+    @hookimpl
+    def perfscore_register_templates(self, register: Callable[[Path], None]) -> None:
+        if (self.folder / "templates.toml").is_file():
+            register(self.folder / "templates.toml")
+
+    @hookimpl
+    def perfscore_score_area(self, area: str, unit: UnitScore) -> AreaScore | None:
+        if area != self.area:
+            return None
+        checks, _ = self._measured(unit)
+        return area_score_from_indicators(unit, area, [check.as_extra() for check in checks])
+
+    @hookimpl
+    def perfscore_findings(self, unit: UnitScore, areas: Mapping[str, AreaScore]) -> list[Finding]:
+        return self._measured(unit)[1]

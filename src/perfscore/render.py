@@ -12,11 +12,11 @@ from typing import Any
 
 from tabulate import tabulate
 
-from perfscore.arithmetic import HUNDRED, ZERO, number, percent, quantize
+from perfscore.arithmetic import HUNDRED, percent, quantize
 from perfscore.find import Evaluation, format_quantity
 from perfscore.i18n import label, severity_name, status_name
 from perfscore.models import MONEY_UNITS_IN_YUAN
-from perfscore.score import BudgetScore, IndicatorScore, ProjectScore, UnitScore
+from perfscore.score import BudgetScore, IndicatorScore, ProjectScore
 
 RESULT_FORMAT = "perfscore-result/1"
 

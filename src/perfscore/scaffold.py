@@ -101,10 +101,9 @@ indicator rows plus one derived check (people served against the ruleset's
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Mapping
 
-from perfscore import AreaScore, Finding, UnitScore, area_score_from_indicators, hookimpl, make_finding, quantity
-from perfscore.find import Check, at_least_check, figure, setting
+from perfscore import Finding, UnitScore, make_finding, quantity
+from perfscore.find import AreaPlugin, Check, at_least_check, figure, setting
 
 __version__ = "0.1.0"
 AREA = "{area}"
@@ -134,32 +133,12 @@ def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
     return checks, findings
 
 
-class {class_name}:
-    """The {area} area."""
+class {class_name}(AreaPlugin):
+    """The {area} area: the hooks come from AreaPlugin, the domain logic from measure()."""
 
-    @hookimpl
-    def perfscore_register_areas(self, register: Callable[[str], None]) -> None:
-        register(AREA)
-
-    @hookimpl
-    def perfscore_register_indicators(self, register: Callable[[Any], None]) -> None:
-        register(HERE / "indicators.toml")
-
-    @hookimpl
-    def perfscore_register_templates(self, register: Callable[[Path], None]) -> None:
-        register(HERE / "templates.toml")
-
-    @hookimpl
-    def perfscore_score_area(self, area: str, unit: UnitScore) -> AreaScore | None:
-        if area != AREA:
-            return None
-        # measured once per unit: the area score and the findings share it
-        checks, _ = unit.derived(f"{{AREA}}.measure", measure)
-        return area_score_from_indicators(unit, AREA, [check.as_extra() for check in checks])
-
-    @hookimpl
-    def perfscore_findings(self, unit: UnitScore, areas: Mapping[str, AreaScore]) -> list[Finding]:
-        return unit.derived(f"{{AREA}}.measure", measure)[1]
+    area = AREA
+    folder = HERE
+    measure = staticmethod(measure)
 '''
 
 _TEST = '''"""The scaffolded plugin loads, claims its area and scores a small submission."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+from perfscore_accessibility import AccessibilityPlugin
+
 from perfscore.engine import Engine
 from perfscore.plugins import make_host
-
-from perfscore_accessibility import AccessibilityPlugin
 
 SUBMISSION = """
 format = "perfscore-submission/1"

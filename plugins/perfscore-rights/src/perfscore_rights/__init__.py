@@ -10,10 +10,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
-from perfscore import AreaScore, Finding, UnitScore, area_score_from_indicators, hookimpl, make_finding, quantity
-from perfscore.find import Check, budget_item, figure, pass_fail_check, percent_quantity, setting
+from perfscore import Finding, UnitScore, make_finding, quantity
+from perfscore.find import AreaPlugin, Check, budget_item, figure, pass_fail_check, percent_quantity, setting
 
 __version__ = "0.1.0"
 AREA = "rights"
@@ -85,29 +85,9 @@ def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
     return checks, findings
 
 
-class RightsPlugin:
+class RightsPlugin(AreaPlugin):
     """The rights-protection area."""
 
-    @hookimpl
-    def perfscore_register_areas(self, register: Callable[[str], None]) -> None:
-        register(AREA)
-
-    @hookimpl
-    def perfscore_register_indicators(self, register: Callable[[Any], None]) -> None:
-        register(HERE / "indicators.toml")
-
-    @hookimpl
-    def perfscore_register_templates(self, register: Callable[[Path], None]) -> None:
-        register(HERE / "templates.toml")
-
-    @hookimpl
-    def perfscore_score_area(self, area: str, unit: UnitScore) -> AreaScore | None:
-        if area != AREA:
-            return None
-        # measured once per unit: the area score and the findings share it
-        checks, _ = unit.derived(f"{AREA}.measure", measure)
-        return area_score_from_indicators(unit, AREA, [c.as_extra() for c in checks])
-
-    @hookimpl
-    def perfscore_findings(self, unit: UnitScore, areas: Mapping[str, AreaScore]) -> list[Finding]:
-        return unit.derived(f"{AREA}.measure", measure)[1]
+    area = AREA
+    folder = HERE
+    measure = staticmethod(measure)
