@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterable, Iterator, TextIO
 from perfscore.arithmetic import ZERO, quantize
 from perfscore.errors import PerfscoreError, Problem
 from perfscore.models import MONEY_UNITS_IN_YUAN, Ruleset
+from perfscore.score import project_points
 
 #: the row kinds a table can have (``perfscore table --by``)
 BY_CHOICES = ("unit", "project", "area")
@@ -161,14 +162,6 @@ def ruleset_info(ruleset: Ruleset) -> RulesetInfo:
     )
 
 
-def _weighted(pairs: list[tuple[Decimal, Decimal]], combine: str) -> Decimal:
-    """Σ value × budget ÷ Σ budget (budget_weighted) or the plain mean, as units combine totals."""
-    budget = sum((weight for _, weight in pairs), ZERO)
-    if combine == "budget_weighted" and budget > ZERO:
-        return sum((value * weight for value, weight in pairs), ZERO) / budget
-    return sum((value for value, _ in pairs), ZERO) / len(pairs) if pairs else ZERO
-
-
 class BatchScorer:
     """Evaluates files one by one with one engine and turns each into a :class:`Scored`."""
 
@@ -230,22 +223,8 @@ class BatchScorer:
             tally = counts.setdefault(key, [0, 0, 0])
             tally[("problem", "warning", "info").index(finding.severity)] += 1
 
-        def points_of(project: Any) -> dict[str, Decimal]:
-            points = {"budget": project.budget.score if project.budget.score is not None else ZERO}
-            for level in project.levels:
-                points[level.id] = level.score
-            return points
-
-        level_ids = ["budget", *(level for level, _, _ in info.levels)]
         if self.by == "unit":
-            # the projects the unit's total combines (a project without a total is left out)
-            combined = [project for project in unit.projects if project.total is not None] or unit.projects
-            budgets = [project.budget.budget for project in combined]
-            projects_points = [points_of(project) for project in combined]
-            points = {
-                level: quantize(_weighted([(p.get(level, ZERO), b) for p, b in zip(projects_points, budgets)], ruleset.combine), info.places)
-                for level in level_ids
-            }
+            points = unit.level_points()
             areas_in_use = {project.area for project in submission.projects if project.area}
             missing = tuple(sorted(i for area in areas_in_use for i in required.get(area, ()) if i not in reported))
             tally = counts.get(None, [0, 0, 0])
@@ -272,7 +251,7 @@ class BatchScorer:
                         key=f"{submission.unit.id}/{project.id}",
                         budget=project.budget.budget,
                         spending=project.budget.spending,
-                        points={level: quantize(value, info.places) for level, value in points_of(project).items()},
+                        points={level: quantize(value, info.places) for level, value in project_points(project).items()},
                         total=project.total,
                         grade=project.grade,
                         findings=(tally[0], tally[1], tally[2]),
@@ -296,7 +275,7 @@ class BatchScorer:
                 share.spending += project.budget.spending
                 share.projects += 1
                 share.weighted_total += (project.total if project.total is not None else ZERO) * weight
-                for level, value in points_of(project).items():
+                for level, value in project_points(project).items():
                     share.points[level] = share.points.get(level, ZERO) + value * weight
             for area, share in shares.items():
                 scored = evaluation.areas.get(area)

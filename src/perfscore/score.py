@@ -265,6 +265,25 @@ class UnitScore:
     def indicators(self) -> list[IndicatorScore]:
         return [indicator for project in self.projects for indicator in project.indicators]
 
+    def level_points(self) -> dict[str, Decimal]:
+        """The unit's budget score and level-1 scores, each combined over its projects the
+        way the total is (budget-weighted or mean, over the projects the total counts)."""
+        combined = [project for project in self.projects if project.total is not None] or self.projects
+        pooled = "indicators" in self.ruleset.weights
+        level_ids = ["budget", *(["indicators"] if pooled else self.ruleset.indicator_levels)]
+        budget_sum = sum((project.budget.budget for project in combined), ZERO)
+        weighted = self.ruleset.combine == "budget_weighted" and budget_sum > ZERO
+        places = self.ruleset.arithmetic.places
+        points = {}
+        for level_id in level_ids:
+            values = [(project_points(project).get(level_id, ZERO), project.budget.budget) for project in combined]
+            if weighted:
+                value = sum((v * b for v, b in values), ZERO) / budget_sum
+            else:
+                value = sum((v for v, _ in values), ZERO) / len(values) if values else ZERO
+            points[level_id] = quantize(value, places)
+        return points
+
     def derived(self, key: str, build: Callable[[UnitScore], object]) -> object:
         """A lookup built once from this (finished) result and kept with it, so that each
         area plugin does not scan every row again: figures by indicator, rows by area."""
@@ -286,6 +305,14 @@ class UnitScore:
             rule = "各项目得分算术平均" if zh else "mean of project totals"
             formula = f"Σ得分 ÷ {len(self.projects)} = {self.total}" if zh else f"Σ totals ÷ {len(self.projects)} = {self.total}"
         return Explanation(rule, inputs, formula, f"{self.total}（{self.grade}）" if zh else f"{self.total} ({self.grade})")
+
+
+def project_points(project: ProjectScore) -> dict[str, Decimal]:
+    """A project's budget score and level-1 scores by id (what a table row shows)."""
+    points = {"budget": project.budget.score if project.budget.score is not None else ZERO}
+    for level in project.levels:
+        points[level.id] = level.score
+    return points
 
 
 # --------------------------------------------------------------------------- the engine
@@ -412,43 +439,42 @@ def score_indicator(project_id: str, row: IndicatorRow, definition: IndicatorDef
 _new_score = partial(tuple.__new__, IndicatorScore)
 
 
+POOL = ("indicators", "绩效指标", "Indicators")
+
+
 def _level_scores(scores: list[IndicatorScore], level_weights: dict[str, Decimal], ruleset: Ruleset) -> list[LevelScore]:
-    pooled = "indicators" in level_weights
+    """Level-1 scores with their level-2 sums. With a pooled indicator weight (budget 20 +
+    indicators 80) the indicators are one level, "indicators", as those tables print them;
+    its level-2 keys are then "<level1>.<level2>"."""
     places = ruleset.arithmetic.places
-    by_level: dict[str, list[IndicatorScore]] = {}
+    pooled = "indicators" in level_weights
+    groups: dict[str, list[IndicatorScore]] = {}
     for score in scores:
-        by_level.setdefault(score.definition.level1, []).append(score)
+        groups.setdefault("indicators" if pooled else score.definition.level1, []).append(score)
+    if pooled:
+        layout = [(POOL[0], POOL[1], POOL[2], level_weights["indicators"])]
+    else:
+        layout = [(level_id, ruleset.levels[level_id].name, ruleset.levels[level_id].name_en, level_weights[level_id]) for level_id in ruleset.indicator_levels if level_id in level_weights]
     levels = []
-    for level_id in ruleset.indicator_levels:
-        members = by_level.get(level_id, [])
-        if pooled:
-            if not members:
-                continue
-            weight = sum((s.weight for s in members), ZERO)
-        else:
-            if level_id not in level_weights:
-                continue
-            weight = level_weights[level_id]
-        definition = ruleset.levels[level_id]
+    for level_id, name, name_en, weight in layout:
         level2: dict[str, tuple[Decimal, Decimal]] = {}
         score_sum = assessable = ZERO
-        for s in members:
-            w, sc = level2.get(s.definition.level2, (ZERO, ZERO))
-            level2[s.definition.level2] = (w + s.weight, sc + s.score)
+        for s in groups.get(level_id, []):
+            key = f"{s.definition.level1}.{s.definition.level2}" if pooled else s.definition.level2
+            w, sc = level2.get(key, (ZERO, ZERO))
+            level2[key] = (w + s.weight, sc + s.score)
             score_sum += s.score
             if s.assessable:
                 assessable += s.weight
         levels.append(
             LevelScore(
                 id=level_id,
-                name=definition.name,
-                name_en=definition.name_en,
+                name=name,
+                name_en=name_en,
                 weight=quantize(weight, places),
                 score=quantize(score_sum, places),
                 assessable=quantize(assessable, places),
                 level2={key: (quantize(w, places), quantize(sc, places)) for key, (w, sc) in sorted(level2.items())},
             )
         )
-    if pooled and not scores:
-        levels.append(LevelScore("indicators", "绩效指标", "Indicators", level_weights["indicators"], ZERO, ZERO))
     return levels
