@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ROOT
 from perfscore.cli import main
 from perfscore.errors import ExitCode
 
@@ -194,3 +195,32 @@ def test_bad_input_in_a_real_process_prints_no_traceback(data_dir):
     assert "Traceback" not in done.stderr
     assert done.stderr.startswith("perfscore: ")
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("target", "-90", "greater than or equal to 0"),
+        ("actual", "1e20", "no more than 15 digits before the decimal point"),
+        ("target", "1e-20", "no more than 6 decimal places"),
+    ],
+)
+def test_out_of_range_figures_exit_2(tmp_path, capsys, key, value, message):
+    """Negative, huge or over-precise figures are refused with their key path, not scored."""
+    text = (ROOT / "seeds" / "district-canlian-2022.toml").read_text(encoding="utf-8")
+    text = text.replace("target = 180\nactual = 205", "target = 180\nactual = 205".replace(f"{key} = ", f"{key} = {value} #"), 1)
+    path = tmp_path / "unit.toml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["score", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"projects[1].indicators[0].{key}" in err and message in err and "Traceback" not in err
+
+
+def test_negative_level1_weight_exit_2(tmp_path, capsys):
+    """A negative first-level weight is refused even when the weights add up to 100."""
+    text = (ROOT / "seeds" / "district-canlian-2022.toml").read_text(encoding="utf-8")
+    text = text.replace('area = "rehabilitation"\n', 'area = "rehabilitation"\nlevel1_weights = { budget = -10, output = 70, benefit = 30, satisfaction = 10 }\n', 1)
+    path = tmp_path / "unit.toml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["score", str(path)]) == 2
+    assert "projects[1].level1_weights.budget" in capsys.readouterr().err

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, Literal
+from typing import Annotated, Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -28,6 +28,10 @@ FUND_SOURCE_NAMES: dict[str, tuple[str, str]] = {
 }
 
 MONEY_UNITS_IN_YUAN: dict[str, Decimal] = {"元": Decimal(1), "万元": Decimal(10000)}
+
+#: A figure of a submission: never negative (counts, money, hours and rates are not), at
+#: most 15 digits before the point and 6 after, so no input can overflow the arithmetic.
+Figure = Annotated[Decimal, Field(ge=0, max_digits=21, decimal_places=6)]
 
 
 class Strict(BaseModel):
@@ -65,19 +69,19 @@ class BudgetRules(Strict):
 
     counted_sources: list[FundSource] = Field(default_factory=lambda: ["fiscal", "carry_over", "other", "unspecified"])
     basis: Literal["all", "own_level"] = "all"
-    cap: Decimal = Decimal(1)
+    cap: Decimal = Field(default=Decimal(1), gt=0)
     places: int = Field(default=2, ge=0, le=4)
-    reason_below: Decimal = Decimal("0.9")
-    reason_above: Decimal = Decimal(1)
+    reason_below: Decimal = Field(default=Decimal("0.9"), ge=0)
+    reason_above: Decimal = Field(default=Decimal(1), ge=0)
 
 
 class OverCompletionRules(Strict):
     """What happens when actual ÷ target reaches ``threshold`` on a higher-is-better row."""
 
-    threshold: Decimal = Decimal("1.3")
+    threshold: Decimal = Field(default=Decimal("1.3"), gt=0)
     action: Literal["cap", "require_reason", "reduce"] = "require_reason"
     #: with action = "reduce": points lost per unit of completion past the threshold, as a share of weight
-    reduce_factor: Decimal = Decimal(1)
+    reduce_factor: Decimal = Field(default=Decimal(1), ge=0)
 
 
 class Tier(Strict):
@@ -247,6 +251,9 @@ class Ruleset(Strict):
         fixed = [level for level in self.levels if level in self.weights]
         if "indicators" in self.weights and fixed:
             problems.append("weights: give either a pooled 'indicators' weight or per-level weights, not both")
+        negative = sorted(level for level, weight in self.weights.items() if weight < 0)
+        if negative:
+            problems.append(f"weights: {negative} are negative; a weight is 0 or more")
         total = sum(self.weights.values(), Decimal(0))
         if total != 100:
             problems.append(f"weights: first-level weights add up to {total}, expected 100")
@@ -321,24 +328,24 @@ class UnitInfo(Strict):
 class StatedTotals(Strict):
     """Totals as the unit's own report states them (the 合计 row), checked against the parts."""
 
-    budget: Decimal | None = None
-    spending: Decimal | None = None
-    own_level_budget: Decimal | None = None
-    own_level_spending: Decimal | None = None
+    budget: Figure | None = None
+    spending: Figure | None = None
+    own_level_budget: Figure | None = None
+    own_level_spending: Figure | None = None
     projects_budgeted: int | None = Field(default=None, ge=0)
     projects_spent: int | None = Field(default=None, ge=0)
-    work_funds_spending: Decimal | None = None
-    special_funds_spending: Decimal | None = None
+    work_funds_spending: Figure | None = None
+    special_funds_spending: Figure | None = None
 
 
 class FundLine(Strict):
     """One funds line (资金来源): budget and spending, and of each the unit's own-level share (区级资金)."""
 
     source: FundSource = "unspecified"
-    budget: Decimal = Field(ge=0)
-    spending: Decimal = Field(ge=0)
-    own_level_budget: Decimal | None = Field(default=None, ge=0)
-    own_level_spending: Decimal | None = Field(default=None, ge=0)
+    budget: Figure
+    spending: Figure
+    own_level_budget: Figure | None = None
+    own_level_spending: Figure | None = None
     note: str | None = None
 
     @model_validator(mode="after")
@@ -352,7 +359,7 @@ class BudgetItem(Strict):
     """A component of a project's budget as the report lists it (资金用途)."""
 
     name: str
-    amount: Decimal = Field(ge=0)
+    amount: Figure
 
 
 class IndicatorRow(Strict):
@@ -360,17 +367,17 @@ class IndicatorRow(Strict):
 
     indicator: str
     name: str | None = None
-    target: Decimal | None = None
+    target: Figure | None = None
     comparison: Comparison | None = None
     unit: str | None = None
-    actual: Decimal | None = None
-    weight: Decimal | None = Field(default=None, ge=0)
+    actual: Figure | None = None
+    weight: Figure | None = None
     tier: str | None = None
-    self_score: Decimal | None = Field(default=None, ge=0)
+    self_score: Figure | None = None
     description: str | None = None
     reason: str | None = None
     not_applicable: bool = False
-    deduction: Decimal | None = Field(default=None, gt=0)
+    deduction: Annotated[Decimal, Field(gt=0, max_digits=21, decimal_places=6)] | None = None
     deduction_reason: str | None = None
     qualifier: str | None = None
     note: str | None = None
@@ -386,7 +393,7 @@ class OutputRow(Strict):
     """An output the unit reports without an annual target (no 年度指标值)."""
 
     indicator: str
-    actual: Decimal
+    actual: Figure
     unit: str | None = None
     #: how the report qualifies the figure: 约 (about), 近 (nearly), 余/以上 (more than)
     qualifier: Literal["约", "近", "余", "以上"] | None = None
@@ -402,7 +409,7 @@ class Project(Strict):
     money_unit: MoneyUnit | None = None
     funds: list[FundLine] = Field(min_length=1)
     budget_items: list[BudgetItem] = Field(default_factory=list)
-    level1_weights: dict[str, Decimal] | None = None
+    level1_weights: dict[str, Figure] | None = None
     indicators: list[IndicatorRow] = Field(default_factory=list)
     outputs: list[OutputRow] = Field(default_factory=list)
     #: the unit's explanation of an execution rate outside the expected range
