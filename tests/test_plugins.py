@@ -496,3 +496,20 @@ def test_employment_qualitative_graduates_row_does_not_fail(tmp_path):
     assert not evaluation.failures, [failure.render() for failure in evaluation.failures]
     # 75% of 8 graduates is 6: consistent, and the count comes from the rate
     assert one(evaluation, "employment.graduate_employment").evidence["employed"].value == Decimal(6)
+
+
+def test_equal_row_shortfall_and_missing_actual_are_findings(tmp_path):
+    """An "=" row short of its target, and a row with a target but no actual, are reported."""
+    marker = "# ------------------------------------------------------------------ 其他残疾人事业"
+    rows = (
+        '[[projects.indicators]]\nindicator = "secretary.contract_lots"\ntarget = 4\nactual = 3\n\n'
+        '[[projects.indicators]]\nindicator = "secretary.hours_per_household"\ntarget = 100\n\n'
+    )
+    text = SEED.read_text(encoding="utf-8").replace(marker, rows + marker, 1)
+    path = tmp_path / "unit.toml"
+    path.write_text(text, encoding="utf-8")
+    evaluation = plugin_evaluate(path=path)
+    shortfall = [f for f in evaluation.findings if f.id == "shortfall_unexplained" and f.indicator == "secretary.contract_lots"]
+    assert len(shortfall) == 1 and shortfall[0].evidence["completion"].value == Decimal("75.00")
+    missing = [f for f in evaluation.findings if f.id == "actual_missing"]
+    assert [f.indicator for f in missing] == ["secretary.hours_per_household"] and missing[0].severity == "problem"

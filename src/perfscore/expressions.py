@@ -426,9 +426,10 @@ SCOPE_VARIABLES: dict[str, dict[str, tuple[str, str]]] = {
         "score": ("", "the engine's score for the row"),
         "self_score": ("", "the unit's own score, None if not given"),
         "has_reason": ("", "the row gives a deviation reason"),
-        "higher_is_better": ("", "comparison is ≥"),
+        "higher_is_better": ("", "comparison is ≥, or = with a target above 0 (scored like ≥)"),
         "lower_is_better": ("", "comparison is ≤"),
         "scored": ("", "the row could be assessed"),
+        "missing_actual": ("", "the row has a target but no actual"),
         **_THRESHOLDS,
     },
 }

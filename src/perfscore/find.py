@@ -35,6 +35,7 @@ from perfscore.models import (
 )
 from perfscore.plugins import PluginFailure, PluginHost, hookimpl
 from perfscore.score import (
+    MISSING_ACTUAL,
     NOT_APPLICABLE,
     SCORED,
     IndicatorScore,
@@ -341,9 +342,11 @@ def indicator_context(score: IndicatorScore, ruleset: Ruleset) -> dict[str, Any]
         "score": score.score,
         "self_score": score.row.self_score,
         "has_reason": bool((score.row.reason or "").strip()),
-        "higher_is_better": score.comparison == ">=",
+        # an "=" row with a target above 0 is scored like "≥", so it is judged like one
+        "higher_is_better": score.comparison == ">=" or (score.comparison == "=" and score.target is not None and score.target > 0),
         "lower_is_better": score.comparison == "<=",
         "scored": score.status == SCORED,
+        "missing_actual": score.status == MISSING_ACTUAL,
         **_thresholds(ruleset),
     }
 
