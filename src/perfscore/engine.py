@@ -6,11 +6,17 @@ and a cache of resolved rulesets, so per-file work is parsing, checking and scor
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+from perfscore.errors import InputError, RulesetError
 from perfscore.find import Evaluation, find
-from perfscore.load import DEFAULT_RULESET, check_against_ruleset, load_ruleset, load_submission
-from perfscore.errors import InputError
+from perfscore.load import (
+    DEFAULT_RULESET,
+    check_against_ruleset,
+    load_ruleset,
+    load_submission,
+)
 from perfscore.models import Ruleset
 from perfscore.plugins import PluginHost
 from perfscore.score import score_submission
@@ -35,7 +41,13 @@ class Engine:
     def check(self, path: Path) -> tuple[object, Ruleset]:
         """Load and validate without scoring; raise InputError with every problem."""
         submission = load_submission(path)
-        ruleset = self.ruleset(self.ruleset_name_for(submission.ruleset))
+        try:
+            ruleset = self.ruleset(self.ruleset_name_for(submission.ruleset))
+        except RulesetError as error:
+            if self.ruleset_override or submission.ruleset is None:
+                raise
+            # the name came from the submission: say where
+            raise RulesetError([replace(problem, file=problem.file or str(path), location=problem.location or "ruleset") for problem in error.problems]) from None
         problems = check_against_ruleset(submission, ruleset, str(path))
         if problems:
             raise InputError(problems)

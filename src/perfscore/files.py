@@ -33,6 +33,14 @@ def read_text(path: Path) -> str:
         raise InputError(Problem(f"cannot read: {error.strerror}", file=str(path))) from None
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(
+            Problem(
+                "not UTF-8: the file is UTF-16 (it starts with a UTF-16 byte-order mark)",
+                file=str(path),
+                expected=f"UTF-8 text; convert with: iconv -f UTF-16 -t UTF-8 '{path}' > '{path.with_name(path.stem + '.utf8' + path.suffix)}'",
+            )
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -215,9 +215,16 @@ def area_score_from_indicators(unit: UnitScore, area: str, extra: list[tuple[str
             en=f"nothing in this area could be assessed ({len(rows)} rows without a target or not applicable, {len(outputs)} outputs reported without a target)",
         )
     else:
+        # name every part, so that the area score can be traced: the rows (whose scores
+        # `perfscore explain` shows) and each standard check with what it earned
+        checks = sorted(extra)
+        rows_zh = f"指标 {len(assessable)} 项" if assessable else ""
+        rows_en = f"{len(assessable)} rows" if assessable else ""
+        checks_zh = "规则集标准检查：" + "，".join(f"{check_id} {quantize(e, 2)}/{quantize(p, 2)}" for check_id, e, p in checks) if checks else ""
+        checks_en = "ruleset standard checks: " + ", ".join(f"{check_id} {quantize(e, 2)}/{quantize(p, 2)}" for check_id, e, p in checks) if checks else ""
         explanation = LocalText(
-            zh=f"{quantize(earned, 2)} ÷ {quantize(possible, 2)} × 100 = {score}（{len(ids)} 项指标）",
-            en=f"{quantize(earned, 2)} ÷ {quantize(possible, 2)} × 100 = {score} ({len(ids)} indicators)",
+            zh=f"{quantize(earned, 2)} ÷ {quantize(possible, 2)} × 100 = {score}（{'；'.join(part for part in (rows_zh, checks_zh) if part)}）",
+            en=f"{quantize(earned, 2)} ÷ {quantize(possible, 2)} × 100 = {score} ({'; '.join(part for part in (rows_en, checks_en) if part)})",
         )
     return AreaScore(
         area=area, name=definition.name, name_en=definition.name_en, earned=quantize(earned, 2), possible=quantize(possible, 2),

@@ -48,7 +48,7 @@ def key_path(location: tuple[str | int, ...]) -> str:
     return text
 
 
-def validation_problems(error: ValidationError, file: str, prefix: str = "") -> list[Problem]:
+def validation_problems(error: ValidationError, file: str, prefix: str = "", docs: str = "docs/formats.md") -> list[Problem]:
     problems = []
     for item in error.errors(include_url=False):
         location = key_path(tuple(item["loc"]))
@@ -58,7 +58,7 @@ def validation_problems(error: ValidationError, file: str, prefix: str = "") -> 
         expected = None
         if item["type"] == "extra_forbidden":
             message = "unknown key"
-            expected = "one of the keys documented in docs/formats.md"
+            expected = f"one of the keys documented in {docs}"
         elif item["type"] == "missing":
             message = "required key is missing"
         elif isinstance(item.get("input"), (str, int, float, bool)) or item.get("input") is None:
@@ -158,7 +158,7 @@ def load_ruleset(name_or_path: str, host: PluginHost | None = None) -> Ruleset:
     try:
         ruleset = Ruleset.model_validate(raw)
     except ValidationError as error:
-        raise RulesetError(validation_problems(error, str(path))) from None
+        raise RulesetError(validation_problems(error, str(path), docs="docs/rulesets.md")) from None
     from perfscore.expressions import validate_rules  # a bad [[findings]] rule fails at load, by name
 
     validate_rules(ruleset, str(path))
@@ -217,7 +217,7 @@ def _check_project(project: Project, where: str, ruleset: Ruleset, file: str) ->
             row_where = f"{where}.{kind}[{r_index}]"
             definition = library.get(row.indicator)
             if definition is None:
-                problems.append(Problem(f"unknown indicator {row.indicator!r}", file, f"{row_where}.indicator", f"an id from ruleset {ruleset.ruleset.id!r} (perfscore indicators)"))
+                problems.append(Problem(f"unknown indicator {row.indicator!r}", file, f"{row_where}.indicator", f"an id from the indicator library of ruleset {ruleset.ruleset.id!r} (rulesets/*.toml, docs/rulesets.md)"))
                 continue
             if row.unit is not None and row.unit != definition.unit and (row.unit, definition.unit) not in _MONEY_FACTORS:
                 problems.append(Problem(f"unit {row.unit!r} does not match the indicator's unit", file, f"{row_where}.unit", repr(definition.unit)))

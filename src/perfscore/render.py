@@ -239,7 +239,8 @@ def explain_text(evaluation: Evaluation, indicator: str | None = None, lang: str
         for level in project.levels:
             level_name = level.name if lang == "zh" else level.name_en
             line = f"[{project.project.name}] {level_name}: {_fmt(level.score)} / {_fmt(level.weight)}（{label('assessable', lang)} {_fmt(level.assessable)}）"
-            if not any(s.definition.level1 == level.id for s in project.indicators):
+            in_level = project.indicators if level.id == "indicators" else [s for s in project.indicators if s.definition.level1 == level.id]
+            if not in_level:
                 policy = project.policy
                 if lang == "zh":
                     line += f" — 未设定该类指标，{'按 0 计' if policy == 'zero' else '不计入可评价分值'}（missing_targets = {policy}）"
