@@ -166,6 +166,12 @@ def _fmt(value: Decimal | None) -> str:
     return "—" if value is None else str(quantize(value, 2))
 
 
+def _grade(grade: str | None, ruleset: Any, lang: str) -> str:
+    if grade is None:
+        return "—"
+    return grade if lang == "zh" else (ruleset.grade_name_en(grade) or grade)
+
+
 def score_table(evaluation: Evaluation, fmt: str = "table", lang: str = "zh") -> str:
     """The project and unit score table, the areas, and the findings with their evidence."""
     unit = evaluation.unit
@@ -183,12 +189,12 @@ def score_table(evaluation: Evaluation, fmt: str = "table", lang: str = "zh") ->
         rows.append(
             [project.project.name, _fmt(_money(project.budget.budget, money_unit)), percent(project.budget.execution_rate), _fmt(project.budget.score)]
             + [f"{_fmt(by_level[level].score)}/{_fmt(by_level[level].weight)}" if level in by_level else "—" for level in shown_levels]
-            + [_fmt(project.assessable), _fmt(project.total), project.grade or "—"]
+            + [_fmt(project.assessable), _fmt(project.total), _grade(project.grade, ruleset, lang)]
         )
     rows.append(
         [label("unit_total", lang), _fmt(_money(unit.budget.budget, money_unit)), percent(unit.budget.execution_rate), ""]
         + [""] * len(shown_levels)
-        + [_fmt(unit.assessable), _fmt(unit.total), unit.grade or "—"]
+        + [_fmt(unit.assessable), _fmt(unit.total), _grade(unit.grade, ruleset, lang)]
     )
     synthetic = label("synthetic", lang) if unit.submission.unit.synthetic else ""
     lines = [

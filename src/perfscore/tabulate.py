@@ -497,9 +497,22 @@ def _heading(table: Table) -> list[str]:
     return lines
 
 
+GRADE_COLUMNS = ("grade", "previous_grade")
+
+
+def _grade_names(table: Table) -> dict[Any, str]:
+    """How grades are printed: 优/良/中/差 in Chinese, the ruleset's English names in English."""
+    names: dict[Any, str] = {None: "—"}
+    for info in table.rulesets:
+        for grade, name_en, _ in info.grades:
+            names[grade] = grade if table.lang == "zh" else name_en
+    return names
+
+
 def _summary_lines(table: Table) -> list[str]:
     lang, summary = table.lang, table.summary
-    grades = " · ".join(f"{grade} {count}" for grade, count in summary["grades"].items())
+    grade_names = _grade_names(table)
+    grades = " · ".join(f"{grade_names.get(grade, grade)} {count}" for grade, count in summary["grades"].items())
     stats = " · ".join(f"{text(key, lang)} {cell(summary[key])}" for key in ("mean", "median", "min", "max"))
     return [f"{text('count', lang)} {summary['count']} · {grades}", stats]
 
@@ -518,7 +531,8 @@ def render(table: Table, fmt: str) -> str:
     if fmt == "csv":
         return render_csv(table)
     columns = [column for column in table.columns if column.key not in MACHINE_ONLY]
-    body = [[cell(row.get(column.key)) for column in columns] for row in table.rows]
+    grade_names = _grade_names(table)
+    body = [[grade_names.get(row.get(column.key), "—") if column.key in GRADE_COLUMNS else cell(row.get(column.key)) for column in columns] for row in table.rows]
     alignment = ["right" if column.numeric else "left" for column in columns]
     tablefmt = {"table": "simple", "github": "github", "markdown": "github"}[fmt]
     grid = render_table(body, headers=[column.header for column in columns], tablefmt=tablefmt, disable_numparse=True, colalign=alignment) if body else text("none", table.lang)
