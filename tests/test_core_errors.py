@@ -224,3 +224,14 @@ def test_negative_level1_weight_exit_2(tmp_path, capsys):
     path.write_text(text, encoding="utf-8")
     assert main(["score", str(path)]) == 2
     assert "projects[1].level1_weights.budget" in capsys.readouterr().err
+
+
+def test_numbers_in_quotes_exit_2(tmp_path, capsys):
+    """A number written as text ("280", "2022") is refused with its key path, not converted."""
+    text = (ROOT / "seeds" / "district-canlian-2022.toml").read_text(encoding="utf-8")
+    text = text.replace("year = 2022 ", 'year = "2022" ', 1).replace("budget = 280\n", 'budget = "280"\n', 1)
+    path = tmp_path / "unit.toml"
+    path.write_text(text, encoding="utf-8")
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "unit.year" in err and "projects[1].funds[0].budget" in err

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Callable, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 Comparison = Literal[">=", "<=", "=", "qualitative"]
 MoneyUnit = Literal["元", "万元"]
@@ -31,7 +31,15 @@ MONEY_UNITS_IN_YUAN: dict[str, Decimal] = {"元": Decimal(1), "万元": Decimal(
 
 #: A figure of a submission: never negative (counts, money, hours and rates are not), at
 #: most 15 digits before the point and 6 after, so no input can overflow the arithmetic.
-Figure = Annotated[Decimal, Field(ge=0, max_digits=21, decimal_places=6)]
+def _number_not_text(value: Any) -> Any:
+    # TOML tells numbers from strings; "280" in quotes is a typo to report, not to guess at
+    if isinstance(value, str):
+        raise ValueError("a number is expected here, not text in quotes")
+    return value
+
+
+Figure = Annotated[Decimal, Field(ge=0, max_digits=21, decimal_places=6), BeforeValidator(_number_not_text)]
+Count = Annotated[int, Field(strict=True, ge=0)]
 
 
 class Strict(BaseModel):
@@ -318,7 +326,7 @@ class Ruleset(Strict):
 class UnitInfo(Strict):
     id: str = Field(min_length=1)
     name: str = Field(min_length=1)
-    year: int = Field(ge=2000, le=2100)
+    year: int = Field(strict=True, ge=2000, le=2100)
     money_unit: MoneyUnit = "万元"
     region: str | None = None
     synthetic: bool = False
@@ -332,8 +340,8 @@ class StatedTotals(Strict):
     spending: Figure | None = None
     own_level_budget: Figure | None = None
     own_level_spending: Figure | None = None
-    projects_budgeted: int | None = Field(default=None, ge=0)
-    projects_spent: int | None = Field(default=None, ge=0)
+    projects_budgeted: Count | None = None
+    projects_spent: Count | None = None
     work_funds_spending: Figure | None = None
     special_funds_spending: Figure | None = None
 
