@@ -7,7 +7,7 @@ that an area plugin's own scorer wins.
 from __future__ import annotations
 
 from perfscore.find import area_score_from_indicators
-from perfscore.methods import hookimpl
+from perfscore.hookspecs import hookimpl
 from perfscore.models import AreaScore
 from perfscore.score import UnitScore
 

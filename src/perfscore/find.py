@@ -23,6 +23,7 @@ from typing import Any, Callable, Mapping
 from perfscore.arithmetic import ZERO, quantize
 from perfscore.errors import PluginError, Problem
 from perfscore.expressions import SCOPE_VARIABLES, Expression, ExpressionError, Tagged
+from perfscore.hookspecs import hookimpl
 from perfscore.models import (
     MONEY_UNITS_IN_YUAN,
     SEVERITY_ORDER,
@@ -33,7 +34,7 @@ from perfscore.models import (
     Quantity,
     Ruleset,
 )
-from perfscore.plugins import PluginFailure, PluginHost, hookimpl
+from perfscore.plugins import PluginFailure, PluginHost
 from perfscore.score import (
     MISSING_ACTUAL,
     NOT_APPLICABLE,

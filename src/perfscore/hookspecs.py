@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from perfscore.score import UnitScore
 
 hookspec = pluggy.HookspecMarker("perfscore")
+#: the marker for implementations, re-exported as ``perfscore.hookimpl``
+hookimpl = pluggy.HookimplMarker("perfscore")
 
 
 @hookspec

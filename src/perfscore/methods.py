@@ -15,14 +15,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Callable
 
-import pluggy
-
 from perfscore.arithmetic import ONE, ZERO
+from perfscore.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from perfscore.models import IndicatorDef, IndicatorRow, Ruleset
 
-hookimpl = pluggy.HookimplMarker("perfscore")
 
 #: (raw score, completion ratio or None, formula key)
 Outcome = tuple[Decimal, "Decimal | None", str]

@@ -278,7 +278,7 @@ class Ruleset(Strict):
                 problems.append(f"{where}.level2: {indicator.level2!r} is not a level-2 category of {indicator.level1}")
             if indicator.area not in self.areas:
                 problems.append(f"{where}.area: {indicator.area!r} is not an area in [areas]")
-        for comparison, method in self.methods.items():
+        for comparison in self.methods:
             if comparison not in (">=", "<=", "=", "qualitative"):
                 problems.append(f"methods.{comparison}: not a comparison (>=, <=, =, qualitative)")
         if problems:

@@ -29,8 +29,6 @@ from perfscore import hookspecs
 from perfscore.errors import PluginError, Problem
 from perfscore.files import read_toml
 
-hookimpl = pluggy.HookimplMarker("perfscore")
-
 ENTRY_POINT_GROUP = "perfscore"
 DISABLE_ENV = "PERFSCORE_DISABLE_PLUGINS"
 #: built-in plugins, registered exactly like third-party ones

@@ -10,8 +10,8 @@ places the ruleset names: each indicator score, the budget score and each total.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import partial
 from decimal import Decimal
+from functools import partial
 from typing import Callable, Mapping, NamedTuple
 
 from perfscore.arithmetic import _QUANTUMS, HUNDRED, ONE, ROUNDING_MODES, ZERO, percent, quantize
