@@ -124,30 +124,18 @@ def _float_to_decimal(value: float) -> Decimal | object:
 
 def _floats_to_decimal(value: Any) -> Any:
     """Replace every float in a parsed document by its Decimal, or return _INEXACT."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(item, (dict, list)):
-                converted = _floats_to_decimal(item)
-            elif isinstance(item, float):
-                converted = _float_to_decimal(item)
-            else:
-                continue
-            if converted is _INEXACT:
-                return _INEXACT
-            value[key] = converted
+    if not isinstance(value, (dict, list)):
         return value
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            if isinstance(item, (dict, list)):
-                converted = _floats_to_decimal(item)
-            elif isinstance(item, float):
-                converted = _float_to_decimal(item)
-            else:
-                continue
-            if converted is _INEXACT:
-                return _INEXACT
-            value[index] = converted
-        return value
+    for key, item in list(value.items() if isinstance(value, dict) else enumerate(value)):
+        if isinstance(item, (dict, list)):
+            converted = _floats_to_decimal(item)
+        elif isinstance(item, float):
+            converted = _float_to_decimal(item)
+        else:
+            continue
+        if converted is _INEXACT:
+            return _INEXACT
+        value[key] = converted
     return value
 
 
