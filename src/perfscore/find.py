@@ -549,6 +549,29 @@ def setting(unit: UnitScore, area: str, key: str) -> Any:
     return Decimal(str(value)) if not isinstance(value, Decimal) else value
 
 
+class Measurement:
+    """What an area plugin's ``measure(unit)`` collects for one unit.
+
+    ``weight`` is the area's ``check_weight`` setting (None: the ruleset scores no derived
+    checks). :meth:`check` keeps a derived check only when checks are weighed and the unit
+    did not report that indicator as a row itself, so nothing is counted twice.
+    """
+
+    def __init__(self, unit: UnitScore, area: str):
+        self.unit = unit
+        self.weight = setting(unit, area, "check_weight")
+        self.checks: list[Check] = []
+        self.findings: list[Finding] = []
+
+    def check(self, item: Check) -> None:
+        if self.weight is not None and figure(self.unit, item.id) is None:
+            self.checks.append(item)
+
+    @property
+    def result(self) -> tuple[list[Check], list[Finding]]:
+        return self.checks, self.findings
+
+
 class AreaPlugin:
     """Base class for an area plugin: the five hooks every area plugin implements alike.
 

@@ -103,7 +103,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from perfscore import Finding, UnitScore, make_finding, quantity
-from perfscore.find import AreaPlugin, Check, at_least_check, figure, setting
+from perfscore.find import AreaPlugin, Check, Measurement, at_least_check, figure, setting
 
 __version__ = "0.1.0"
 AREA = "{area}"
@@ -114,23 +114,21 @@ def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
     """The area's derived checks and findings; thresholds come from the ruleset."""
     if AREA not in unit.ruleset.areas:
         return [], []
-    checks: list[Check] = []
-    findings: list[Finding] = []
+    measured = Measurement(unit, AREA)  # collects checks (weighed by check_weight) and findings
     people = figure(unit, f"{{AREA}}.people_served")
     minimum = setting(unit, AREA, "min_people_served")
-    weight = setting(unit, AREA, "check_weight")
     if people is not None and people.actual is not None and minimum is not None:
-        if weight is not None and not people.has_target:
-            checks.append(at_least_check(f"{{AREA}}.minimum_met", people.actual, minimum, weight))
+        if measured.weight is not None and not people.has_target:
+            measured.check(at_least_check(f"{{AREA}}.minimum_met", people.actual, minimum, measured.weight))
         if people.actual < minimum:
-            findings.append(
+            measured.findings.append(
                 make_finding(
                     unit.ruleset, f"{{AREA}}.below_minimum", "warning",
                     {{"people": people.quantity(), "minimum": quantity(minimum, people.unit)}},
                     area=AREA, project=people.project, indicator=people.indicator,
                 )
             )
-    return checks, findings
+    return measured.result
 
 
 class {class_name}(AreaPlugin):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from perfscore import Finding, UnitScore, make_finding, quantity
-from perfscore.find import AreaPlugin, Check, at_least_check, budget_item, figure, percent_quantity, setting
+from perfscore.find import AreaPlugin, Check, Measurement, at_least_check, budget_item, figure, percent_quantity, setting
 
 __version__ = "0.1.0"
 AREA = "accessibility"
@@ -23,8 +23,8 @@ def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
     if AREA not in unit.ruleset.areas:
         return [], []
     ruleset = unit.ruleset
-    checks: list[Check] = []
-    findings: list[Finding] = []
+    measured = Measurement(unit, AREA)
+    weight, checks, findings, check = measured.weight, measured.checks, measured.findings, measured.check
     households = figure(unit, "accessibility.household_retrofits")
     if households is None or not households.actual:
         return checks, findings
@@ -37,14 +37,13 @@ def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
             )
         )
     standard = setting(unit, AREA, "standard_cost_per_household")
-    weight = setting(unit, AREA, "check_weight")
     item = budget_item(unit, setting(unit, AREA, "retrofit_budget_keyword"), AREA)
     standard_quantity = quantity(standard, "元/户") if standard is not None else quantity("—")
     if item is not None:
         per_household = item.amount_yuan / households.actual
-        if standard is not None and weight is not None and figure(unit, "accessibility.retrofit_cost_per_household") is None:
+        if standard is not None and weight is not None:
             # lower is better: full weight at or below the standard, weight × standard ÷ cost above it
-            checks.append(at_least_check("accessibility.retrofit_cost_per_household", standard, per_household, weight))
+            check(at_least_check("accessibility.retrofit_cost_per_household", standard, per_household, weight))
         findings.append(
             make_finding(
                 ruleset, "accessibility.cost_per_household", "info" if standard is None or per_household <= standard else "warning",

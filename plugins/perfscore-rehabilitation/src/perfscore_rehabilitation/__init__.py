@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from perfscore import Finding, UnitScore, make_finding, quantity
-from perfscore.find import AreaPlugin, Check, at_least_check, budget_item, figure, pass_fail_check, setting
+from perfscore.find import AreaPlugin, Check, Measurement, at_least_check, budget_item, figure, pass_fail_check, setting
 
 __version__ = "0.1.0"
 AREA = "rehabilitation"
@@ -30,14 +30,8 @@ def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
     if AREA not in unit.ruleset.areas:
         return [], []
     ruleset = unit.ruleset
-    weight = setting(unit, AREA, "check_weight")
-    checks: list[Check] = []
-    findings: list[Finding] = []
-
-    def check(item: Check) -> None:
-        # a derived check counts only when the ruleset weighs it and the unit did not report the row itself
-        if weight is not None and figure(unit, item.id) is None:
-            checks.append(item)
+    measured = Measurement(unit, AREA)
+    weight, checks, findings, check = measured.weight, measured.checks, measured.findings, measured.check
 
     people = figure(unit, "rehabilitation.children_rehab_people")
     months = figure(unit, "rehabilitation.children_rehab_months")

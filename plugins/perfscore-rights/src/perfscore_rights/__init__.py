@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from perfscore import Finding, UnitScore, make_finding, quantity
-from perfscore.find import AreaPlugin, Check, budget_item, figure, pass_fail_check, percent_quantity, setting
+from perfscore.find import AreaPlugin, Check, Measurement, budget_item, figure, pass_fail_check, percent_quantity, setting
 
 __version__ = "0.1.0"
 AREA = "rights"
@@ -33,9 +33,8 @@ def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
     if AREA not in unit.ruleset.areas:
         return [], []
     ruleset = unit.ruleset
-    weight = setting(unit, AREA, "check_weight")
-    checks: list[Check] = []
-    findings: list[Finding] = []
+    measured = Measurement(unit, AREA)
+    weight, checks, findings, check = measured.weight, measured.checks, measured.findings, measured.check
 
     petitions = figure(unit, "rights.petitions")
     closure = figure(unit, "rights.petition_completion_rate")
@@ -72,8 +71,8 @@ def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
         )
         if item is not None:
             within = paid_yuan <= item.amount_yuan
-            if weight is not None and figure(unit, "rights.relief_within_budget") is None:
-                checks.append(pass_fail_check("rights.relief_within_budget", within, weight))
+            if weight is not None:
+                check(pass_fail_check("rights.relief_within_budget", within, weight))
             if not within:
                 findings.append(
                     make_finding(

@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from perfscore import Finding, UnitScore, make_finding, quantity
-from perfscore.find import AreaPlugin, Check, at_least_check, figure, percent_quantity, project_of_area, setting
+from perfscore.find import AreaPlugin, Check, Measurement, at_least_check, figure, percent_quantity, project_of_area, setting
 
 __version__ = "0.1.0"
 AREA = "secretary"
@@ -27,13 +27,8 @@ def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
     if AREA not in unit.ruleset.areas:
         return [], []
     ruleset = unit.ruleset
-    weight = setting(unit, AREA, "check_weight")
-    checks: list[Check] = []
-    findings: list[Finding] = []
-
-    def check(item: Check) -> None:
-        if weight is not None and figure(unit, item.id) is None:
-            checks.append(item)
+    measured = Measurement(unit, AREA)
+    weight, checks, findings, check = measured.weight, measured.checks, measured.findings, measured.check
 
     contracted = figure(unit, "secretary.contracted_people")
     served = figure(unit, "secretary.households_served")
