@@ -134,12 +134,6 @@ class Evaluation:
     def incomplete(self) -> bool:
         return bool(self.failures)
 
-    def severity_counts(self) -> dict[str, int]:
-        counts = {severity: 0 for severity in SEVERITY_ORDER}
-        for finding in self.findings:
-            counts[finding.severity] += 1
-        return counts
-
 
 def finding_sort_key(finding: Finding) -> tuple[Any, ...]:
     return (SEVERITY_ORDER[finding.severity], finding.area or "", finding.id, finding.project or "", finding.indicator or "")
@@ -589,6 +583,8 @@ class AreaPlugin:
         raise NotImplementedError(f"{type(self).__name__}.measure")
 
     def _measured(self, unit: UnitScore) -> tuple[list[Check], list[Finding]]:
+        if self.area not in unit.ruleset.areas:  # a ruleset without this area: nothing to measure
+            return [], []
         return unit.derived(f"{self.area}.measure", self.measure)
 
     @hookimpl

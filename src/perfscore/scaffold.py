@@ -112,8 +112,6 @@ HERE = Path(__file__).parent
 
 def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
     """The area's derived checks and findings; thresholds come from the ruleset."""
-    if AREA not in unit.ruleset.areas:
-        return [], []
     measured = Measurement(unit, AREA)  # collects checks (weighed by check_weight) and findings
     people = figure(unit, f"{{AREA}}.people_served")
     minimum = setting(unit, AREA, "min_people_served")

@@ -20,8 +20,6 @@ HERE = Path(__file__).parent
 
 def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
     """The area's derived checks and findings; the standard and keyword come from the ruleset."""
-    if AREA not in unit.ruleset.areas:
-        return [], []
     ruleset = unit.ruleset
     measured = Measurement(unit, AREA)
     weight, checks, findings, check = measured.weight, measured.checks, measured.findings, measured.check

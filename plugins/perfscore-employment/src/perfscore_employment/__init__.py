@@ -40,8 +40,6 @@ def achievable_counts(rate: Decimal, total: Decimal) -> list[int]:
 
 def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
     """The area's derived checks and findings for one scored unit."""
-    if AREA not in unit.ruleset.areas:
-        return [], []
     ruleset = unit.ruleset
     measured = Measurement(unit, AREA)
     weight, checks, findings, check = measured.weight, measured.checks, measured.findings, measured.check

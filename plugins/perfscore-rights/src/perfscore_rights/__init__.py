@@ -30,8 +30,6 @@ def _as_written(value: Any, qualifier: str | None) -> str:
 
 def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
     """The area's derived checks and findings for one scored unit."""
-    if AREA not in unit.ruleset.areas:
-        return [], []
     ruleset = unit.ruleset
     measured = Measurement(unit, AREA)
     weight, checks, findings, check = measured.weight, measured.checks, measured.findings, measured.check
