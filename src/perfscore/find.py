@@ -573,7 +573,8 @@ class AreaPlugin:
     ``indicators.toml`` and ``templates.toml`` lie) and writes ``measure(unit)``, which
     returns the area's derived checks and its findings. The base claims the area, registers
     the two files (each only if present), scores the area over its rows plus the checks,
-    and emits the findings, measuring each unit once for both.
+    and emits the findings, measuring each unit once for both (and not at all when the
+    unit's ruleset has no such area).
     """
 
     area: str
