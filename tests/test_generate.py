@@ -69,3 +69,11 @@ def test_generate_command_writes_n_files(tmp_path, capsys):
     assert len(files) == 4
     assert read_toml(files[0])["unit"]["year"] == 2023
     assert "4" in capsys.readouterr().out
+
+
+def test_generate_into_a_file_is_a_clear_error(tmp_path, capsys):
+    """-o naming something that cannot be a folder is exit status 2 with the path, not a traceback."""
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    assert main(["generate", "2", "-o", str(tmp_path / "a-file" / "units")]) == 2
+    error = capsys.readouterr().err
+    assert "a-file" in error and "cannot create the output folder" in error and "Traceback" not in error

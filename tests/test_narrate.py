@@ -176,8 +176,9 @@ def test_failed_render_leaves_no_file(seed_path, tmp_path, monkeypatch, capsys):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_failed_write_keeps_the_previous_file(seed_path, tmp_path, monkeypatch):
-    """A write that fails at the rename leaves the old report intact and no temporary file."""
+def test_failed_write_keeps_the_previous_file(seed_path, tmp_path, monkeypatch, capsys):
+    """A write that fails at the rename leaves the old report intact and no temporary file,
+    and is a clear error with exit status 2, not a traceback."""
     out = tmp_path / "report.md"
     out.write_text("old report\n", encoding="utf-8")
 
@@ -185,10 +186,20 @@ def test_failed_write_keeps_the_previous_file(seed_path, tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr("perfscore.files.os.replace", failing_replace)
-    with pytest.raises(OSError):
-        main(["report", str(seed_path), "-o", str(out)])
+    assert main(["report", str(seed_path), "-o", str(out)]) == 2
+    assert f"{out}: cannot write the output: disk full" in capsys.readouterr().err
     assert out.read_text(encoding="utf-8") == "old report\n"
     assert [p.name for p in tmp_path.iterdir()] == ["report.md"]
+
+
+@pytest.mark.parametrize("command", ["report", "score", "table"])
+def test_output_into_a_missing_folder_is_a_clear_error(command, seed_path, tmp_path, capsys):
+    """-o into a folder that does not exist (or is a file) names the path; exit status 2."""
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    for out in (tmp_path / "missing" / "out.md", tmp_path / "a-file" / "out.md"):
+        assert main([command, str(seed_path), "-o", str(out)]) == 2
+        error = capsys.readouterr().err
+        assert f"{out}: cannot write the output" in error and "Traceback" not in error
 
 
 def test_output_file_equals_stdout(seed_path, tmp_path, capsys):

@@ -58,5 +58,9 @@ class RulesetError(InputError):
     """A ruleset is invalid (includes bad finding rules and templates)."""
 
 
+class OutputError(PerfscoreError):
+    """An output file could not be written (its folder is missing, or is a file, or is read-only)."""
+
+
 class PluginError(PerfscoreError):
     """A plugin failed to load, registered a duplicate, or raised while running."""

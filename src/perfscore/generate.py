@@ -23,6 +23,7 @@ from typing import Any
 
 import tomli_w
 
+from perfscore.errors import OutputError, Problem
 from perfscore.files import atomic_write
 
 CENT = Decimal("0.01")
@@ -382,7 +383,10 @@ def make_submission(index: int, seed: int = 0, year: int = 2022, library: dict[s
 def write_submissions(count: int, seed: int, out_dir: Path, year: int = 2022) -> list[Path]:
     """Write ``count`` synthetic submissions to ``out_dir`` (created if missing); return their paths."""
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(Problem(f"cannot create the output folder: {error.strerror or error}", file=str(out_dir), expected="a folder path that can be created")) from None
     library = _library()
     paths = []
     for index in range(count):
