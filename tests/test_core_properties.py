@@ -258,3 +258,33 @@ def test_same_input_gives_same_json(data):
             texts.append(render.to_json(render.evaluation_dict(evaluation, "zh")))
     assert texts[0] == texts[1]
     assert json.loads(texts[0])["unit"]["id"] == "u"
+
+
+# --------------------------------------------------------------------------- reading numbers exactly
+
+numerals = st.builds(
+    lambda whole, fraction, exponent: whole + (f".{fraction}" if fraction else "") + (f"e{exponent}" if exponent is not None else ""),
+    st.from_regex(r"(0|[1-9][0-9]{0,17})", fullmatch=True),
+    st.from_regex(r"[0-9]{0,12}", fullmatch=True),
+    st.none() | st.integers(min_value=-400, max_value=400),
+)
+
+
+@FAST
+@given(numerals)
+def test_a_figure_reads_as_the_exact_value_it_is_written_as(numeral: str) -> None:
+    """Whichever parser reads it, a number in a submission is the decimal its text says, to
+    the last digit, both as read and after validation (a double would round 0.1 + 16 digits)."""
+    from pydantic import TypeAdapter
+
+    from perfscore.files import read_toml
+
+    text = f"x = {numeral}\n"
+    exact = tomllib.loads(text, parse_float=Decimal)["x"]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "n.toml"
+        path.write_text(text, encoding="utf-8")
+        as_decimal = read_toml(path)["x"]
+        for_pydantic = read_toml(path, floats_for_pydantic=True)["x"]
+    assert as_decimal == exact and isinstance(as_decimal, (Decimal, int))
+    assert TypeAdapter(Decimal).validate_python(for_pydantic) == exact

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -28,6 +29,7 @@ from perfscore.models import (
     MONEY_UNITS_IN_YUAN,
     SEVERITY_ORDER,
     AreaScore,
+    DeferredText,
     Finding,
     FindingRule,
     LocalText,
@@ -67,22 +69,32 @@ def format_quantity(quantity: Quantity) -> str:
 
 
 def render_template(ruleset: Ruleset, finding_id: str, evidence: Mapping[str, Quantity]) -> tuple[LocalText, LocalText, LocalText]:
-    """Fill a finding's title, problem and improvement in zh and en from its evidence."""
+    """A finding's title, problem and improvement in zh and en, filled from its evidence.
+
+    The template and the evidence it needs are checked now; the texts are filled when
+    first read (:class:`~perfscore.models.DeferredText`), the evidence formatted once for
+    all six. A template's placeholders are checked when it loads, so filling cannot fail.
+    """
     template = ruleset.templates.get(finding_id)
     if template is None:
         raise PluginError(Problem(f"no template for finding {finding_id!r}", expected="a [templates.\"<id>\"] table in the ruleset or a plugin's templates TOML"))
     missing = [name for name in template.evidence if name not in evidence]
     if missing:
         raise PluginError(Problem(f"finding {finding_id!r} lacks evidence {missing} that its template uses"))
-    values = {name: format_quantity(quantity) for name, quantity in evidence.items()}
+    formatted: dict[str, str] = {}
 
-    def fill(text: str) -> str:
-        return text.format_map(values)
+    def fill(zh: str, en: str) -> Callable[[], tuple[str, str]]:
+        def make() -> tuple[str, str]:
+            if not formatted:
+                formatted.update((name, format_quantity(quantity)) for name, quantity in evidence.items())
+            return zh.format_map(formatted), en.format_map(formatted)
+
+        return make
 
     return (
-        LocalText(zh=fill(template.title), en=fill(template.title_en)),
-        LocalText(zh=fill(template.problem), en=fill(template.problem_en)),
-        LocalText(zh=fill(template.improvement), en=fill(template.improvement_en)),
+        DeferredText(fill(template.title, template.title_en)),
+        DeferredText(fill(template.problem, template.problem_en)),
+        DeferredText(fill(template.improvement, template.improvement_en)),
     )
 
 
@@ -106,6 +118,7 @@ def make_finding(
 
     ``template`` names another template when several findings share one wording.
     """
+    evidence = dict(sorted(evidence.items()))  # the finding's own copy, which its texts are filled from
     title, problem, improvement = render_template(ruleset, template or finding_id, evidence)
     return Finding(
         id=finding_id,
@@ -113,7 +126,7 @@ def make_finding(
         severity=severity,
         project=project,
         indicator=indicator,
-        evidence=dict(sorted(evidence.items())),
+        evidence=evidence,
         title=title,
         problem=problem,
         improvement=improvement,
@@ -210,20 +223,23 @@ def area_score_from_indicators(unit: UnitScore, area: str, extra: list[tuple[str
             en=f"nothing in this area could be assessed ({len(rows)} rows without a target or not applicable, {len(outputs)} outputs reported without a target)",
         )
     else:
-        # name every part, so that the area score can be traced: the rows (whose scores
-        # `perfscore explain` shows) and each standard check with what it earned
-        checks = sorted(extra)
-        rows_zh = f"指标 {len(assessable)} 项" if assessable else ""
-        rows_en = f"{len(assessable)} rows" if assessable else ""
-        checks_zh = "规则集标准检查：" + "，".join(f"{check_id} {quantize(e, 2)}/{quantize(p, 2)}" for check_id, e, p in checks) if checks else ""
-        checks_en = "ruleset standard checks: " + ", ".join(f"{check_id} {quantize(e, 2)}/{quantize(p, 2)}" for check_id, e, p in checks) if checks else ""
-        explanation = LocalText(
-            zh=f"{quantize(earned, 2)} ÷ {quantize(possible, 2)} × 100 = {score}（{'；'.join(part for part in (rows_zh, checks_zh) if part)}）",
-            en=f"{quantize(earned, 2)} ÷ {quantize(possible, 2)} × 100 = {score} ({'; '.join(part for part in (rows_en, checks_en) if part)})",
-        )
+        explanation = DeferredText(partial(_area_explanation, earned, possible, score, len(assessable), sorted(extra)))
     return AreaScore(
         area=area, name=definition.name, name_en=definition.name_en, earned=quantize(earned, 2), possible=quantize(possible, 2),
         score=score, indicators=ids, explanation=explanation,
+    )
+
+
+def _area_explanation(earned: Decimal, possible: Decimal, score: Decimal, rows: int, checks: list[tuple[str, Decimal, Decimal]]) -> tuple[str, str]:
+    """Name every part of an area score, so that it can be traced: the rows (whose scores
+    `perfscore explain` shows) and each standard check with what it earned."""
+    rows_zh = f"指标 {rows} 项" if rows else ""
+    rows_en = f"{rows} rows" if rows else ""
+    checks_zh = "规则集标准检查：" + "，".join(f"{check_id} {quantize(e, 2)}/{quantize(p, 2)}" for check_id, e, p in checks) if checks else ""
+    checks_en = "ruleset standard checks: " + ", ".join(f"{check_id} {quantize(e, 2)}/{quantize(p, 2)}" for check_id, e, p in checks) if checks else ""
+    return (
+        f"{quantize(earned, 2)} ÷ {quantize(possible, 2)} × 100 = {score}（{'；'.join(part for part in (rows_zh, checks_zh) if part)}）",
+        f"{quantize(earned, 2)} ÷ {quantize(possible, 2)} × 100 = {score} ({'; '.join(part for part in (rows_en, checks_en) if part)})",
     )
 
 
@@ -277,7 +293,7 @@ def unit_context(unit: UnitScore) -> dict[str, Any]:
         "stated_work_funds_spending": work,
         "stated_special_funds_spending": special,
         "stated_parts_spending": None if work is None or special is None else work + special,
-        **_thresholds(unit.ruleset),
+        **unit.ruleset.derived("rule_thresholds", _thresholds),
     }
 
 
@@ -330,7 +346,7 @@ def project_context(project: ProjectScore, unit: UnitScore) -> dict[str, Any]:
         "missing_required_names": "、".join(d.name for d in sorted(required, key=lambda d: d.id)),
         "total": project.total,
         "has_area": project.project.area is not None,
-        **_thresholds(ruleset),
+        **ruleset.derived("rule_thresholds", _thresholds),
     }
 
 
@@ -349,17 +365,13 @@ def indicator_context(score: IndicatorScore, ruleset: Ruleset) -> dict[str, Any]
         "lower_is_better": score.comparison == "<=",
         "scored": score.status == SCORED,
         "missing_actual": score.status == MISSING_ACTUAL,
-        **_thresholds(ruleset),
+        **ruleset.derived("rule_thresholds", _thresholds),
     }
 
 
-def _evidence_quantity(value: Any, text: str, scope: str, units: Mapping[str, str]) -> Quantity:
+def _evidence_quantity(value: Any, unit: str) -> Quantity:
     if isinstance(value, Tagged):
         value, unit = value.value, value.unit
-    else:
-        unit = SCOPE_VARIABLES[scope].get(text.strip(), ("", ""))[0]
-        if text.strip() in ("target", "actual"):
-            unit = units.get("indicator", "")
     if value is None:
         return Quantity(value="—", unit="")
     if isinstance(value, bool):
@@ -367,6 +379,16 @@ def _evidence_quantity(value: Any, text: str, scope: str, units: Mapping[str, st
     if isinstance(value, str):
         return Quantity(value=value, unit=unit)
     return Quantity(value=Decimal(value), unit=unit)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    """A ``[[findings]]`` rule parsed and checked once per ruleset, for the batch to evaluate."""
+
+    rule: FindingRule
+    condition: Expression
+    #: (name, expression, unit of a plain variable; None: the row's own unit, for target and actual)
+    evidence: tuple[tuple[str, Expression, str | None], ...]
 
 
 def rule_findings(unit: UnitScore, host: PluginHost | None = None) -> list[Finding]:
@@ -378,15 +400,16 @@ def rule_findings(unit: UnitScore, host: PluginHost | None = None) -> list[Findi
     ruleset = unit.ruleset
     found: list[Finding] = []
     subjects: dict[str, list[tuple[dict[str, Any], ProjectScore | None, IndicatorScore | None]]] = {}
-    for rule, condition, evidence in ruleset.derived("compiled_findings", _compile_rules):
+    for compiled in ruleset.derived("compiled_findings", _compile_rules):
+        rule, condition = compiled.rule, compiled.condition
         if rule.scope not in subjects:  # contexts are built once per scope, not once per rule
             subjects[rule.scope] = _rule_subjects(rule.scope, unit)
         for context, project, score in subjects[rule.scope]:
             try:
                 if not condition.evaluate(context):
                     continue
-                units = {"indicator": score.definition.unit} if score is not None else {}
-                values = {name: _evidence_quantity(expression.evaluate(context), rule.evidence[name], rule.scope, units) for name, expression in evidence.items()}
+                row_unit = score.definition.unit if score is not None else ""
+                values = {name: _evidence_quantity(expression.evaluate(context), row_unit if quoted is None else quoted) for name, expression, quoted in compiled.evidence}
                 area = rule.area or (score.definition.area if score is not None else None) or (project.project.area if project is not None else None)
                 finding = make_finding(
                     ruleset, rule.id, rule.severity, values, area=area,
@@ -403,13 +426,19 @@ def rule_findings(unit: UnitScore, host: PluginHost | None = None) -> list[Findi
     return found
 
 
-def _compile_rules(ruleset: Ruleset) -> list[tuple[FindingRule, Expression, dict[str, Expression]]]:
+def _compile_rules(ruleset: Ruleset) -> list[CompiledRule]:
     """Parse and check every rule once per ruleset; the batch then only evaluates them."""
     compiled = []
     for rule in sorted(ruleset.findings, key=lambda rule: rule.id):
-        names = set(SCOPE_VARIABLES[rule.scope])
-        evidence = {name: Expression(text, names) for name, text in rule.evidence.items()}
-        compiled.append((rule, Expression(rule.when, names), evidence))
+        variables = SCOPE_VARIABLES[rule.scope]
+        names = set(variables)
+        evidence = []
+        for name, text in rule.evidence.items():
+            variable = text.strip()
+            # a plain variable is quoted in its own unit; target and actual in the row's
+            plain_unit = None if variable in ("target", "actual") else variables.get(variable, ("", ""))[0]
+            evidence.append((name, Expression(text, names), plain_unit))
+        compiled.append(CompiledRule(rule, Expression(rule.when, names), tuple(evidence)))
     return compiled
 
 

@@ -170,7 +170,7 @@ def load_ruleset(name_or_path: str, host: PluginHost | None = None) -> Ruleset:
 
 def load_submission(path: Path) -> Submission:
     """Parse and schema-validate one submission file (every schema error at once)."""
-    raw = read_toml(Path(path))
+    raw = read_toml(Path(path), floats_for_pydantic=True)
     try:
         return Submission.model_validate(raw)
     except ValidationError as error:

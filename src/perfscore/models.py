@@ -476,6 +476,8 @@ class Quantity:
     def __post_init__(self) -> None:
         if not isinstance(self.value, (Decimal, str)) or not isinstance(self.unit, str):
             raise TypeError(f"Quantity(value={self.value!r}, unit={self.unit!r}): value must be a Decimal or str and unit a str (use perfscore.quantity())")
+        if isinstance(self.value, Decimal) and not self.value.is_finite():  # could not be written in a report
+            raise ValueError(f"Quantity(value={self.value!r}): a finite number is expected")
 
 
 @dataclass(frozen=True, slots=True)
@@ -484,6 +486,52 @@ class LocalText:
 
     zh: str
     en: str
+
+
+class DeferredText(LocalText):
+    """A :class:`LocalText` whose two texts are made on first read, by ``make() → (zh, en)``.
+
+    Finding wordings and area-score explanations are deferred: a batch that only counts a
+    unit's findings and reads its area scores never formats them (a fifth of a unit's
+    find stage before; docs/performance.md). It reads, compares and hashes as the
+    LocalText it stands for, and pickles and copies as one.
+    """
+
+    __slots__ = ("_make", "_texts")
+
+    def __init__(self, make: Callable[[], tuple[str, str]]):
+        object.__setattr__(self, "_make", make)
+        object.__setattr__(self, "_texts", None)
+
+    def _made(self) -> tuple[str, str]:
+        texts = self._texts
+        if texts is None:
+            texts = self._make()
+            object.__setattr__(self, "_texts", texts)
+            object.__setattr__(self, "_make", None)  # let the captured evidence go
+        return texts
+
+    @property  # type: ignore[override]
+    def zh(self) -> str:
+        return self._made()[0]
+
+    @property  # type: ignore[override]
+    def en(self) -> str:
+        return self._made()[1]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LocalText):
+            return NotImplemented
+        return (self.zh, self.en) == (other.zh, other.en)
+
+    def __hash__(self) -> int:
+        return hash((self.zh, self.en))
+
+    def __repr__(self) -> str:
+        return f"LocalText(zh={self.zh!r}, en={self.en!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (LocalText, self._made())
 
 
 class Finding(Strict):
