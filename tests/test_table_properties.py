@@ -62,3 +62,31 @@ def test_competition_ranks_are_one_plus_the_number_of_better_rows(totals, random
         if a == b:
             assert first["_tie"] < second["_tie"]
     assert len(ties) == len(set(ties))
+
+
+# --------------------------------------------------------------------------- the grid drawer
+
+_cell_text = st.text(alphabet=st.sampled_from(list("ab Z09.-—·%（）优良残联康复Ａ\u0301\t")), max_size=8)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=5).flatmap(
+        lambda width: st.tuples(
+            st.lists(_cell_text, min_size=width, max_size=width),
+            st.lists(st.lists(_cell_text, min_size=width, max_size=width), min_size=1, max_size=6),
+            st.lists(st.sampled_from(["left", "right"]), min_size=width, max_size=width),
+        )
+    ),
+    st.sampled_from(["simple", "github"]),
+)
+def test_the_grid_drawer_draws_what_tabulate_draws(table, tablefmt):
+    """The big table is drawn by perfscore's own grid drawer for speed; it must be the same,
+    character for character, as tabulate's (Chinese, wide and combining characters included)."""
+    from tabulate import tabulate
+
+    from perfscore.tabulate import draw_grid
+
+    headers, rows, alignment = table
+    expected = tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True, colalign=alignment)
+    assert draw_grid(rows, headers, alignment, tablefmt) == expected

@@ -14,6 +14,7 @@ Scoring is streamed through :mod:`perfscore.batch`; this module sees only summar
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import os
@@ -21,10 +22,12 @@ import sys
 from argparse import Namespace
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any, Iterable
 
 from tabulate import tabulate as render_table
+from wcwidth import wcswidth
 
 from perfscore.arithmetic import HUNDRED, ZERO, quantize
 from perfscore.batch import BY_CHOICES, Failed, Progress, RulesetInfo, Scored, discover, make_scorer, money, score_files
@@ -32,6 +35,8 @@ from perfscore.errors import ExitCode, PerfscoreError, Problem
 from perfscore.files import atomic_write
 
 TABLE_FORMAT = "perfscore-table/1"
+#: how many scored files the table collects between two gc.freeze() calls
+FREEZE_EVERY = 500
 TWO = 2
 
 #: column key → (zh header, en header); level, area and ruleset columns are added per table
@@ -258,7 +263,7 @@ def build_rows(results: list[Scored], by: str, lang: str, show_ruleset: bool) ->
     for area, share in shares.items():
         info: RulesetInfo = share["info"]
         budget = share["budget"]
-        per_budget = (lambda value: quantize(value / budget, info.places)) if budget > ZERO else (lambda value: None)
+        per_budget = partial(_per_budget, budget=budget, places=info.places)
         total = per_budget(share["weighted_total"])
         rows.append(
             {
@@ -284,6 +289,11 @@ def build_rows(results: list[Scored], by: str, lang: str, show_ruleset: bool) ->
             }
         )
     return rows
+
+
+def _per_budget(value: Decimal, budget: Decimal, places: int) -> Decimal | None:
+    """Σ (points × budget) back to points: the budget-weighted mean of an area's shares."""
+    return quantize(value / budget, places) if budget > ZERO else None
 
 
 def _columns(by: str, lang: str, rulesets: list[RulesetInfo], show_ruleset: bool, compare: bool) -> list[Column]:
@@ -402,8 +412,13 @@ def collect(paths: list[Path], args: Any, label: str) -> tuple[list[Scored], lis
     scored: list[Scored] = []
     failed: list[Failed] = []
     try:
-        for outcome in score_files(files, by=args.by, ruleset=args.ruleset, plugins_dirs=args.plugins_dir, jobs=args.jobs, on_done=progress.advance):
+        for count, outcome in enumerate(score_files(files, by=args.by, ruleset=args.ruleset, plugins_dirs=args.plugins_dir, jobs=args.jobs, on_done=progress.advance), 1):
             (scored if isinstance(outcome, Scored) else failed).append(outcome)
+            if count % FREEZE_EVERY == 0:
+                # The summaries live until the table is built. Each full collection would walk
+                # all of them again (a tenth of a 10,000-unit batch; docs/performance.md), so
+                # those made so far are moved out of the collector's sight.
+                gc.freeze()
     finally:
         progress.close()
     scored.sort(key=lambda item: item.file)
@@ -525,6 +540,44 @@ def _error_lines(table: Table) -> list[str]:
     return lines
 
 
+def draw_grid(rows: list[list[str]], headers: list[str], alignment: list[str], tablefmt: str) -> str:
+    """The grid tabulate draws for text cells in its "simple" or "github" format, drawn here.
+
+    tabulate measures and type-checks every cell several times; for a province's table of
+    10,000 rows that was a fifteenth of the whole batch (docs/performance.md). This draws
+    the same characters (tests/test_table_properties.py compares the two) measuring each
+    cell once, with len() for printable ASCII and wcwidth, as tabulate does, otherwise.
+    A cell with a line break or an escape sequence is left to tabulate itself.
+    """
+    if any("\n" in value or "\x1b" in value for row in rows for value in row):
+        return render_table(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True, colalign=alignment)
+    columns = list(zip(*rows))
+    cells = [[value.strip() for value in column] for column in columns]  # tabulate strips cells, not headers
+    measured = [[_display_width(value) for value in column] for column in cells]
+    widths = [max(max(column_widths), _display_width(header) + 2) for column_widths, header in zip(measured, headers)]
+
+    def aligned(value: str, measured_width: int, width: int, align: str) -> str:
+        padding = " " * (width - measured_width)
+        return padding + value if align == "right" else value + padding
+
+    header = [aligned(value, _display_width(value), width, align) for value, width, align in zip(headers, widths, alignment)]
+    body = zip(*[[aligned(value, w, width, align) for value, w in zip(column, column_widths)] for column, column_widths, width, align in zip(cells, measured, widths, alignment)])
+    if tablefmt == "github":
+        lines = ["| " + " | ".join(header) + " |", "|" + "|".join("-" * (width + 2) for width in widths) + "|"]
+        lines += ["| " + " | ".join(row) + " |" for row in body]
+    else:
+        lines = ["  ".join(header).rstrip(), "  ".join("-" * width for width in widths).rstrip()]
+        lines += ["  ".join(row).rstrip() for row in body]
+    return "\n".join(lines)
+
+
+def _display_width(value: str) -> int:
+    """Columns a text takes in a terminal, as tabulate counts them (wcwidth for wide characters)."""
+    if value.isascii() and value.isprintable():
+        return len(value)
+    return wcswidth(value)
+
+
 def render(table: Table, fmt: str) -> str:
     if fmt == "json":
         return render_json(table)
@@ -535,7 +588,7 @@ def render(table: Table, fmt: str) -> str:
     body = [[grade_names.get(row.get(column.key), "—") if column.key in GRADE_COLUMNS else cell(row.get(column.key)) for column in columns] for row in table.rows]
     alignment = ["right" if column.numeric else "left" for column in columns]
     tablefmt = {"table": "simple", "github": "github", "markdown": "github"}[fmt]
-    grid = render_table(body, headers=[column.header for column in columns], tablefmt=tablefmt, disable_numparse=True, colalign=alignment) if body else text("none", table.lang)
+    grid = draw_grid(body, [column.header for column in columns], alignment, tablefmt) if body else text("none", table.lang)
     lang = table.lang
     markdown = fmt == "markdown"
     heading = _heading(table)
