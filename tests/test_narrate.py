@@ -145,7 +145,7 @@ def test_shuffled_findings_render_identically(seed_evaluation):
 
     shuffled = list(seed_evaluation.findings)
     random.Random(7).shuffle(shuffled)
-    other = dataclasses.replace(seed_evaluation, findings=shuffled)
+    other = dataclasses.replace(seed_evaluation, found=shuffled)
     assert render_report(other, "markdown", "zh") == render_report(seed_evaluation, "markdown", "zh")
 
 
@@ -360,7 +360,7 @@ def test_no_findings_says_so(seed_evaluation):
     """With no findings, 四 and 五 say there is nothing to list rather than staying empty."""
     import dataclasses
 
-    text = render_report(dataclasses.replace(seed_evaluation, findings=[]), "markdown", "zh")
+    text = render_report(dataclasses.replace(seed_evaluation, found=[]), "markdown", "zh")
     assert "未发现需要列明的问题" in text and "（一）针对问题" not in text
 
 

@@ -218,7 +218,7 @@ class BatchScorer:
         required = self._required[ruleset.fingerprint]
         reported = {row.indicator for project in submission.projects for row in (*project.indicators, *project.outputs)}
         counts: dict[str | None, list[int]] = {}
-        for finding in evaluation.findings:
+        for finding in evaluation.found:  # counted as found: rule matches need no writing up
             key = finding.project if self.by == "project" else (finding.area if self.by == "area" else None)
             tally = counts.setdefault(key, [0, 0, 0])
             tally[("problem", "warning", "info").index(finding.severity)] += 1

@@ -136,19 +136,32 @@ def make_finding(
 
 @dataclass(slots=True)
 class Evaluation:
-    """Everything perfscore knows about one unit: scores, area scores and findings."""
+    """Everything perfscore knows about one unit: scores, area scores and findings.
+
+    ``found`` holds what was found, in report order: the plugins' findings and the
+    ruleset rules that fired (:class:`RuleMatch`), one per key. A rule match is written
+    up as a :class:`Finding` (evidence quoted, wording filled) when ``findings`` is first
+    read; a batch that only counts them by severity never pays for that.
+    """
 
     unit: UnitScore
     areas: dict[str, AreaScore] = field(default_factory=dict)
-    findings: list[Finding] = field(default_factory=list)
+    found: list[Finding | RuleMatch] = field(default_factory=list)
     failures: list[PluginFailure] = field(default_factory=list)
+    _findings: list[Finding] | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def findings(self) -> list[Finding]:
+        if self._findings is None:
+            self._findings = [item if isinstance(item, Finding) else item.finding() for item in self.found]
+        return self._findings
 
     @property
     def incomplete(self) -> bool:
         return bool(self.failures)
 
 
-def finding_sort_key(finding: Finding) -> tuple[Any, ...]:
+def finding_sort_key(finding: Finding | RuleMatch) -> tuple[Any, ...]:
     return (SEVERITY_ORDER[finding.severity], finding.area or "", finding.id, finding.project or "", finding.indicator or "")
 
 
@@ -161,7 +174,7 @@ def find(unit: UnitScore, host: PluginHost) -> Evaluation:
         if scored is not None:
             plugin, area_score = scored
             areas[area_id] = area_score.model_copy(update={"source": plugin})
-    findings: dict[tuple[str, str, str], Finding] = {}
+    found: dict[tuple[str, str, str], Finding | RuleMatch] = {}
     for plugin, emitted in host.call_isolated("perfscore_findings", unit=unit, areas=areas):
         for finding in emitted or []:
             if not isinstance(finding, Finding):
@@ -170,14 +183,12 @@ def find(unit: UnitScore, host: PluginHost) -> Evaluation:
             if not finding.source:
                 finding = finding.model_copy(update={"source": plugin})
             # the same finding from two sources is one finding; keep the first by source name
-            existing = findings.get(finding.key)
+            existing = found.get(finding.key)
             if existing is None or finding.source < existing.source:
-                findings[finding.key] = finding
-    for finding in rule_findings(unit, host):
-        existing = findings.get(finding.key)
-        if existing is None:
-            findings[finding.key] = finding
-    ordered = sorted(findings.values(), key=finding_sort_key)
+                found[finding.key] = finding
+    for match in rule_matches(unit, host):
+        found.setdefault(match.key, match)  # a plugin's finding of the same key wins
+    ordered = sorted(found.values(), key=finding_sort_key)
     return Evaluation(unit, areas, ordered, host.failures[failures_before:])
 
 
@@ -391,14 +402,54 @@ class CompiledRule:
     evidence: tuple[tuple[str, Expression, str | None], ...]
 
 
+@dataclass(frozen=True, slots=True)
+class RuleMatch:
+    """A ``[[findings]]`` rule that fired for one subject, with its evidence evaluated.
+
+    It has what a table counts and sorts by (id, severity, area, project, indicator);
+    :meth:`finding` writes it up as the :class:`Finding` a report quotes.
+    """
+
+    id: str
+    severity: str
+    area: str | None
+    project: str | None
+    indicator: str | None
+    template: str | None
+    #: (name, value, unit): each evidence expression's value and the unit it is quoted in
+    evidence: tuple[tuple[str, Any, str], ...]
+    ruleset: Ruleset = field(repr=False, compare=False)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.id, self.project or "", self.indicator or "")
+
+    @property
+    def source(self) -> str:
+        return f"rule {self.id}"
+
+    def finding(self) -> Finding:
+        quantities = {name: _evidence_quantity(value, unit) for name, value, unit in self.evidence}
+        return make_finding(
+            self.ruleset, self.id, self.severity, quantities, area=self.area, project=self.project,
+            indicator=self.indicator, template=self.template, source=self.source,
+        )
+
+
 def rule_findings(unit: UnitScore, host: PluginHost | None = None) -> list[Finding]:
-    """Evaluate the ruleset's ``[[findings]]`` rules in the sandbox, one finding per match.
+    """The ruleset's ``[[findings]]`` rules that fire for ``unit``, written up as findings."""
+    return [match.finding() for match in rule_matches(unit, host)]
+
+
+def rule_matches(unit: UnitScore, host: PluginHost | None = None) -> list[RuleMatch]:
+    """Evaluate the ruleset's ``[[findings]]`` rules in the sandbox, one match per subject.
 
     A rule that fails while evaluating (say, a comparison of a number with text) is
     recorded as a failure of ``rule <id>`` when a host is given, and the others still run.
+    Evidence is evaluated here, so that such a failure shows in a batch as in a report.
     """
     ruleset = unit.ruleset
-    found: list[Finding] = []
+    found: list[RuleMatch] = []
     subjects: dict[str, list[tuple[dict[str, Any], ProjectScore | None, IndicatorScore | None]]] = {}
     for compiled in ruleset.derived("compiled_findings", _compile_rules):
         rule, condition = compiled.rule, compiled.condition
@@ -409,20 +460,24 @@ def rule_findings(unit: UnitScore, host: PluginHost | None = None) -> list[Findi
                 if not condition.evaluate(context):
                     continue
                 row_unit = score.definition.unit if score is not None else ""
-                values = {name: _evidence_quantity(expression.evaluate(context), row_unit if quoted is None else quoted) for name, expression, quoted in compiled.evidence}
-                area = rule.area or (score.definition.area if score is not None else None) or (project.project.area if project is not None else None)
-                finding = make_finding(
-                    ruleset, rule.id, rule.severity, values, area=area,
-                    project=project.id if project is not None else None,
-                    indicator=score.definition.id if score is not None else None,
-                    template=rule.template, source=f"rule {rule.id}",
-                )
-            except (ExpressionError, PluginError) as error:
+                evidence = tuple((name, expression.evaluate(context), row_unit if quoted is None else quoted) for name, expression, quoted in compiled.evidence)
+            except ExpressionError as error:
                 if host is None:
                     raise
                 host.failures.append(PluginFailure(f"rule {rule.id}", "[[findings]]", str(error)))
                 break
-            found.append(finding)
+            found.append(
+                RuleMatch(
+                    id=rule.id,
+                    severity=rule.severity,
+                    area=rule.area or (score.definition.area if score is not None else None) or (project.project.area if project is not None else None),
+                    project=project.id if project is not None else None,
+                    indicator=score.definition.id if score is not None else None,
+                    template=rule.template,
+                    evidence=evidence,
+                    ruleset=ruleset,
+                )
+            )
     return found
 
 
