@@ -257,6 +257,10 @@ def _area_explanation(earned: Decimal, possible: Decimal, score: Decimal, rows: 
 # --------------------------------------------------------------------------- declarative rules
 
 
+#: factor from a money unit to 万元
+_TO_WAN = {unit: MONEY_UNITS_IN_YUAN[unit] / MONEY_UNITS_IN_YUAN["万元"] for unit in MONEY_UNITS_IN_YUAN}
+
+
 def _wan(value_in_yuan: Decimal | None) -> Decimal | None:
     return None if value_in_yuan is None else value_in_yuan / MONEY_UNITS_IN_YUAN["万元"]
 
@@ -278,7 +282,7 @@ def _thresholds(ruleset: Ruleset) -> dict[str, Any]:
 def unit_context(unit: UnitScore) -> dict[str, Any]:
     """The values a ``scope = "unit"`` rule sees (names: expressions.SCOPE_VARIABLES)."""
     stated = unit.submission.stated
-    to_wan = MONEY_UNITS_IN_YUAN[unit.submission.unit.money_unit] / MONEY_UNITS_IN_YUAN["万元"]
+    to_wan = _TO_WAN[unit.submission.unit.money_unit]
 
     def given(value: Decimal | None) -> Decimal | None:
         return None if value is None else value * to_wan
@@ -317,65 +321,79 @@ def _required_by_area(ruleset: Ruleset) -> dict[str, list[Any]]:
     return by_area
 
 
+#: small counts as Decimal, made once: rule values are Decimal, and counts repeat
+_COUNTS = [Decimal(count) for count in range(64)]
+
+
+def _count(value: int) -> Decimal:
+    return _COUNTS[value] if value < 64 else Decimal(value)
+
+
 def project_context(project: ProjectScore, unit: UnitScore) -> dict[str, Any]:
     """The values a ``scope = "project"`` rule sees."""
     ruleset = unit.ruleset
-    to_wan = MONEY_UNITS_IN_YUAN[project.money_unit] / MONEY_UNITS_IN_YUAN["万元"]
-    rows = [s for s in project.indicators if s.status != NOT_APPLICABLE]
-    counts: dict[str, int] = {}
-    for s in rows:  # one pass: rows per level-1 and per (level-1, level-2)
-        level1, level2 = s.definition.level1, s.definition.level2
+    reported_project = project.project
+    budget = project.budget
+    indicators = 0
+    counts: dict[Any, int] = {}
+    for s in project.indicators:  # one pass: rows per level-1 and per (level-1, level-2)
+        if s.status == NOT_APPLICABLE:
+            continue
+        indicators += 1
+        definition = s.definition
+        level1, level2 = definition.level1, (definition.level1, definition.level2)
         counts[level1] = counts.get(level1, 0) + 1
-        counts[f"{level1}.{level2}"] = counts.get(f"{level1}.{level2}", 0) + 1
-
-    def rows_of(level1: str, level2: str | None = None) -> Decimal:
-        return Decimal(counts.get(level1 if level2 is None else f"{level1}.{level2}", 0))
-
-    reported = {row.indicator for row in project.project.indicators} | {row.indicator for row in project.project.outputs}
-    area = project.project.area
-    required = [d for d in ruleset.derived("required_by_area", _required_by_area).get(area, ()) if d.id not in reported] if area is not None else []
-    items = project.project.budget_items
+        counts[level2] = counts.get(level2, 0) + 1
+    area = reported_project.area
+    required = ruleset.derived("required_by_area", _required_by_area).get(area, ()) if area is not None else ()
+    if required:  # already in id order
+        reported = {row.indicator for row in reported_project.indicators} | {row.indicator for row in reported_project.outputs}
+        required = [definition for definition in required if definition.id not in reported]
+    items = reported_project.budget_items
     return {
-        "budget": _wan(project.budget.budget),
-        "spending": _wan(project.budget.spending),
-        "own_level_budget": _wan(project.budget.own_level_budget),
-        "own_level_spending": _wan(project.budget.own_level_spending),
-        "execution_rate": project.budget.execution_rate,
-        "own_level_execution_rate": project.budget.own_level_execution_rate,
-        "has_execution_reason": bool((project.project.execution_reason or "").strip()),
-        "budget_items": Decimal(len(items)),
-        "budget_items_total": sum((item.amount for item in items), ZERO) * to_wan if items else None,
-        "indicators": Decimal(len(rows)),
-        "outputs": Decimal(len(project.project.outputs)),
-        "quantity_indicators": rows_of("output", "quantity"),
-        "quality_indicators": rows_of("output", "quality"),
-        "timeliness_indicators": rows_of("output", "timeliness"),
-        "cost_indicators": rows_of("output", "cost"),
-        "benefit_indicators": rows_of("benefit"),
-        "satisfaction_indicators": rows_of("satisfaction"),
-        "missing_required": Decimal(len(required)),
-        "missing_required_names": "、".join(d.name for d in sorted(required, key=lambda d: d.id)),
+        "budget": _wan(budget.budget),
+        "spending": _wan(budget.spending),
+        "own_level_budget": _wan(budget.own_level_budget),
+        "own_level_spending": _wan(budget.own_level_spending),
+        "execution_rate": budget.execution_rate,
+        "own_level_execution_rate": budget.own_level_execution_rate,
+        "has_execution_reason": bool((reported_project.execution_reason or "").strip()),
+        "budget_items": _count(len(items)),
+        "budget_items_total": sum((item.amount for item in items), ZERO) * _TO_WAN[project.money_unit] if items else None,
+        "indicators": _count(indicators),
+        "outputs": _count(len(reported_project.outputs)),
+        "quantity_indicators": _count(counts.get(("output", "quantity"), 0)),
+        "quality_indicators": _count(counts.get(("output", "quality"), 0)),
+        "timeliness_indicators": _count(counts.get(("output", "timeliness"), 0)),
+        "cost_indicators": _count(counts.get(("output", "cost"), 0)),
+        "benefit_indicators": _count(counts.get("benefit", 0)),
+        "satisfaction_indicators": _count(counts.get("satisfaction", 0)),
+        "missing_required": _count(len(required)),
+        "missing_required_names": "、".join(definition.name for definition in required),
         "total": project.total,
-        "has_area": project.project.area is not None,
+        "has_area": area is not None,
         **ruleset.derived("rule_thresholds", _thresholds),
     }
 
 
 def indicator_context(score: IndicatorScore, ruleset: Ruleset) -> dict[str, Any]:
     """The values a ``scope = "indicator"`` rule sees."""
+    row, target, status = score.row, score.target, score.status
+    comparison = row.comparison or score.definition.comparison
+    completion = score.completion
     return {
-        "target": score.target,
+        "target": target,
         "actual": score.actual,
-        "completion": score.completion if score.completion is not None else _rate(score.actual, score.target),
+        "completion": completion if completion is not None else _rate(score.actual, target),
         "weight": score.weight,
         "score": score.score,
-        "self_score": score.row.self_score,
-        "has_reason": bool((score.row.reason or "").strip()),
+        "self_score": row.self_score,
+        "has_reason": bool(row.reason and row.reason.strip()),
         # an "=" row with a target above 0 is scored like "≥", so it is judged like one
-        "higher_is_better": score.comparison == ">=" or (score.comparison == "=" and score.target is not None and score.target > 0),
-        "lower_is_better": score.comparison == "<=",
-        "scored": score.status == SCORED,
-        "missing_actual": score.status == MISSING_ACTUAL,
+        "higher_is_better": comparison == ">=" or (comparison == "=" and target is not None and target > 0),
+        "lower_is_better": comparison == "<=",
+        "scored": status == SCORED,
+        "missing_actual": status == MISSING_ACTUAL,
         **ruleset.derived("rule_thresholds", _thresholds),
     }
 

@@ -199,10 +199,16 @@ def check_against_ruleset(submission: Submission, ruleset: Ruleset, file: str) -
     return problems
 
 
+def _tiers_by_key(ruleset: Ruleset) -> dict[str, Any]:
+    """Qualitative tiers by id and by name, as a row may give either."""
+    tiers = ruleset.qualitative.tiers
+    return {tier.id: tier for tier in tiers} | {tier.name: tier for tier in tiers}
+
+
 def _check_project(project: Project, where: str, ruleset: Ruleset, file: str) -> list[Problem]:
     problems: list[Problem] = []
     library = ruleset.indicator_index
-    tiers = {tier.id: tier for tier in ruleset.qualitative.tiers} | {tier.name: tier for tier in ruleset.qualitative.tiers}
+    tiers = ruleset.derived("tiers_by_key", _tiers_by_key)
     if project.area is not None and project.area not in ruleset.areas:
         problems.append(Problem(f"unknown area {project.area!r}", file, f"{where}.area", f"one of {', '.join(sorted(ruleset.areas))}"))
     if project.level1_weights is not None:

@@ -288,10 +288,12 @@ class Ruleset(Strict):
     def derived(self, key: str, build: Callable[[Ruleset], Any]) -> Any:
         """A value computed from these rules once and kept with them (the model is frozen,
         so it can never go stale): lookup tables, compiled finding rules."""
-        cache = self.__dict__.setdefault("_derived", {})
-        if key not in cache:
-            cache[key] = build(self)
-        return cache[key]
+        try:  # the hot path: built already (a few lookups per row of every unit)
+            return self.__dict__["_derived"][key]
+        except KeyError:
+            cache = self.__dict__.setdefault("_derived", {})
+            value = cache[key] = build(self)
+            return value
 
     def indicator(self, indicator_id: str) -> IndicatorDef | None:
         return self.indicator_index.get(indicator_id)
@@ -308,7 +310,7 @@ class Ruleset(Strict):
     def grade_for(self, total: Decimal | None) -> str | None:
         if total is None:
             return None
-        for band in sorted(self.grades, key=lambda band: band.min, reverse=True):
+        for band in self.derived("grades_best_first", lambda rules: sorted(rules.grades, key=lambda band: band.min, reverse=True)):
             if total >= band.min:
                 return band.grade
         return self.grades[-1].grade if self.grades else None

@@ -29,6 +29,9 @@ from perfscore.models import (
 
 #: row statuses: how (or whether) the row was assessed
 SCORED, NOT_APPLICABLE, MISSING_TARGET, MISSING_ACTUAL = "scored", "not_applicable", "missing_target", "missing_actual"
+_UNBUILT = object()
+#: the statuses whose weight counts as assessable points
+_ASSESSABLE = (SCORED, MISSING_ACTUAL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +66,7 @@ class IndicatorScore(NamedTuple):
 
     @property
     def assessable(self) -> bool:
-        return self.status in (SCORED, MISSING_ACTUAL)
+        return self.status in _ASSESSABLE
 
     @property
     def name(self) -> str:
@@ -287,9 +290,10 @@ class UnitScore:
     def derived(self, key: str, build: Callable[[UnitScore], object]) -> object:
         """A lookup built once from this (finished) result and kept with it, so that each
         area plugin does not scan every row again: figures by indicator, rows by area."""
-        if key not in self._derived:
-            self._derived[key] = build(self)
-        return self._derived[key]
+        value = self._derived.get(key, _UNBUILT)
+        if value is _UNBUILT:
+            value = self._derived[key] = build(self)
+        return value
 
     def explain(self, lang: str = "zh") -> Explanation:
         zh = lang == "zh"
@@ -446,7 +450,8 @@ def _level_scores(scores: list[IndicatorScore], level_weights: dict[str, Decimal
     """Level-1 scores with their level-2 sums. With a pooled indicator weight (budget 20 +
     indicators 80) the indicators are one level, "indicators", as those tables print them;
     its level-2 keys are then "<level1>.<level2>"."""
-    places = ruleset.arithmetic.places
+    # runs once per project: sums are plain loops and rounding calls Decimal.quantize directly
+    quantum, half_up = _QUANTUMS[ruleset.arithmetic.places], ROUNDING_MODES["half_up"]
     pooled = "indicators" in level_weights
     groups: dict[str, list[IndicatorScore]] = {}
     for score in scores:
@@ -459,22 +464,23 @@ def _level_scores(scores: list[IndicatorScore], level_weights: dict[str, Decimal
     for level_id, name, name_en, weight in layout:
         level2: dict[str, tuple[Decimal, Decimal]] = {}
         score_sum = assessable = ZERO
-        for s in groups.get(level_id, []):
-            key = f"{s.definition.level1}.{s.definition.level2}" if pooled else s.definition.level2
-            w, sc = level2.get(key, (ZERO, ZERO))
-            level2[key] = (w + s.weight, sc + s.score)
+        for s in groups.get(level_id, ()):
+            definition = s.definition
+            key = f"{definition.level1}.{definition.level2}" if pooled else definition.level2
+            sums = level2.get(key)
+            level2[key] = (s.weight, s.score) if sums is None else (sums[0] + s.weight, sums[1] + s.score)
             score_sum += s.score
-            if s.assessable:
+            if s.status in _ASSESSABLE:  # IndicatorScore.assessable, inlined
                 assessable += s.weight
         levels.append(
             LevelScore(
                 id=level_id,
                 name=name,
                 name_en=name_en,
-                weight=quantize(weight, places),
-                score=quantize(score_sum, places),
-                assessable=quantize(assessable, places),
-                level2={key: (quantize(w, places), quantize(sc, places)) for key, (w, sc) in sorted(level2.items())},
+                weight=weight.quantize(quantum, half_up),
+                score=score_sum.quantize(quantum, half_up),
+                assessable=assessable.quantize(quantum, half_up),
+                level2={key: (w.quantize(quantum, half_up), sc.quantize(quantum, half_up)) for key, (w, sc) in sorted(level2.items())},
             )
         )
     return levels
