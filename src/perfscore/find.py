@@ -279,6 +279,18 @@ def _thresholds(ruleset: Ruleset) -> dict[str, Any]:
     }
 
 
+def _budget_values(budget: Any) -> dict[str, Any]:
+    """Budget, spending and execution rates (all funds and own-level) as rules see them: in 万元."""
+    return {
+        "budget": _wan(budget.budget),
+        "spending": _wan(budget.spending),
+        "own_level_budget": _wan(budget.own_level_budget),
+        "own_level_spending": _wan(budget.own_level_spending),
+        "execution_rate": budget.execution_rate,
+        "own_level_execution_rate": budget.own_level_execution_rate,
+    }
+
+
 def unit_context(unit: UnitScore) -> dict[str, Any]:
     """The values a ``scope = "unit"`` rule sees (names: expressions.SCOPE_VARIABLES)."""
     stated = unit.submission.stated
@@ -291,12 +303,7 @@ def unit_context(unit: UnitScore) -> dict[str, Any]:
     special = given(stated.special_funds_spending) if stated else None
     budget = unit.budget
     return {
-        "budget": _wan(budget.budget),
-        "spending": _wan(budget.spending),
-        "own_level_budget": _wan(budget.own_level_budget),
-        "own_level_spending": _wan(budget.own_level_spending),
-        "execution_rate": budget.execution_rate,
-        "own_level_execution_rate": budget.own_level_execution_rate,
+        **_budget_values(budget),
         "projects": Decimal(len(unit.projects)),
         "total": unit.total,
         "stated_budget": given(stated.budget) if stated else None,
@@ -351,12 +358,7 @@ def project_context(project: ProjectScore, unit: UnitScore) -> dict[str, Any]:
         required = [definition for definition in required if definition.id not in reported]
     items = reported_project.budget_items
     return {
-        "budget": _wan(budget.budget),
-        "spending": _wan(budget.spending),
-        "own_level_budget": _wan(budget.own_level_budget),
-        "own_level_spending": _wan(budget.own_level_spending),
-        "execution_rate": budget.execution_rate,
-        "own_level_execution_rate": budget.own_level_execution_rate,
+        **_budget_values(budget),
         "has_execution_reason": bool((reported_project.execution_reason or "").strip()),
         "budget_items": _count(len(items)),
         "budget_items_total": sum((item.amount for item in items), ZERO) * _TO_WAN[project.money_unit] if items else None,
