@@ -29,16 +29,37 @@ FUND_SOURCE_NAMES: dict[str, tuple[str, str]] = {
 
 MONEY_UNITS_IN_YUAN: dict[str, Decimal] = {"元": Decimal(1), "万元": Decimal(10000)}
 
-#: A figure of a submission: never negative (counts, money, hours and rates are not), at
-#: most 15 digits before the point and 6 after, so no input can overflow the arithmetic.
-def _number_not_text(value: Any) -> Any:
-    # TOML tells numbers from strings; "280" in quotes is a typo to report, not to guess at
+#: figures stay below 10^15 (15 digits before the point) ...
+_WHOLE_LIMIT = Decimal(10) ** 15
+#: ... and have at most 6 decimal places (trailing zeros aside)
+_MICRO = Decimal("0.000001")
+
+
+def _figure(value: Any) -> Any:
+    """A submission's number, checked before pydantic makes it a Decimal.
+
+    TOML tells numbers from strings, so "280" in quotes is a typo to report, not to guess
+    at. Bounds are checked here with Decimal arithmetic in one call: pydantic's
+    ``max_digits``/``decimal_places`` cost two Python calls a figure (docs/performance.md).
+    """
     if isinstance(value, str):
         raise ValueError("a number is expected here, not text in quotes")
+    kind = type(value)
+    if kind is float:
+        value = Decimal(repr(value))  # what pydantic does with a float: its shortest text
+    elif kind is int:
+        value = Decimal(value)
+    if isinstance(value, Decimal) and value.is_finite():  # inf and nan are pydantic's to refuse
+        if abs(value) >= _WHOLE_LIMIT:
+            raise ValueError("Decimal input should have no more than 15 digits before the decimal point")
+        if value != value.quantize(_MICRO):
+            raise ValueError("Decimal input should have no more than 6 decimal places")
     return value
 
 
-Figure = Annotated[Decimal, Field(ge=0, max_digits=21, decimal_places=6), BeforeValidator(_number_not_text)]
+#: A figure of a submission: never negative (counts, money, hours and rates are not), at
+#: most 15 digits before the point and 6 after, so no input can overflow the arithmetic.
+Figure = Annotated[Decimal, Field(ge=0), BeforeValidator(_figure)]
 Count = Annotated[int, Field(strict=True, ge=0)]
 
 
@@ -387,7 +408,7 @@ class IndicatorRow(Strict):
     description: str | None = None
     reason: str | None = None
     not_applicable: bool = False
-    deduction: Annotated[Decimal, Field(gt=0, max_digits=21, decimal_places=6)] | None = None
+    deduction: Annotated[Decimal, Field(gt=0), BeforeValidator(_figure)] | None = None
     deduction_reason: str | None = None
     qualifier: str | None = None
     note: str | None = None
