@@ -25,7 +25,8 @@ from typing import Any, Callable, Iterable, Iterator, TextIO
 
 from perfscore.arithmetic import ZERO, quantize
 from perfscore.errors import PerfscoreError, Problem
-from perfscore.models import MONEY_UNITS_IN_YUAN, Ruleset
+from perfscore.load import DEFAULT_RULESET
+from perfscore.models import MONEY_UNITS_IN_YUAN, SEVERITY_ORDER, Ruleset
 from perfscore.score import project_points
 
 #: the row kinds a table can have (``perfscore table --by``)
@@ -211,17 +212,17 @@ class BatchScorer:
         unit = evaluation.unit
         submission, ruleset = unit.submission, unit.ruleset
         info = self._info(ruleset)
-        from perfscore.load import DEFAULT_RULESET
-
         declared_name = submission.ruleset or DEFAULT_RULESET
         declared = (declared_name, self._declared_fingerprint(declared_name))
         required = self._required[ruleset.fingerprint]
-        reported = {row.indicator for project in submission.projects for row in (*project.indicators, *project.outputs)}
+        reported = {row.indicator for project in submission.projects for row in (*project.indicators, *project.outputs)} if required else set()
         counts: dict[str | None, list[int]] = {}
         for finding in evaluation.found:  # counted as found: rule matches need no writing up
             key = finding.project if self.by == "project" else (finding.area if self.by == "area" else None)
-            tally = counts.setdefault(key, [0, 0, 0])
-            tally[("problem", "warning", "info").index(finding.severity)] += 1
+            tally = counts.get(key)
+            if tally is None:
+                tally = counts[key] = [0, 0, 0]
+            tally[SEVERITY_ORDER[finding.severity]] += 1
 
         if self.by == "unit":
             points = unit.level_points()

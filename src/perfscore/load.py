@@ -218,15 +218,14 @@ def _check_project(project: Project, where: str, ruleset: Ruleset, file: str) ->
         total = sum(project.level1_weights.values(), ZERO)
         if total != 100:
             problems.append(Problem(f"level-1 weights add up to {total}", file, f"{where}.level1_weights", "a total of 100"))
+    # (locations are written only for a problem: most rows have none)
     for kind, rows in (("indicators", project.indicators), ("outputs", project.outputs)):
         for r_index, row in enumerate(rows):
-            row_where = f"{where}.{kind}[{r_index}]"
             definition = library.get(row.indicator)
             if definition is None:
-                problems.append(Problem(f"unknown indicator {row.indicator!r}", file, f"{row_where}.indicator", f"an id from the indicator library of ruleset {ruleset.ruleset.id!r} (rulesets/*.toml, docs/rulesets.md)"))
-                continue
-            if row.unit is not None and row.unit != definition.unit and (row.unit, definition.unit) not in _MONEY_FACTORS:
-                problems.append(Problem(f"unit {row.unit!r} does not match the indicator's unit", file, f"{row_where}.unit", repr(definition.unit)))
+                problems.append(Problem(f"unknown indicator {row.indicator!r}", file, f"{where}.{kind}[{r_index}].indicator", f"an id from the indicator library of ruleset {ruleset.ruleset.id!r} (rulesets/*.toml, docs/rulesets.md)"))
+            elif row.unit is not None and row.unit != definition.unit and (row.unit, definition.unit) not in _MONEY_FACTORS:
+                problems.append(Problem(f"unit {row.unit!r} does not match the indicator's unit", file, f"{where}.{kind}[{r_index}].unit", repr(definition.unit)))
     weighted = [row for row in project.indicators if row.weight is not None]
     if weighted and len(weighted) != len(project.indicators):
         problems.append(Problem("some indicator rows have a weight and some do not", file, f"{where}.indicators", "a weight on every row, or on none (weights then come from the ruleset)"))
@@ -242,8 +241,10 @@ def _check_project(project: Project, where: str, ruleset: Ruleset, file: str) ->
         definition = library.get(row.indicator)
         if definition is None:
             continue
-        row_where = f"{where}.indicators[{r_index}]"
         comparison = row.comparison or definition.comparison
+        if comparison != "qualitative" and row.tier is None and (row.self_score is None or weight is None):
+            continue  # the common row: nothing below applies
+        row_where = f"{where}.indicators[{r_index}]"
         if comparison == "qualitative":
             if row.tier is not None:
                 tier = tiers.get(row.tier)

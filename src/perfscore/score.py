@@ -365,14 +365,26 @@ def budget_score(project: Project, money_unit: str, weight: Decimal, ruleset: Ru
     """预算执行率 over the fund lines the ruleset counts; amounts kept in 元."""
     rules = ruleset.budget
     to_yuan = MONEY_UNITS_IN_YUAN[money_unit]
-    lines = [line for line in project.funds if line.source in rules.counted_sources]
-    own_known = all(line.own_level_budget is not None and line.own_level_spending is not None for line in lines)
+    budget = spending = own_budget = own_spending = ZERO
+    counted, own_known = 0, True
+    for line in project.funds:  # one pass over the fund lines the ruleset counts
+        if line.source not in rules.counted_sources:
+            continue
+        counted += 1
+        budget += line.budget
+        spending += line.spending
+        if line.own_level_budget is None or line.own_level_spending is None:
+            own_known = False
+        elif own_known:
+            own_budget += line.own_level_budget
+            own_spending += line.own_level_spending
+    own_known = own_known and counted > 0
     result = BudgetScore(
         weight=weight,
-        budget=sum((line.budget for line in lines), ZERO) * to_yuan,
-        spending=sum((line.spending for line in lines), ZERO) * to_yuan,
-        own_level_budget=sum((line.own_level_budget for line in lines), ZERO) * to_yuan if own_known and lines else None,
-        own_level_spending=sum((line.own_level_spending for line in lines), ZERO) * to_yuan if own_known and lines else None,
+        budget=budget * to_yuan,
+        spending=spending * to_yuan,
+        own_level_budget=own_budget * to_yuan if own_known else None,
+        own_level_spending=own_spending * to_yuan if own_known else None,
         score=None,
         basis=rules.basis,
         cap=rules.cap,
