@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
+
 from perfscore.cli import main
 from perfscore.errors import ExitCode
 

@@ -10,16 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
+from conftest import ROOT, build_submission, national_raw
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_core_rules import AREAS, LIBRARY, ruleset
 
-from conftest import ROOT, build_submission, national_raw
-from perfscore.load import load_ruleset
+from perfscore.load import derive_weights, load_ruleset
 from perfscore.models import IndicatorRow, Ruleset, Submission
 from perfscore.plugins import make_host
-from perfscore.load import derive_weights
 from perfscore.score import score_indicator, score_submission
-from test_core_rules import AREAS, LIBRARY, ruleset
 
 D = Decimal
 HOST = make_host(entry_points=False)  # one host for all examples: hypothesis reruns a test body many times

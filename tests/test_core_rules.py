@@ -12,14 +12,19 @@ from typing import Any
 
 import pytest
 import tomli_w
+from conftest import build_ruleset, build_submission, national_raw
 from pydantic import ValidationError
 
-from conftest import build_ruleset, build_submission, national_raw
 from perfscore.errors import InputError
-from perfscore.load import load_checked, load_ruleset, load_submission
+from perfscore.load import derive_weights, load_checked, load_ruleset, load_submission
 from perfscore.models import IndicatorRow, Ruleset
-from perfscore.load import derive_weights
-from perfscore.score import NOT_APPLICABLE, MISSING_TARGET, SCORED, score_indicator, score_submission
+from perfscore.score import (
+    MISSING_TARGET,
+    NOT_APPLICABLE,
+    SCORED,
+    score_indicator,
+    score_submission,
+)
 
 D = Decimal
 

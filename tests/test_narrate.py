@@ -23,7 +23,13 @@ from perfscore import narrate
 from perfscore.cli import main
 from perfscore.errors import InputError
 from perfscore.models import Finding, LocalText, Quantity
-from perfscore.narrate import build_narrative, chinese_numeral, load_report_template, render_report, shorten
+from perfscore.narrate import (
+    build_narrative,
+    chinese_numeral,
+    load_report_template,
+    render_report,
+    shorten,
+)
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE = os.environ.get("PERFSCORE_UPDATE_GOLDEN") == "1"

@@ -13,7 +13,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from perfscore.models import Finding, LocalText, Quantity
-from perfscore.narrate import LANGS, build_narrative, chinese_numeral, load_report_template
+from perfscore.narrate import (
+    LANGS,
+    build_narrative,
+    chinese_numeral,
+    load_report_template,
+)
 
 PROJECTS = {"p1": "残疾人工作经费", "p2": "残疾人康复项目（含彩票公益金）", "p3": "残疾人托养、就业项目"}
 TEMPLATE = load_report_template()

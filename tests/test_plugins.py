@@ -17,6 +17,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from perfscore_accessibility import AccessibilityPlugin
+from perfscore_employment import EmploymentPlugin
+from perfscore_rehabilitation import RehabilitationPlugin
+from perfscore_rights import RightsPlugin
+from perfscore_secretary import SecretaryPlugin
 
 from perfscore import hookimpl
 from perfscore.cli import main
@@ -25,11 +30,6 @@ from perfscore.errors import ExitCode, PluginError
 from perfscore.find import Evaluation
 from perfscore.methods import BUILTIN_METHODS
 from perfscore.plugins import make_host
-from perfscore_accessibility import AccessibilityPlugin
-from perfscore_employment import EmploymentPlugin
-from perfscore_rehabilitation import RehabilitationPlugin
-from perfscore_rights import RightsPlugin
-from perfscore_secretary import SecretaryPlugin
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "district-canlian-2022.toml"

@@ -12,7 +12,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from perfscore import hookspecs
-from perfscore.expressions import MAX_CHARS, Expression, ExpressionError, Tagged, evaluate
+from perfscore.expressions import (
+    MAX_CHARS,
+    Expression,
+    ExpressionError,
+    Tagged,
+    evaluate,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,11 +11,30 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from perfscore.errors import ExitCode, InputError, PerfscoreError, PluginError, RulesetError
-from perfscore.find import AreaPlugin, Evaluation, area_score_from_indicators, make_finding, quantity
+from perfscore.errors import (
+    ExitCode,
+    InputError,
+    PerfscoreError,
+    PluginError,
+    RulesetError,
+)
+from perfscore.find import (
+    AreaPlugin,
+    Evaluation,
+    area_score_from_indicators,
+    make_finding,
+    quantity,
+)
 from perfscore.hookspecs import hookimpl
 from perfscore.methods import ScoringMethod
-from perfscore.models import AreaScore, Finding, IndicatorDef, Quantity, Ruleset, Submission
+from perfscore.models import (
+    AreaScore,
+    Finding,
+    IndicatorDef,
+    Quantity,
+    Ruleset,
+    Submission,
+)
 from perfscore.score import IndicatorScore, ProjectScore, UnitScore
 
 __all__ = [

@@ -159,7 +159,9 @@ def load_ruleset(name_or_path: str, host: PluginHost | None = None) -> Ruleset:
         ruleset = Ruleset.model_validate(raw)
     except ValidationError as error:
         raise RulesetError(validation_problems(error, str(path), docs="docs/rulesets.md")) from None
-    from perfscore.expressions import validate_rules  # a bad [[findings]] rule fails at load, by name
+    from perfscore.expressions import (
+        validate_rules,  # a bad [[findings]] rule fails at load, by name
+    )
 
     validate_rules(ruleset, str(path))
     return ruleset
@@ -199,16 +201,10 @@ def check_against_ruleset(submission: Submission, ruleset: Ruleset, file: str) -
     return problems
 
 
-def _tiers_by_key(ruleset: Ruleset) -> dict[str, Any]:
-    """Qualitative tiers by id and by name, as a row may give either."""
-    tiers = ruleset.qualitative.tiers
-    return {tier.id: tier for tier in tiers} | {tier.name: tier for tier in tiers}
-
-
 def _check_project(project: Project, where: str, ruleset: Ruleset, file: str) -> list[Problem]:
     problems: list[Problem] = []
     library = ruleset.indicator_index
-    tiers = ruleset.derived("tiers_by_key", _tiers_by_key)
+    tiers = ruleset.tier_index
     if project.area is not None and project.area not in ruleset.areas:
         problems.append(Problem(f"unknown area {project.area!r}", file, f"{where}.area", f"one of {', '.join(sorted(ruleset.areas))}"))
     if project.level1_weights is not None:

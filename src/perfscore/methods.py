@@ -88,18 +88,13 @@ def _equal(target: Decimal, actual: Decimal, weight: Decimal, row: IndicatorRow,
 
 
 def _qualitative(target: Decimal, actual: Decimal, weight: Decimal, row: IndicatorRow, definition: IndicatorDef, ruleset: Ruleset) -> Outcome:
-    tier = ruleset.derived("tiers_by_key", _tiers_by_key).get(row.tier)
+    tier = ruleset.tier_index.get(row.tier)
     if tier is None:
         # Published tables give full marks to a row that only states "达成预期指标".
         return weight * max(t.max for t in ruleset.qualitative.tiers), None, "statement_only"
     if row.self_score is not None:
         return row.self_score, None, "self_scored"
     return weight * tier.max, None, "tier_top"
-
-
-def _tiers_by_key(ruleset: Ruleset) -> dict[str, object]:
-    """Qualitative tiers by id and by Chinese name, as rows may name them either way."""
-    return {key: tier for tier in ruleset.qualitative.tiers for key in (tier.id, tier.name)}
 
 
 def _completion_for_bands(target: Decimal, actual: Decimal, row: IndicatorRow, definition: IndicatorDef) -> Decimal:

@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, Callable, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 Comparison = Literal[">=", "<=", "=", "qualitative"]
 MoneyUnit = Literal["元", "万元"]
@@ -324,6 +331,11 @@ class Ruleset(Strict):
         return self.derived("indicator_index", lambda rules: {indicator.id: indicator for indicator in rules.indicators})
 
     @property
+    def tier_index(self) -> dict[str, Tier]:
+        """Qualitative tiers by id and by Chinese name, as rows may name them either way."""
+        return self.derived("tier_index", lambda rules: {key: tier for tier in rules.qualitative.tiers for key in (tier.id, tier.name)})
+
+    @property
     def indicator_levels(self) -> list[str]:
         """Level-1 ids that hold indicators, in display order."""
         return self.derived("indicator_levels", lambda rules: sorted(rules.levels, key=lambda level: (rules.levels[level].order, level)))
@@ -331,7 +343,7 @@ class Ruleset(Strict):
     def grade_for(self, total: Decimal | None) -> str | None:
         if total is None:
             return None
-        for band in self.derived("grades_best_first", lambda rules: sorted(rules.grades, key=lambda band: band.min, reverse=True)):
+        for band in self.derived("grades_best_first", lambda rules: sorted(rules.grades, key=lambda grade_band: grade_band.min, reverse=True)):
             if total >= band.min:
                 return band.grade
         return self.grades[-1].grade if self.grades else None

@@ -14,7 +14,15 @@ from decimal import Decimal
 from functools import partial
 from typing import Callable, Mapping, NamedTuple
 
-from perfscore.arithmetic import _QUANTUMS, HUNDRED, ONE, ROUNDING_MODES, ZERO, percent, quantize
+from perfscore.arithmetic import (
+    _QUANTUMS,
+    HUNDRED,
+    ONE,
+    ROUNDING_MODES,
+    ZERO,
+    percent,
+    quantize,
+)
 from perfscore.errors import InputError, Problem
 from perfscore.load import project_level_weights, row_in_library_unit, row_weights
 from perfscore.methods import ScoringMethod
@@ -196,7 +204,7 @@ class BudgetScore:
 
 
 def _money(value_in_yuan: Decimal, money_unit: str) -> str:
-    return f"{quantize(value_in_yuan / MONEY_UNITS_IN_YUAN[money_unit], 2 if money_unit == '万元' else 2)} {money_unit}"
+    return f"{quantize(value_in_yuan / MONEY_UNITS_IN_YUAN[money_unit], 2)} {money_unit}"
 
 
 @dataclass(slots=True)

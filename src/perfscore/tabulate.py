@@ -30,7 +30,17 @@ from tabulate import tabulate as render_table
 from wcwidth import wcswidth
 
 from perfscore.arithmetic import HUNDRED, ZERO, quantize
-from perfscore.batch import BY_CHOICES, Failed, Progress, RulesetInfo, Scored, discover, make_scorer, money, score_files
+from perfscore.batch import (
+    BY_CHOICES,
+    Failed,
+    Progress,
+    RulesetInfo,
+    Scored,
+    discover,
+    make_scorer,
+    money,
+    score_files,
+)
 from perfscore.errors import ExitCode, PerfscoreError, Problem
 from perfscore.files import atomic_write
 

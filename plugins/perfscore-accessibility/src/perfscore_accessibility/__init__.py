@@ -11,7 +11,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from perfscore import Finding, UnitScore, make_finding, quantity
-from perfscore.find import AreaPlugin, Check, Measurement, at_least_check, budget_item, figure, percent_quantity, setting
+from perfscore.find import (
+    AreaPlugin,
+    Check,
+    Measurement,
+    at_least_check,
+    budget_item,
+    figure,
+    percent_quantity,
+    setting,
+)
 
 __version__ = "0.1.0"
 AREA = "accessibility"

@@ -18,7 +18,16 @@ from decimal import Decimal
 from pathlib import Path
 
 from perfscore import Finding, UnitScore, make_finding, quantity
-from perfscore.find import AreaPlugin, Check, Measurement, at_least_check, budget_item, figure, pass_fail_check, setting
+from perfscore.find import (
+    AreaPlugin,
+    Check,
+    Measurement,
+    at_least_check,
+    budget_item,
+    figure,
+    pass_fail_check,
+    setting,
+)
 
 __version__ = "0.1.0"
 AREA = "rehabilitation"

@@ -13,7 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from perfscore import Finding, UnitScore, make_finding, quantity
-from perfscore.find import AreaPlugin, Check, Measurement, budget_item, figure, pass_fail_check, percent_quantity, setting
+from perfscore.find import (
+    AreaPlugin,
+    Check,
+    Measurement,
+    budget_item,
+    figure,
+    pass_fail_check,
+    percent_quantity,
+    setting,
+)
 
 __version__ = "0.1.0"
 AREA = "rights"

@@ -14,7 +14,16 @@ from decimal import Decimal
 from pathlib import Path
 
 from perfscore import Finding, UnitScore, make_finding, quantity
-from perfscore.find import AreaPlugin, Check, Measurement, at_least_check, figure, percent_quantity, project_of_area, setting
+from perfscore.find import (
+    AreaPlugin,
+    Check,
+    Measurement,
+    at_least_check,
+    figure,
+    percent_quantity,
+    project_of_area,
+    setting,
+)
 
 __version__ = "0.1.0"
 AREA = "secretary"
