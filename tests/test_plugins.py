@@ -234,6 +234,9 @@ def test_rules_on_a_small_submission(tmp_path):
     assert value(one(evaluation, "budget_items_mismatch"), "difference") == Decimal("-1.00")
     missing = one(evaluation, "required_indicators_missing")
     assert "上门服务户数" in missing.evidence["names"].value
+    # each language names them in its own words
+    assert "上门服务户数" in missing.problem.zh and "Households served at home" in missing.problem.en
+    assert "上门服务户数" not in missing.problem.en
     assert one(evaluation, "indicator_kinds_missing").severity == "warning"
 
 

@@ -372,6 +372,7 @@ def project_context(project: ProjectScore, unit: UnitScore) -> dict[str, Any]:
         "satisfaction_indicators": _count(counts.get("satisfaction", 0)),
         "missing_required": _count(len(required)),
         "missing_required_names": "、".join(definition.name for definition in required),
+        "missing_required_names_en": ", ".join(definition.name_en for definition in required),
         "total": project.total,
         "has_area": area is not None,
         **ruleset.derived("rule_thresholds", _thresholds),

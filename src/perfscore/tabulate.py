@@ -21,7 +21,7 @@ import os
 import sys
 from argparse import Namespace
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any, Iterable
@@ -505,8 +505,11 @@ def cell(value: Any) -> str:
     if value is None:
         return "—"
     if isinstance(value, Decimal):
-        return str(quantize(value, TWO))
+        return str(value.quantize(_CENT, ROUND_HALF_UP))
     return str(value)
+
+
+_CENT = Decimal("0.01")
 
 
 def _heading(table: Table) -> list[str]:
@@ -561,17 +564,21 @@ def draw_grid(rows: list[list[str]], headers: list[str], alignment: list[str], t
     """
     if any("\n" in value or "\x1b" in value for row in rows for value in row):
         return render_table(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True, colalign=alignment)
-    columns = list(zip(*rows))
-    cells = [[value.strip() for value in column] for column in columns]  # tabulate strips cells, not headers
-    measured = [[_display_width(value) for value in column] for column in cells]
-    widths = [max(max(column_widths), _display_width(header) + 2) for column_widths, header in zip(measured, headers)]
-
-    def aligned(value: str, measured_width: int, width: int, align: str) -> str:
-        padding = " " * (width - measured_width)
-        return padding + value if align == "right" else value + padding
-
-    header = [aligned(value, _display_width(value), width, align) for value, width, align in zip(headers, widths, alignment)]
-    body = zip(*[[aligned(value, w, width, align) for value, w in zip(column, column_widths)] for column, column_widths, width, align in zip(cells, measured, widths, alignment)])
+    columns = [[value.strip() for value in column] for column in zip(*rows)]  # tabulate strips cells, not headers
+    drawn = []
+    for column, header, align in zip(columns, headers, alignment):
+        joined = "".join(column)
+        if joined.isascii() and joined.isprintable():  # numbers, dates, ids: the usual column
+            width = max(max(map(len, column)), _display_width(header) + 2)
+            cells = [value.rjust(width) for value in column] if align == "right" else [value.ljust(width) for value in column]
+        else:
+            measured = [_display_width(value) for value in column]
+            width = max(max(measured), _display_width(header) + 2)
+            cells = [_pad(value, w, width, align) for value, w in zip(column, measured)]
+        drawn.append((_pad(header, _display_width(header), width, align), width, cells))
+    header = [head for head, _, _ in drawn]
+    widths = [width for _, width, _ in drawn]
+    body = zip(*[cells for _, _, cells in drawn])
     if tablefmt == "github":
         lines = ["| " + " | ".join(header) + " |", "|" + "|".join("-" * (width + 2) for width in widths) + "|"]
         lines += ["| " + " | ".join(row) + " |" for row in body]
@@ -579,6 +586,11 @@ def draw_grid(rows: list[list[str]], headers: list[str], alignment: list[str], t
         lines = ["  ".join(header).rstrip(), "  ".join("-" * width for width in widths).rstrip()]
         lines += ["  ".join(row).rstrip() for row in body]
     return "\n".join(lines)
+
+
+def _pad(value: str, measured_width: int, width: int, align: str) -> str:
+    padding = " " * (width - measured_width)
+    return padding + value if align == "right" else value + padding
 
 
 def _display_width(value: str) -> int:

@@ -52,10 +52,12 @@ def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
                 ruleset, "rights.petitions_not_assessable", "warning",
                 {
                     "petitions": quantity(_as_written(petitions.actual, petitions.qualifier), petitions.unit),
-                    "closure_rate": closure.quantity() if closure is not None else quantity("未报告"),
+                    **({"closure_rate": closure.quantity()} if closure is not None else {}),
                     "assigned": assigned.quantity() if assigned is not None else quantity("—"),
                 },
                 area=AREA, project=petitions.project, indicator=petitions.indicator,
+                # without a closure rate the wording says so in each language
+                template=None if closure is not None else "rights.petitions_no_closure_rate",
             )
         )
 
