@@ -335,6 +335,10 @@ def redistribute_not_applicable(rows: list[IndicatorRow], definitions: list[Indi
     return weights
 
 
+#: at most this many indicator layouts' derived weights are kept per ruleset
+_LAYOUTS_KEPT = 4096
+
+
 def row_weights(project: Project, ruleset: Ruleset) -> list[Decimal]:
     """The weight of each indicator row: the unit's own, or derived from the ruleset; with
     ``not_applicable_redistribute``, not-applicable rows' weight moved to their siblings."""
@@ -345,7 +349,15 @@ def row_weights(project: Project, ruleset: Ruleset) -> list[Decimal]:
     if rows and all(row.weight is not None for row in rows):
         weights = [row.weight for row in rows]
     else:
-        weights = derive_weights(rows, definitions, level_weights, places)
+        # units of one kind share their indicator layout: derive each layout's weights once
+        cache = ruleset.derived("derived_weights", lambda _: {})
+        layout = (tuple(row.indicator for row in rows), tuple(level_weights.items()))
+        weights = cache.get(layout)
+        if weights is None:
+            if len(cache) >= _LAYOUTS_KEPT:
+                cache.clear()
+            weights = cache[layout] = derive_weights(rows, definitions, level_weights, places)
+        weights = list(weights)
     if ruleset.not_applicable_redistribute:
         weights = redistribute_not_applicable(rows, definitions, weights, level_weights, places)
     return weights
