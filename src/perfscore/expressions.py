@@ -120,8 +120,6 @@ class Expression:
         # The checked tree becomes a tree of closures once, so that evaluating a rule for
         # each of thousands of units does no node-type dispatch (docs/performance.md).
         self._run = _compile(self.tree.body)
-        # a unit's rules make some 180 evaluations: call the closure without a method between
-        self.evaluate = self._run  # type: ignore[method-assign]
 
     def evaluate(self, context: Mapping[str, Any]) -> Any:
         """Evaluate against ``context``, whose numbers must be Decimal (see :func:`as_context`)."""
