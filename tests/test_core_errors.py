@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -235,3 +236,40 @@ def test_numbers_in_quotes_exit_2(tmp_path, capsys):
     assert main(["check", str(path)]) == 2
     err = capsys.readouterr().err
     assert "unit.year" in err and "projects[1].funds[0].budget" in err
+
+
+def test_figures_from_numpy_like_numbers_are_bounded_too():
+    """A float or int subclass (numpy's float64, say) is held to the same 15 + 6 digits."""
+    from perfscore.models import FundLine
+
+    class Float(float):
+        pass
+
+    class Int(int):
+        pass
+
+    for value in (Float(1e16), Float(0.1234567), Int(10**16)):
+        with pytest.raises(ValueError, match="digits before the decimal point|decimal places"):
+            FundLine(budget=value, spending=0)
+    assert FundLine(budget=Float(2.5), spending=Int(2)).budget == Decimal("2.5")
+
+
+def test_a_copied_ruleset_grades_by_its_own_bands():
+    """Ruleset.model_copy(update=...) does not reuse what was derived from the original."""
+    from perfscore.load import load_ruleset
+    from perfscore.models import GradeBand
+
+    original = load_ruleset("canlian")
+    assert original.grade_for(Decimal(85)) == "良"
+    strict = original.model_copy(update={"grades": [GradeBand(grade="优", name_en="Excellent", min=95), GradeBand(grade="差", name_en="Poor", min=0)]})
+    assert strict.grade_for(Decimal(85)) == "差" and original.grade_for(Decimal(85)) == "良"
+
+
+def test_evidence_of_any_size_can_be_written_up():
+    """Finding texts are filled when read, outside the plugin: quoting a huge figure must not fail."""
+    from perfscore.find import format_quantity
+    from perfscore.models import Quantity
+
+    huge = Decimal("999999999999999") * Decimal("999999999999999")
+    assert format_quantity(Quantity(huge, "项")) == f"{huge:f}项"  # every digit, no exponent
+    assert format_quantity(Quantity(Decimal("1E+60"), "元")) == "1" + "0" * 60 + ".00元"

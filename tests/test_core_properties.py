@@ -11,7 +11,7 @@ from typing import Any
 
 import tomli_w
 from conftest import ROOT, build_submission, national_raw
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_core_rules import AREAS, LIBRARY, ruleset
 
@@ -265,12 +265,18 @@ numerals = st.builds(
     lambda whole, fraction, exponent: whole + (f".{fraction}" if fraction else "") + (f"e{exponent}" if exponent is not None else ""),
     st.from_regex(r"(0|[1-9][0-9]{0,17})", fullmatch=True),
     st.from_regex(r"[0-9]{0,12}", fullmatch=True),
-    st.none() | st.integers(min_value=-400, max_value=400),
+    st.none() | st.integers(min_value=-400, max_value=400).map(lambda exponent: f"{exponent}" if abs(exponent) < 100 else f"{exponent // 10}_{abs(exponent) % 10}"),
 )
 
 
-@FAST
+@settings(max_examples=200, deadline=None)
 @given(numerals)
+# numerals a double cannot hold: 16+ digits, a tiny or huge exponent (with underscores too)
+@example("0.1000000000000000055511")
+@example("12345678901234567.5")
+@example("5e-33_6")
+@example("1.5e3_1_0")
+@example("4.9e-324")
 def test_a_figure_reads_as_the_exact_value_it_is_written_as(numeral: str) -> None:
     """Whichever parser reads it, a number in a submission is the decimal its text says, to
     the last digit, both as read and after validation (a double would round 0.1 + 16 digits)."""
@@ -278,12 +284,24 @@ def test_a_figure_reads_as_the_exact_value_it_is_written_as(numeral: str) -> Non
 
     from perfscore.files import read_toml
 
-    text = f"x = {numeral}\n"
-    exact = tomllib.loads(text, parse_float=Decimal)["x"]
+    # as a key's value, and as an array element on a line of its own after a comment
+    text = f'note = "info Hunan 9374e0261d 1234567890123456789"\nx = {numeral}\ny = [ # {numeral}\n  {numeral},\n]\n'
+    exact = tomllib.loads(text, parse_float=Decimal)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "n.toml"
         path.write_text(text, encoding="utf-8")
-        as_decimal = read_toml(path)["x"]
-        for_pydantic = read_toml(path, floats_for_pydantic=True)["x"]
-    assert as_decimal == exact and isinstance(as_decimal, (Decimal, int))
-    assert TypeAdapter(Decimal).validate_python(for_pydantic) == exact
+        as_decimal = read_toml(path)
+        for_pydantic = read_toml(path, floats_for_pydantic=True)
+    for read, expected in ((as_decimal["x"], exact["x"]), (as_decimal["y"][0], exact["y"][0])):
+        assert read == expected and isinstance(read, (Decimal, int))
+    for read, expected in ((for_pydantic["x"], exact["x"]), (for_pydantic["y"][0], exact["y"][0])):
+        assert TypeAdapter(Decimal).validate_python(read) == expected
+
+
+def test_words_and_hashes_in_strings_do_not_decide_the_parser():
+    """Which parser reads a file depends on its numbers, not on words such as "info" or a
+    hash in a file name: the seed and the shipped rulesets are read by the fast parser."""
+    from perfscore.files import _exact_as_doubles
+
+    for path in [ROOT / "seeds" / "district-canlian-2022.toml", *sorted((ROOT / "rulesets").glob("*.toml"))]:
+        assert _exact_as_doubles(path.read_text(encoding="utf-8")), path

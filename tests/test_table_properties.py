@@ -66,7 +66,7 @@ def test_competition_ranks_are_one_plus_the_number_of_better_rows(totals, random
 
 # --------------------------------------------------------------------------- the grid drawer
 
-_cell_text = st.text(alphabet=st.sampled_from(list("ab Z09.-—·%（）优良残联康复Ａ\u0301\t")), max_size=8)
+_cell_text = st.text(alphabet=st.sampled_from(list("ab Z09.-—·%（）优良残联康复Ａ\u0301\t\r")), max_size=8)
 
 
 @settings(max_examples=150, deadline=None)

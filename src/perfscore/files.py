@@ -106,19 +106,22 @@ try:
 except ImportError:  # pragma: no cover - rtoml is a dependency; tomllib alone still works
     _rtoml = None
 
-#: A numeral a double may not hold exactly: 16 or more digits in a row (points and
-#: underscores between them allowed), or an exponent of three digits (beyond a double's
-#: range or precision). It may match inside a string too, which only costs speed.
-_INEXACT_NUMERAL = re.compile(r"[0-9](?:[0-9_.]{15}|[eE][+-]?[0-9]{3})")
+#: A value a double may not hold exactly: a numeral of 16 or more characters (digits, points
+#: and underscores), one with a three-digit exponent (beyond a double's range or
+#: precision), or inf or nan. Only where a value can start: after =, [ or , or at the start
+#: of a line (an array element after a comment), so that words and hashes in strings and
+#: comments ("info", "Hunan", a file name) do not decide the parser. Inside a string it
+#: may still match, which only costs speed.
+_INEXACT_VALUE = re.compile(r"[=,\[\n][ \t]*[+-]?(?:[0-9][0-9_.]{15}|[0-9][0-9_.]*[eE][+-]?[0-9](?:_?[0-9]){2}|inf\b|nan\b)")
+#: The same numerals anywhere: a cheaper first look that finds nothing in most files.
+_INEXACT_ANYWHERE = re.compile(r"[0-9](?:[0-9_.]{15}|[eE][+-]?[0-9](?:_?[0-9]){2})")
 
 
 def _exact_as_doubles(text: str) -> bool:
-    """Whether every float in ``text`` is held exactly by a double (and is not inf or nan).
-
-    Two substring tests and one regular expression that starts only at digits: about a
-    third of the time a walk over the parsed document would take.
-    """
-    return "inf" not in text and "nan" not in text and _INEXACT_NUMERAL.search(text) is None
+    """Whether every float in ``text`` is held exactly by a double (and is not inf or nan)."""
+    if "inf" not in text and "nan" not in text and _INEXACT_ANYWHERE.search(text) is None:
+        return True
+    return _INEXACT_VALUE.search(text) is None
 
 
 def _floats_to_decimal(value: Any) -> Any:

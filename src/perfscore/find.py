@@ -16,7 +16,7 @@ plugins, so that each reads a unit's figures the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -56,15 +56,16 @@ def format_quantity(quantity: Quantity) -> str:
     """99户 · 110.00% · 522.59万元 · 436.92元/人次: the way a Chinese report writes numbers.
 
     No space between a number and its unit, as 自评报告 write them; money and rates with
-    2 decimals, counts as integers (a count that is not whole keeps 2 decimals).
+    2 decimals, counts as integers (a count that is not whole keeps 2 decimals). It never
+    fails: finding texts are filled when first read, outside the plugin that made them.
     """
     value, unit = quantity.value, quantity.unit
     if isinstance(value, str):
         return f"{value}{unit}"
-    if unit in _TWO_DECIMAL_UNITS or value != value.to_integral_value():
-        text = str(quantize(value, 2))
-    else:
-        text = str(value.quantize(Decimal(1)))
+    places = 2 if unit in _TWO_DECIMAL_UNITS or value != value.to_integral_value() else 0
+    # room for every digit before the point, however large the (finite) value
+    with localcontext(prec=max(28, value.adjusted() + places + 2)):
+        text = str(quantize(value, places))
     return f"{text}{unit}"
 
 

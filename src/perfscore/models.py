@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any, Callable, Literal
+from typing import Annotated, Any, Callable, Literal, Mapping
 
 from pydantic import (
     BaseModel,
@@ -51,11 +51,10 @@ def _figure(value: Any) -> Any:
     """
     if isinstance(value, str):
         raise ValueError("a number is expected here, not text in quotes")
-    kind = type(value)
-    if kind is float:
-        value = Decimal(repr(value))  # what pydantic does with a float: its shortest text
-    elif kind is int:
-        value = Decimal(value)
+    if isinstance(value, float):  # numpy's float64 too
+        value = Decimal(repr(float(value)))  # what pydantic does with a float: its shortest text
+    elif isinstance(value, int) and not isinstance(value, bool):  # bools are pydantic's to refuse
+        value = Decimal(int(value))
     if isinstance(value, Decimal) and value.is_finite():  # inf and nan are pydantic's to refuse
         if abs(value) >= _WHOLE_LIMIT:
             raise ValueError("Decimal input should have no more than 15 digits before the decimal point")
@@ -313,6 +312,12 @@ class Ruleset(Strict):
             raise ValueError("; ".join(problems))
         return self
 
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Ruleset:
+        """A copy, whose derived values are built again from its own rules."""
+        copied = super().model_copy(update=update, deep=deep)
+        copied.__dict__.pop("_derived", None)
+        return copied
+
     def derived(self, key: str, build: Callable[[Ruleset], Any]) -> Any:
         """A value computed from these rules once and kept with them (the model is frozen,
         so it can never go stale): lookup tables, compiled finding rules."""
@@ -534,9 +539,10 @@ class DeferredText(LocalText):
 
     __slots__ = ("_make", "_texts")
 
-    def __init__(self, make: Callable[[], tuple[str, str]]):
+    def __init__(self, make: Callable[[], tuple[str, str]] | None = None, zh: str | None = None, en: str | None = None):
+        # zh and en given: made already (so that dataclasses.replace works as on a LocalText)
         object.__setattr__(self, "_make", make)
-        object.__setattr__(self, "_texts", None)
+        object.__setattr__(self, "_texts", None if make is not None else (zh, en))
 
     def _made(self) -> tuple[str, str]:
         texts = self._texts

@@ -431,6 +431,7 @@ def collect(paths: list[Path], args: Any, label: str) -> tuple[list[Scored], lis
                 gc.freeze()
     finally:
         progress.close()
+        gc.unfreeze()  # a process that builds tables again (a service, the tests) collects as usual
     scored.sort(key=lambda item: item.file)
     failed.sort(key=lambda item: item.file)
     return scored, failed, len(files)
@@ -560,9 +561,10 @@ def draw_grid(rows: list[list[str]], headers: list[str], alignment: list[str], t
     10,000 rows that was a fifteenth of the whole batch (docs/performance.md). This draws
     the same characters (tests/test_table_properties.py compares the two) measuring each
     cell once, with len() for printable ASCII and wcwidth, as tabulate does, otherwise.
-    A cell with a line break or an escape sequence is left to tabulate itself.
+    A table with a line break or an escape sequence in any cell or header is left to
+    tabulate itself.
     """
-    if any("\n" in value or "\x1b" in value for row in rows for value in row):
+    if any("\n" in value or "\r" in value or "\x1b" in value for row in (headers, *rows) for value in row):
         return render_table(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True, colalign=alignment)
     columns = [[value.strip() for value in column] for column in zip(*rows)]  # tabulate strips cells, not headers
     drawn = []
