@@ -273,3 +273,19 @@ def test_evidence_of_any_size_can_be_written_up():
     huge = Decimal("999999999999999") * Decimal("999999999999999")
     assert format_quantity(Quantity(huge, "项")) == f"{huge:f}项"  # every digit, no exponent
     assert format_quantity(Quantity(Decimal("1E+60"), "元")) == "1" + "0" * 60 + ".00元"
+
+
+def test_a_deferred_text_behaves_as_the_text_it_stands_for():
+    """A finding's wording is filled on first read, and is then a LocalText in every way a
+    plugin author uses one: equal, hashable, replaceable, picklable."""
+    import dataclasses
+    import pickle
+
+    from perfscore.models import DeferredText, LocalText
+
+    made = []
+    text = DeferredText(lambda: (made.append(1) or "中文", "English"))
+    assert made == []  # nothing is filled until read
+    assert text == LocalText("中文", "English") and hash(text) == hash(LocalText("中文", "English")) and made == [1]
+    assert dataclasses.replace(text, en="Other") == LocalText("中文", "Other")
+    assert pickle.loads(pickle.dumps(text)) == LocalText("中文", "English")

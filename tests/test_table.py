@@ -247,3 +247,14 @@ def test_summaries_hold_no_evaluation_objects(batch):
         return False
 
     assert plain(outcome)
+
+
+def test_a_table_leaves_the_garbage_collector_as_it_found_it(tmp_path):
+    """Building a table freezes its collected summaries for speed, and unfreezes them when
+    done, so a process that builds tables again reclaims memory as usual."""
+    import gc
+
+    from perfscore.cli import main
+
+    assert main(["table", str(ROOT / "seeds"), "-o", str(tmp_path / "table.txt")]) == 0
+    assert gc.get_freeze_count() == 0  # the scorer froze its plugins and rulesets while it ran
