@@ -6,6 +6,8 @@ ask for ``--lang en``. Labels live here, finding wording lives in template TOML.
 
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 LANGUAGES = ("zh", "en")
 
 LABELS: dict[str, tuple[str, str]] = {
@@ -61,16 +63,19 @@ STATUS_NAMES = {
 }
 
 
-def label(key: str, lang: str) -> str:
-    zh, en = LABELS[key]
+def localized(texts: Mapping[str, tuple[Any, Any]], key: str, lang: str) -> Any:
+    """The Chinese or English entry of ``key`` in a table of (zh, en) pairs."""
+    zh, en = texts[key]
     return zh if lang == "zh" else en
+
+
+def label(key: str, lang: str) -> str:
+    return localized(LABELS, key, lang)
 
 
 def severity_name(severity: str, lang: str) -> str:
-    zh, en = SEVERITY_NAMES[severity]
-    return zh if lang == "zh" else en
+    return localized(SEVERITY_NAMES, severity, lang)
 
 
 def status_name(status: str, lang: str) -> str:
-    zh, en = STATUS_NAMES[status]
-    return zh if lang == "zh" else en
+    return localized(STATUS_NAMES, status, lang)

@@ -43,6 +43,7 @@ from perfscore.batch import (
 )
 from perfscore.errors import ExitCode, PerfscoreError, Problem
 from perfscore.files import atomic_write
+from perfscore.i18n import localized
 
 TABLE_FORMAT = "perfscore-table/1"
 #: how many scored files the table collects between two gc.freeze() calls
@@ -110,8 +111,7 @@ TEXT = {
 
 
 def text(key: str, lang: str) -> Any:
-    zh, en = TEXT[key]
-    return zh if lang == "zh" else en
+    return localized(TEXT, key, lang)
 
 
 # --------------------------------------------------------------------------- the table
