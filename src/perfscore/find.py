@@ -458,11 +458,6 @@ class RuleMatch:
         )
 
 
-def rule_findings(unit: UnitScore, host: PluginHost | None = None) -> list[Finding]:
-    """The ruleset's ``[[findings]]`` rules that fire for ``unit``, written up as findings."""
-    return [match.finding() for match in rule_matches(unit, host)]
-
-
 def rule_matches(unit: UnitScore, host: PluginHost | None = None) -> list[RuleMatch]:
     """Evaluate the ruleset's ``[[findings]]`` rules in the sandbox, one match per subject.
 
