@@ -68,8 +68,8 @@ def bench_core(paths: list[Path]) -> dict[str, float]:
     """(a) score_indicator and score_submission on pre-loaded data, and the hand loop."""
     from perfscore.engine import Engine
     from perfscore.load import row_weights
-    from perfscore.plugins import make_host
-    from perfscore.score import score_indicator, score_submission
+    from perfscore.plugin.manager import make_host
+    from perfscore.scoring.score import score_indicator, score_submission
 
     engine = Engine(make_host())
     loaded = [engine.check(path) for path in paths]

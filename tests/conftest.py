@@ -32,7 +32,7 @@ def data_dir() -> Path:
 @pytest.fixture
 def host():
     """A fresh plugin host with the built-in plugins only (no entry points)."""
-    from perfscore.plugins import make_host
+    from perfscore.plugin.manager import make_host
 
     return make_host(entry_points=False)
 

@@ -267,7 +267,7 @@ def test_a_copied_ruleset_grades_by_its_own_bands():
 
 def test_evidence_of_any_size_can_be_written_up():
     """Finding texts are filled when read, outside the plugin: quoting a huge figure must not fail."""
-    from perfscore.find import format_quantity
+    from perfscore.numbers import quantity_text as format_quantity
     from perfscore.models import Quantity
 
     huge = Decimal("999999999999999") * Decimal("999999999999999")

@@ -17,8 +17,8 @@ from test_core_rules import AREAS, LIBRARY, ruleset
 
 from perfscore.load import derive_weights, load_ruleset
 from perfscore.models import IndicatorRow, Ruleset, Submission
-from perfscore.plugins import make_host
-from perfscore.score import score_indicator, score_submission
+from perfscore.plugin.manager import make_host
+from perfscore.scoring.score import score_indicator, score_submission
 
 D = Decimal
 HOST = make_host(entry_points=False)  # one host for all examples: hypothesis reruns a test body many times
@@ -241,7 +241,7 @@ def test_order_of_rows_and_projects_never_changes_a_total(rules, data, random):
 @given(submissions())
 def test_same_input_gives_same_json(data):
     """The same submission scored twice through the engine gives the same JSON text."""
-    from perfscore import render
+    from perfscore.output import result as render
     from perfscore.engine import Engine
 
     raw = national_raw()

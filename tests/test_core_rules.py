@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from perfscore.errors import InputError
 from perfscore.load import derive_weights, load_checked, load_ruleset, load_submission
 from perfscore.models import IndicatorRow, Ruleset
-from perfscore.score import (
+from perfscore.scoring.score import (
     MISSING_TARGET,
     NOT_APPLICABLE,
     SCORED,

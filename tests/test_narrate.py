@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from perfscore import narrate
+from perfscore.narrate import report as narrate
 from perfscore.cli import main
 from perfscore.errors import InputError
 from perfscore.models import Finding, LocalText, Quantity
-from perfscore.narrate import (
+from perfscore.narrate.report import (
     build_narrative,
     chinese_numeral,
     load_report_template,
@@ -45,7 +45,7 @@ def _report_via_cli(seed_path: Path, tmp_path: Path, *args: str) -> str:
 @pytest.fixture(scope="module")
 def seed_evaluation():
     from perfscore.engine import Engine
-    from perfscore.plugins import make_host
+    from perfscore.plugin.manager import make_host
 
     seed = Path(__file__).resolve().parent.parent / "seeds" / "district-canlian-2022.toml"
     return Engine(make_host()).evaluate(seed)
@@ -374,7 +374,7 @@ def test_failed_plugins_are_named_under_six(seed_evaluation):
     """A plugin that failed is named in 六, since the list of problems may be incomplete."""
     import dataclasses
 
-    from perfscore.plugins import PluginFailure
+    from perfscore.plugin.manager import PluginFailure
 
     broken = dataclasses.replace(seed_evaluation, failures=[PluginFailure("perfscore-broken", "perfscore_findings", "boom")])
     text = render_report(broken, "markdown", "zh")

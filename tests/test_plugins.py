@@ -28,8 +28,8 @@ from perfscore.cli import main
 from perfscore.engine import Engine
 from perfscore.errors import ExitCode, PluginError
 from perfscore.find import Evaluation
-from perfscore.methods import BUILTIN_METHODS
-from perfscore.plugins import make_host
+from perfscore.scoring.methods import BUILTIN_METHODS
+from perfscore.plugin.manager import make_host
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "district-canlian-2022.toml"

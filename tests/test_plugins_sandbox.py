@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from perfscore import hookspecs
-from perfscore.expressions import (
+from perfscore.plugin import hookspecs
+from perfscore.rules.expressions import (
     MAX_CHARS,
     Expression,
     ExpressionError,

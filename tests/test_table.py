@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from perfscore.batch import BatchScorer, Progress, make_scorer
+from perfscore.batch.run import BatchScorer, Progress, make_scorer
 from perfscore.cli import main
 from perfscore.files import read_toml
 from perfscore.generate import write_submissions
-from perfscore.tabulate import competition_ranks, summarise, table_from_paths
+from perfscore.batch.table import competition_ranks, summarise, table_from_paths
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "district-canlian-2022.toml"
@@ -76,7 +76,7 @@ def test_ties_share_a_rank_and_the_next_rank_skips():
 
 def test_summary_counts_grades_and_gives_mean_median_min_max():
     """Median of an even count is the mean of the middle two; all figures to 2 places."""
-    from perfscore.batch import ruleset_info
+    from perfscore.batch.run import ruleset_info
     from perfscore.load import load_ruleset
 
     info = ruleset_info(load_ruleset("canlian"))

@@ -9,9 +9,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from perfscore.batch import make_scorer
+from perfscore.batch.run import make_scorer
 from perfscore.generate import write_submissions
-from perfscore.tabulate import build_rows, competition_ranks
+from perfscore.batch.table import build_rows, competition_ranks
 
 ROOT = Path(__file__).resolve().parent.parent
 _SUMMARIES: list = []
@@ -85,7 +85,7 @@ def test_the_grid_drawer_draws_what_tabulate_draws(table, tablefmt):
     character for character, as tabulate's (Chinese, wide and combining characters included)."""
     from tabulate import tabulate
 
-    from perfscore.tabulate import draw_grid
+    from perfscore.batch.table import draw_grid
 
     headers, rows, alignment = table
     expected = tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True, colalign=alignment)

@@ -1,9 +1,9 @@
 """perfscore: rules-driven scoring of project-expenditure performance self-evaluations.
 
-The stages are modules: :mod:`~perfscore.load` (TOML → models), :mod:`~perfscore.score`
+The stages are modules: :mod:`~perfscore.load` (TOML → models), :mod:`~perfscore.scoring.score`
 (indicators → projects → unit), :mod:`~perfscore.find` (area scores and findings),
-:mod:`~perfscore.narrate` (problems, improvements, the report) and
-:mod:`~perfscore.tabulate` (many units → one table). Plugin authors need only what is
+:mod:`~perfscore.narrate.report` (problems, improvements, the report) and
+:mod:`~perfscore.batch.table` (many units → one table). Plugin authors need only what is
 exported here.
 """
 
@@ -25,8 +25,8 @@ from perfscore.find import (
     make_finding,
     quantity,
 )
-from perfscore.hookspecs import hookimpl
-from perfscore.methods import ScoringMethod
+from perfscore.plugin.hookspecs import hookimpl
+from perfscore.scoring.methods import ScoringMethod
 from perfscore.models import (
     AreaScore,
     Finding,
@@ -35,7 +35,7 @@ from perfscore.models import (
     Ruleset,
     Submission,
 )
-from perfscore.score import IndicatorScore, ProjectScore, UnitScore
+from perfscore.scoring.score import IndicatorScore, ProjectScore, UnitScore
 
 __all__ = [
     "AreaPlugin",

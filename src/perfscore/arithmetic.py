@@ -42,27 +42,3 @@ def to_decimal(value: object) -> Decimal:
 def quantize(value: Decimal, places: int = 2, rounding: str = "half_up") -> Decimal:
     """Round ``value`` to ``places`` decimals with the named rounding mode."""
     return value.quantize(_QUANTUMS[places], rounding=ROUNDING_MODES[rounding])
-
-
-def percent(ratio: Decimal | None, places: int = 2) -> str:
-    """Format a ratio as a percentage: Decimal('1.1') -> '110.00%'."""
-    if ratio is None:
-        return "—"
-    return f"{quantize(ratio * HUNDRED, places)}%"
-
-
-def plain(value: Decimal | None, places: int = 2) -> str:
-    """Format a number with fixed decimals, or a dash when absent."""
-    if value is None:
-        return "—"
-    return str(quantize(value, places))
-
-
-def number(value: Decimal | None) -> str:
-    """Format a reported figure as written: integers without decimals, others normalised."""
-    if value is None:
-        return "—"
-    if value == value.to_integral_value():
-        return str(value.quantize(ONE))
-    text = format(value.normalize(), "f")
-    return text

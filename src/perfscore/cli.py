@@ -87,13 +87,13 @@ def _emit(text: str, output: Path | None) -> None:
 
 def _engine(args: argparse.Namespace):
     from perfscore.engine import Engine
-    from perfscore.plugins import make_host
+    from perfscore.plugin.manager import make_host
 
     return Engine(make_host(args.plugins_dir), getattr(args, "ruleset", None))
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from perfscore import render
+    from perfscore.output import result as render
 
     evaluation = _engine(args).evaluate(args.file)
     if args.format == "json":
@@ -113,7 +113,7 @@ def _status(evaluation) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from perfscore import render
+    from perfscore.output import result as render
 
     evaluation = _engine(args).evaluate(args.file)
     if args.indicator and not any(s.definition.id == args.indicator for s in evaluation.unit.indicators):
@@ -140,7 +140,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from perfscore import narrate
+    from perfscore.narrate import report as narrate
 
     evaluation = _engine(args).evaluate(args.file)
     _emit(narrate.render_report(evaluation, args.format, args.lang), args.output)
@@ -148,7 +148,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_table(args: argparse.Namespace) -> int:
-    from perfscore import tabulate
+    from perfscore.batch import table as tabulate
 
     return tabulate.run(args)
 
@@ -166,7 +166,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
     from tabulate import tabulate as render_table
 
-    from perfscore.plugins import make_host
+    from perfscore.plugin.manager import make_host
 
     host = make_host(args.plugins_dir)
     infos = host.describe()

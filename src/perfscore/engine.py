@@ -1,6 +1,6 @@
 """The pipeline for one submission: load → score → find.
 
-Callers that score many files (the batch) reuse one :class:`~perfscore.plugins.PluginHost`
+Callers that score many files (the batch) reuse one :class:`~perfscore.plugin.manager.PluginHost`
 and a cache of resolved rulesets, so per-file work is parsing, checking and scoring only.
 """
 
@@ -18,8 +18,8 @@ from perfscore.load import (
     load_submission,
 )
 from perfscore.models import Ruleset
-from perfscore.plugins import PluginHost
-from perfscore.score import score_submission
+from perfscore.plugin.manager import PluginHost
+from perfscore.scoring.score import score_submission
 
 
 class Engine:

@@ -7,7 +7,7 @@ the domain writes numbers: 万元 and 元 with 2 decimals, percentages with 2 de
 counts as integers. A plugin that raises is reported by name; the rest still run and the
 result is marked incomplete.
 
-Rules run in the sandbox of :mod:`perfscore.expressions` over per-scope values built here
+Rules run in the sandbox of :mod:`perfscore.rules.expressions` over per-scope values built here
 (:func:`unit_context`, :func:`project_context`, :func:`indicator_context`). The helpers at
 the end (:func:`figure`, :func:`budget_item`, :func:`setting`, :class:`Check`) are for area
 plugins, so that each reads a unit's figures the same way.
@@ -16,15 +16,16 @@ plugins, so that each reads a unit's figures the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from perfscore.arithmetic import ZERO, quantize
 from perfscore.errors import PluginError, Problem
-from perfscore.expressions import SCOPE_VARIABLES, Expression, ExpressionError, Tagged
-from perfscore.hookspecs import hookimpl
+from perfscore.rules.expressions import SCOPE_VARIABLES, Expression, ExpressionError, Tagged
+from perfscore.plugin.hookspecs import hookimpl
+from perfscore.numbers import quantity_text
 from perfscore.models import (
     MONEY_UNITS_IN_YUAN,
     SEVERITY_ORDER,
@@ -36,8 +37,8 @@ from perfscore.models import (
     Quantity,
     Ruleset,
 )
-from perfscore.plugins import PluginFailure, PluginHost
-from perfscore.score import (
+from perfscore.plugin.manager import PluginFailure, PluginHost
+from perfscore.scoring.score import (
     MISSING_ACTUAL,
     NOT_APPLICABLE,
     SCORED,
@@ -45,29 +46,6 @@ from perfscore.score import (
     ProjectScore,
     UnitScore,
 )
-
-#: units whose figures are written with two decimals; the rest are counts
-_TWO_DECIMAL_UNITS = {"万元", "元", "%", "元/人", "元/人次", "元/户", "元/小时", "万元/人", "万元/户", "小时/户", "月/人", "件/人"}
-
-
-
-
-def format_quantity(quantity: Quantity) -> str:
-    """99户 · 110.00% · 522.59万元 · 436.92元/人次: the way a Chinese report writes numbers.
-
-    No space between a number and its unit, as 自评报告 write them; money and rates with
-    2 decimals, counts as integers (a count that is not whole keeps 2 decimals). It never
-    fails: finding texts are filled when first read, outside the plugin that made them.
-    """
-    value, unit = quantity.value, quantity.unit
-    if isinstance(value, str):
-        return f"{value}{unit}"
-    places = 2 if unit in _TWO_DECIMAL_UNITS or value != value.to_integral_value() else 0
-    # room for every digit before the point, however large the (finite) value
-    with localcontext(prec=max(28, value.adjusted() + places + 2)):
-        text = str(quantize(value, places))
-    return f"{text}{unit}"
-
 
 def render_template(ruleset: Ruleset, finding_id: str, evidence: Mapping[str, Quantity]) -> tuple[LocalText, LocalText, LocalText]:
     """A finding's title, problem and improvement in zh and en, filled from its evidence.
@@ -87,7 +65,7 @@ def render_template(ruleset: Ruleset, finding_id: str, evidence: Mapping[str, Qu
     def fill(zh: str, en: str) -> Callable[[], tuple[str, str]]:
         def make() -> tuple[str, str]:
             if not formatted:
-                formatted.update((name, format_quantity(quantity)) for name, quantity in evidence.items())
+                formatted.update((name, quantity_text(quantity)) for name, quantity in evidence.items())
             return zh.format_map(formatted), en.format_map(formatted)
 
         return make

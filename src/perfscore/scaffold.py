@@ -144,7 +144,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from perfscore.engine import Engine
-from perfscore.plugins import make_host
+from perfscore.plugin.manager import make_host
 
 from {module} import {class_name}
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from perfscore_accessibility import AccessibilityPlugin
 
 from perfscore.engine import Engine
-from perfscore.plugins import make_host
+from perfscore.plugin.manager import make_host
 
 SUBMISSION = """
 format = "perfscore-submission/1"

@@ -27,7 +27,7 @@ from perfscore.arithmetic import ZERO, quantize
 from perfscore.errors import PerfscoreError, Problem
 from perfscore.load import DEFAULT_RULESET
 from perfscore.models import MONEY_UNITS_IN_YUAN, SEVERITY_ORDER, Ruleset
-from perfscore.score import project_points
+from perfscore.scoring.score import project_points
 
 #: the row kinds a table can have (``perfscore table --by``)
 BY_CHOICES = ("unit", "project", "area")
@@ -365,7 +365,7 @@ def _score_chunk(paths: list[str]) -> list[Outcome]:
 
 def make_scorer(plugins_dirs: Iterable[Path], ruleset: str | None, by: str) -> BatchScorer:
     from perfscore.engine import Engine
-    from perfscore.plugins import make_host
+    from perfscore.plugin.manager import make_host
 
     return BatchScorer(Engine(make_host(list(plugins_dirs)), ruleset), by)
 

@@ -20,12 +20,12 @@ from perfscore.arithmetic import (
     ONE,
     ROUNDING_MODES,
     ZERO,
-    percent,
     quantize,
 )
 from perfscore.errors import InputError, Problem
+from perfscore.numbers import percent
 from perfscore.load import project_level_weights, row_in_library_unit, row_weights
-from perfscore.methods import ScoringMethod
+from perfscore.scoring.methods import ScoringMethod
 from perfscore.models import (
     MONEY_UNITS_IN_YUAN,
     IndicatorDef,

@@ -7,9 +7,9 @@ that an area plugin's own scorer wins.
 from __future__ import annotations
 
 from perfscore.find import area_score_from_indicators
-from perfscore.hookspecs import hookimpl
+from perfscore.plugin.hookspecs import hookimpl
 from perfscore.models import AreaScore
-from perfscore.score import UnitScore
+from perfscore.scoring.score import UnitScore
 
 
 class BuiltinChecks:

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Callable
 
 from perfscore.arithmetic import ONE, ZERO
-from perfscore.hookspecs import hookimpl
+from perfscore.plugin.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from perfscore.models import IndicatorDef, IndicatorRow, Ruleset

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping
 import pluggy
 
 if TYPE_CHECKING:
-    from perfscore.methods import ScoringMethod
+    from perfscore.scoring.methods import ScoringMethod
     from perfscore.models import AreaScore, Finding
-    from perfscore.score import UnitScore
+    from perfscore.scoring.score import UnitScore
 
 hookspec = pluggy.HookspecMarker("perfscore")
 #: the marker for implementations, re-exported as ``perfscore.hookimpl``

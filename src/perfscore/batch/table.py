@@ -8,7 +8,7 @@ depend on the order files were found or finished in. Below the table: the count 
 grade and the mean, median, minimum and maximum total; then any files that could not be
 scored, with their problems. Definitions: docs/table.md.
 
-Scoring is streamed through :mod:`perfscore.batch`; this module sees only summaries.
+Scoring is streamed through :mod:`perfscore.batch.run`; this module sees only summaries.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from tabulate import tabulate as render_table
 from wcwidth import wcswidth
 
 from perfscore.arithmetic import HUNDRED, ZERO, quantize
-from perfscore.batch import (
+from perfscore.batch.run import (
     BY_CHOICES,
     Failed,
     Progress,
@@ -43,7 +43,7 @@ from perfscore.batch import (
 )
 from perfscore.errors import ExitCode, PerfscoreError, Problem
 from perfscore.files import atomic_write
-from perfscore.i18n import localized
+from perfscore.messages import pick
 
 TABLE_FORMAT = "perfscore-table/1"
 #: how many scored files the table collects between two gc.freeze() calls
@@ -111,7 +111,7 @@ TEXT = {
 
 
 def text(key: str, lang: str) -> Any:
-    return localized(TEXT, key, lang)
+    return pick(TEXT[key], lang)
 
 
 # --------------------------------------------------------------------------- the table

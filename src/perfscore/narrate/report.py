@@ -23,15 +23,18 @@ from typing import Any, Iterable, Mapping
 
 from tabulate import tabulate
 
-from perfscore.arithmetic import HUNDRED, ZERO, number, percent, quantize
+from perfscore.arithmetic import HUNDRED, ZERO, quantize
+from perfscore.numbers import figure as number
+from perfscore.numbers import percent
+from perfscore.numbers import quantity_text
 from perfscore.errors import InputError, Problem
-from perfscore.find import Evaluation, format_quantity
+from perfscore.find import Evaluation
 from perfscore.models import MONEY_UNITS_IN_YUAN, SEVERITY_ORDER, Finding, Quantity
-from perfscore.score import MISSING_ACTUAL, SCORED, IndicatorScore, UnitScore
+from perfscore.scoring.score import MISSING_ACTUAL, SCORED, IndicatorScore, UnitScore
 
 REPORT_FORMAT = "perfscore-report/1"
 TEMPLATE_FORMAT = "perfscore-report-template/1"
-DEFAULT_TEMPLATE = Path(__file__).parent / "templates" / "report.toml"
+DEFAULT_TEMPLATE = Path(__file__).parent.parent / "templates" / "report.toml"
 #: the per-item limit when the ruleset sets none (Sichuan's 200 characters)
 DEFAULT_MAX_CHARS = 200
 FORMATS = ("markdown", "text", "json")
@@ -506,7 +509,7 @@ class _Writer:
         several = len(group.findings) > 1
         for finding in group.findings:
             for name, quantity in finding.evidence.items():
-                value = format_quantity(quantity)
+                value = quantity_text(quantity)
                 if all(_quotes(_pick(finding.title, lg) + " " + _pick(finding.problem, lg), value) for lg in LANGS):
                     continue
                 label = self.template.evidence_label(name, lang)
@@ -730,7 +733,7 @@ def _points(value: Decimal | None) -> str:
 
 
 def _figure(value: Decimal | None, unit: str) -> str:
-    return "—" if value is None else format_quantity(Quantity(value=value, unit=unit))
+    return "—" if value is None else quantity_text(Quantity(value=value, unit=unit))
 
 
 class _ReportBuilder:

@@ -25,14 +25,14 @@ from typing import Any, Callable, Iterable, Mapping
 
 import pluggy
 
-from perfscore import hookspecs
+from perfscore.plugin import hookspecs
 from perfscore.errors import PluginError, Problem
 from perfscore.files import read_toml
 
 ENTRY_POINT_GROUP = "perfscore"
 DISABLE_ENV = "PERFSCORE_DISABLE_PLUGINS"
 #: built-in plugins, registered exactly like third-party ones
-DEFAULT_PLUGINS = ("perfscore.methods:BuiltinMethods", "perfscore.checks:BuiltinChecks")
+DEFAULT_PLUGINS = (("methods", "perfscore.scoring.methods:BuiltinMethods"), ("checks", "perfscore.plugin.builtin:BuiltinChecks"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +101,8 @@ def make_host(plugins_dirs: Iterable[Path] = (), entry_points: bool = True, extr
 
     from perfscore import __version__
 
-    for spec in DEFAULT_PLUGINS:
-        add(spec.split(":")[0].rsplit(".", 1)[-1], lambda spec=spec: _load_object(spec), __version__, "built-in")
+    for name, spec in DEFAULT_PLUGINS:
+        add(name, lambda spec=spec: _load_object(spec), __version__, "built-in")
     if entry_points:
         for entry_point in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name):
             dist = entry_point.dist
@@ -163,7 +163,7 @@ class PluginHost:
     def methods(self) -> dict[str, Any]:
         """Scoring methods by name, from every plugin (built-ins included)."""
         if self._methods is None:
-            from perfscore.methods import ScoringMethod
+            from perfscore.scoring.methods import ScoringMethod
 
             def check(item: Any) -> Any:
                 if not isinstance(item, ScoringMethod):

@@ -25,7 +25,7 @@ from perfscore.files import read_toml
 from perfscore.models import IndicatorDef, IndicatorRow, Project, Ruleset, Submission
 
 if TYPE_CHECKING:
-    from perfscore.plugins import PluginHost
+    from perfscore.plugin.manager import PluginHost
 
 DEFAULT_RULESET = "canlian"
 #: arrays of tables merged by their ``id`` when a ruleset extends another
@@ -159,7 +159,7 @@ def load_ruleset(name_or_path: str, host: PluginHost | None = None) -> Ruleset:
         ruleset = Ruleset.model_validate(raw)
     except ValidationError as error:
         raise RulesetError(validation_problems(error, str(path), docs="docs/rulesets.md")) from None
-    from perfscore.expressions import (
+    from perfscore.rules.expressions import (
         validate_rules,  # a bad [[findings]] rule fails at load, by name
     )
 

@@ -12,11 +12,13 @@ from typing import Any
 
 from tabulate import tabulate
 
-from perfscore.arithmetic import HUNDRED, percent, quantize
-from perfscore.find import Evaluation, format_quantity
-from perfscore.i18n import label, severity_name, status_name
+from perfscore.arithmetic import HUNDRED, quantize
+from perfscore.find import Evaluation
+from perfscore.numbers import quantity_text
+from perfscore.messages import message
+from perfscore.numbers import percent
 from perfscore.models import MONEY_UNITS_IN_YUAN
-from perfscore.score import BudgetScore, IndicatorScore, ProjectScore
+from perfscore.scoring.score import BudgetScore, IndicatorScore, ProjectScore
 
 RESULT_FORMAT = "perfscore-result/1"
 
@@ -147,7 +149,7 @@ def finding_dict(finding: Any, lang: str) -> dict[str, Any]:
         "area": finding.area,
         "project": finding.project,
         "indicator": finding.indicator,
-        "evidence": {key: {"value": str(q.value), "unit": q.unit, "text": format_quantity(q)} for key, q in finding.evidence.items()},
+        "evidence": {key: {"value": str(q.value), "unit": q.unit, "text": quantity_text(q)} for key, q in finding.evidence.items()},
         "title": pick(finding.title),
         "problem": pick(finding.problem),
         "improvement": pick(finding.improvement),
@@ -179,10 +181,10 @@ def score_table(evaluation: Evaluation, fmt: str = "table", lang: str = "zh") ->
     ruleset = unit.ruleset
     levels = ruleset.indicator_levels
     money_unit = unit.submission.unit.money_unit
-    headers = [label("project", lang), f"{label('budget', lang)}（{money_unit}）" if lang == "zh" else f"Budget ({money_unit})", label("execution_rate", lang), label("budget_score", lang)]
+    headers = [message("labels.project", lang), f"{message('labels.budget', lang)}（{money_unit}）" if lang == "zh" else f"Budget ({money_unit})", message("labels.execution_rate", lang), message("labels.budget_score", lang)]
     level_names = {level.id: (level.name if lang == "zh" else level.name_en) for p in unit.projects for level in p.levels}
     shown_levels = [level for level in [*levels, "indicators"] if level in level_names]
-    headers += [level_names[level] for level in shown_levels] + [label("assessable", lang), label("total", lang), label("grade", lang)]
+    headers += [level_names[level] for level in shown_levels] + [message("labels.assessable", lang), message("labels.total", lang), message("labels.grade", lang)]
     rows = []
     for project in unit.projects:
         by_level = {level.id: level for level in project.levels}
@@ -192,14 +194,14 @@ def score_table(evaluation: Evaluation, fmt: str = "table", lang: str = "zh") ->
             + [_fmt(project.assessable), _fmt(project.total), _grade(project.grade, ruleset, lang)]
         )
     rows.append(
-        [label("unit_total", lang), _fmt(_money(unit.budget.budget, money_unit)), percent(unit.budget.execution_rate), ""]
+        [message("labels.unit_total", lang), _fmt(_money(unit.budget.budget, money_unit)), percent(unit.budget.execution_rate), ""]
         + [""] * len(shown_levels)
         + [_fmt(unit.assessable), _fmt(unit.total), _grade(unit.grade, ruleset, lang)]
     )
-    synthetic = label("synthetic", lang) if unit.submission.unit.synthetic else ""
+    synthetic = message("labels.synthetic", lang) if unit.submission.unit.synthetic else ""
     lines = [
-        f"{unit.submission.unit.name}{synthetic} · {unit.submission.unit.year} · {label('ruleset', lang)} {ruleset.ruleset.id} {ruleset.ruleset.version} ({ruleset.fingerprint[:12]})",
-        f"{label('execution_rate', lang)}: {percent(unit.budget.execution_rate)} · {label('own_level_execution_rate', lang)}: {percent(unit.budget.own_level_execution_rate)}",
+        f"{unit.submission.unit.name}{synthetic} · {unit.submission.unit.year} · {message('labels.ruleset', lang)} {ruleset.ruleset.id} {ruleset.ruleset.version} ({ruleset.fingerprint[:12]})",
+        f"{message('labels.execution_rate', lang)}: {percent(unit.budget.execution_rate)} · {message('labels.own_level_execution_rate', lang)}: {percent(unit.budget.own_level_execution_rate)}",
         "",
         tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True),
     ]
@@ -208,15 +210,15 @@ def score_table(evaluation: Evaluation, fmt: str = "table", lang: str = "zh") ->
             [area.name if lang == "zh" else area.name_en, _fmt(area.score), _fmt(area.earned), _fmt(area.possible), area.explanation.zh if lang == "zh" else area.explanation.en]
             for _, area in sorted(evaluation.areas.items())
         ]
-        lines += ["", tabulate(area_rows, headers=[label("area", lang), label("score", lang), label("earned", lang), label("possible", lang), label("formula", lang)], tablefmt=tablefmt, disable_numparse=True)]
-    lines += ["", f"{label('findings', lang)}（{len(evaluation.findings)}）" if lang == "zh" else f"{label('findings', lang)} ({len(evaluation.findings)})"]
+        lines += ["", tabulate(area_rows, headers=[message("labels.area", lang), message("labels.score", lang), message("labels.earned", lang), message("labels.possible", lang), message("labels.formula", lang)], tablefmt=tablefmt, disable_numparse=True)]
+    lines += ["", f"{message('labels.findings', lang)}（{len(evaluation.findings)}）" if lang == "zh" else f"{message('labels.findings', lang)} ({len(evaluation.findings)})"]
     for finding in evaluation.findings:
         title = finding.title.zh if lang == "zh" else finding.title.en
-        evidence = "; ".join(f"{key} = {format_quantity(q)}" for key, q in finding.evidence.items())
+        evidence = "; ".join(f"{key} = {quantity_text(q)}" for key, q in finding.evidence.items())
         where = "/".join(part for part in (finding.project, finding.indicator) if part)
-        lines.append(f"- [{severity_name(finding.severity, lang)}] {title}" + (f" ({where})" if where else "") + (f" — {evidence}" if evidence else ""))
+        lines.append(f"- [{message('severity.' + finding.severity, lang)}] {title}" + (f" ({where})" if where else "") + (f" — {evidence}" if evidence else ""))
     if evaluation.failures:
-        lines += ["", label("incomplete", lang) + ":"] + [f"- {failure.render()}" for failure in evaluation.failures]
+        lines += ["", message("labels.incomplete", lang) + ":"] + [f"- {failure.render()}" for failure in evaluation.failures]
     return "\n".join(lines) + "\n"
 
 
@@ -226,10 +228,10 @@ def explain_text(evaluation: Evaluation, indicator: str | None = None, lang: str
     blocks: list[str] = []
 
     def block(title: str, explanation: Any) -> None:
-        lines = [title, f"  {label('rule', lang)}: {explanation.rule}"]
+        lines = [title, f"  {message('labels.rule', lang)}: {explanation.rule}"]
         for key, value in explanation.inputs.items():
             lines.append(f"  {key}: {value}")
-        lines += [f"  {label('formula', lang)}: {explanation.formula}", f"  {label('result', lang)}: {explanation.result}"]
+        lines += [f"  {message('labels.formula', lang)}: {explanation.formula}", f"  {message('labels.result', lang)}: {explanation.result}"]
         blocks.append("\n".join(lines))
 
     for project in unit.projects:
@@ -237,14 +239,14 @@ def explain_text(evaluation: Evaluation, indicator: str | None = None, lang: str
         if indicator is not None:
             rows = [s for s in rows if s.definition.id == indicator]
             for s in rows:
-                block(f"[{project.project.name}] {s.definition.id} {s.name if lang == 'zh' else s.definition.name_en}（{status_name(s.status, lang)}）", s.explain(lang))
+                block(f"[{project.project.name}] {s.definition.id} {s.name if lang == 'zh' else s.definition.name_en}（{message('status.' + s.status, lang)}）", s.explain(lang))
             continue
-        block(f"[{project.project.name}] {label('budget_score', lang)}", project.budget.explain(lang, project.money_unit))
+        block(f"[{project.project.name}] {message('labels.budget_score', lang)}", project.budget.explain(lang, project.money_unit))
         for s in rows:
-            block(f"[{project.project.name}] {s.definition.id} {s.name if lang == 'zh' else s.definition.name_en}（{status_name(s.status, lang)}）", s.explain(lang))
+            block(f"[{project.project.name}] {s.definition.id} {s.name if lang == 'zh' else s.definition.name_en}（{message('status.' + s.status, lang)}）", s.explain(lang))
         for level in project.levels:
             level_name = level.name if lang == "zh" else level.name_en
-            line = f"[{project.project.name}] {level_name}: {_fmt(level.score)} / {_fmt(level.weight)}（{label('assessable', lang)} {_fmt(level.assessable)}）"
+            line = f"[{project.project.name}] {level_name}: {_fmt(level.score)} / {_fmt(level.weight)}（{message('labels.assessable', lang)} {_fmt(level.assessable)}）"
             in_level = project.indicators if level.id == "indicators" else [s for s in project.indicators if s.definition.level1 == level.id]
             if not in_level:
                 policy = project.policy
@@ -253,9 +255,9 @@ def explain_text(evaluation: Evaluation, indicator: str | None = None, lang: str
                 else:
                     line += f" — no rows in this category: {'counted as 0' if policy == 'zero' else 'left out of the assessable points'} (missing_targets = {policy})"
             blocks.append(line)
-        block(f"[{project.project.name}] {label('total', lang)}", project.explain(lang))
+        block(f"[{project.project.name}] {message('labels.total', lang)}", project.explain(lang))
     if indicator is None:
-        block(f"{unit.submission.unit.name} {label('unit_total', lang)}", unit.explain(lang))
+        block(f"{unit.submission.unit.name} {message('labels.unit_total', lang)}", unit.explain(lang))
         for _, area in sorted(evaluation.areas.items()):
-            blocks.append(f"{label('area', lang)} {area.name if lang == 'zh' else area.name_en}: {_fmt(area.score)} — {area.explanation.zh if lang == 'zh' else area.explanation.en}")
+            blocks.append(f"{message('labels.area', lang)} {area.name if lang == 'zh' else area.name_en}: {_fmt(area.score)} — {area.explanation.zh if lang == 'zh' else area.explanation.en}")
     return "\n\n".join(blocks) + "\n"

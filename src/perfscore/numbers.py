@@ -1,0 +1,87 @@
+"""The one place a number becomes text: money, rates, scores, counts and quoted figures.
+
+Everything perfscore prints or writes passes its numbers through here, so that one figure
+reads the same in the score table, the explanation, the report and a finding. Arithmetic
+(rounding, Decimal contexts) is :mod:`perfscore.arithmetic`'s; this module only decides how
+a computed value is written: 2 decimals for money and rates, rounded half up; counts as
+integers; money in the submission's own money unit (元 or 万元), never re-scaled by a caller.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, localcontext
+
+from perfscore.arithmetic import HUNDRED, ONE, quantize
+from perfscore.models import MONEY_UNITS_IN_YUAN, Quantity
+
+#: how an absent value is written in every table and text
+DASH = "—"
+
+#: units whose figures are written with two decimals; the rest are counts
+TWO_DECIMAL_UNITS = frozenset({"万元", "元", "%", "元/人", "元/人次", "元/户", "元/小时", "万元/人", "万元/户", "小时/户", "月/人", "件/人"})
+
+
+def percent(ratio: Decimal | None, places: int = 2) -> str:
+    """A ratio as a percentage: Decimal('1.1') → '110.00%'."""
+    if ratio is None:
+        return DASH
+    return f"{quantize(ratio * HUNDRED, places)}%"
+
+
+def plain(value: Decimal | None, places: int = 2) -> str:
+    """A score or amount with fixed decimals: '25.00'; a dash when absent."""
+    if value is None:
+        return DASH
+    return str(quantize(value, places))
+
+
+def figure(value: Decimal | None) -> str:
+    """A reported figure as the unit wrote it: integers without decimals, others normalised."""
+    if value is None:
+        return DASH
+    if value == value.to_integral_value():
+        return str(value.quantize(ONE))
+    return format(value.normalize(), "f")
+
+
+def quantity_text(quantity: Quantity) -> str:
+    """99户 · 110.00% · 522.59万元 · 436.92元/人次: the way a Chinese report writes numbers.
+
+    No space between a number and its unit, as 自评报告 write them; money and rates with
+    2 decimals, counts as integers (a count that is not whole keeps 2 decimals). It never
+    fails: finding texts are filled when first read, outside the plugin that made them.
+    """
+    value, unit = quantity.value, quantity.unit
+    if isinstance(value, str):
+        return f"{value}{unit}"
+    places = 2 if unit in TWO_DECIMAL_UNITS or value != value.to_integral_value() else 0
+    # room for every digit before the point, however large the (finite) value
+    with localcontext(prec=max(28, value.adjusted() + places + 2)):
+        text = str(quantize(value, places))
+    return f"{text}{unit}"
+
+
+def in_money_unit(value_in_yuan: Decimal, money_unit: str, places: int = 2) -> Decimal:
+    """An amount held in 元, expressed in ``money_unit`` and rounded: the value tables hold."""
+    return quantize(value_in_yuan / MONEY_UNITS_IN_YUAN[money_unit], places)
+
+
+def in_yuan(value: Decimal, money_unit: str) -> Decimal:
+    """An amount written in ``money_unit`` (元 or 万元), in 元."""
+    return value * MONEY_UNITS_IN_YUAN[money_unit]
+
+
+def money(value_in_yuan: Decimal | None, money_unit: str, *, unit_separator: str | None = None) -> str:
+    """An amount held in 元, written in ``money_unit`` with 2 decimals: '97.00'.
+
+    With ``unit_separator`` the unit follows: '97.00万元' (``""``) or '97.00 万元' (``" "``).
+    """
+    if value_in_yuan is None:
+        return DASH
+    text = str(in_money_unit(value_in_yuan, money_unit))
+    return text if unit_separator is None else f"{text}{unit_separator}{money_unit}"
+
+
+def money_quantity(value_in_yuan: Decimal, money_unit: str) -> Quantity:
+    """An amount held in 元 as evidence, in the submission's own money unit."""
+    return Quantity(value=value_in_yuan / MONEY_UNITS_IN_YUAN[money_unit], unit=money_unit)
