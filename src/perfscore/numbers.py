@@ -85,3 +85,18 @@ def money(value_in_yuan: Decimal | None, money_unit: str, *, unit_separator: str
 def money_quantity(value_in_yuan: Decimal, money_unit: str) -> Quantity:
     """An amount held in 元 as evidence, in the submission's own money unit."""
     return Quantity(value=value_in_yuan / MONEY_UNITS_IN_YUAN[money_unit], unit=money_unit)
+
+
+def money_factor(from_unit: str, to_unit: str) -> Decimal:
+    """What one ``from_unit`` is in ``to_unit`` (元 → 万元: 0.0001; 万元 → 元: 10000).
+
+    For arithmetic that must stay unrounded, such as the amounts finding rules compare in
+    万元: a figure written in ``from_unit`` times this factor is the figure in ``to_unit``.
+    """
+    return MONEY_UNITS_IN_YUAN[from_unit] / MONEY_UNITS_IN_YUAN[to_unit]
+
+
+def unrounded_in_money_unit(value_in_yuan: Decimal, money_unit: str) -> Decimal:
+    """An amount held in 元, expressed in ``money_unit`` without rounding (for arithmetic;
+    :func:`in_money_unit` rounds, as tables hold it)."""
+    return value_in_yuan / MONEY_UNITS_IN_YUAN[money_unit]

@@ -159,7 +159,7 @@ def load_ruleset(name_or_path: str, host: PluginHost | None = None) -> Ruleset:
         ruleset = Ruleset.model_validate(raw)
     except ValidationError as error:
         raise RulesetError(validation_problems(error, str(path), docs="docs/rulesets.md")) from None
-    from perfscore.rules.expressions import (
+    from perfscore.rules.validate import (
         validate_rules,  # a bad [[findings]] rule fails at load, by name
     )
 

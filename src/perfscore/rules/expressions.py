@@ -11,8 +11,9 @@ so a rule can neither reach into Python objects nor run for long. Numbers are
 :class:`~decimal.Decimal`. A missing value (``None``) makes arithmetic ``None`` and
 comparisons false, so a rule over a figure the unit did not report simply does not fire.
 
-Rules are checked when the ruleset is loaded (:func:`validate_rules`); a bad rule is a
-:class:`~perfscore.errors.RulesetError` that names it.
+This module is the sandbox alone: the names a rule may use are listed in
+:mod:`perfscore.rules.variables`, and a ruleset's rules are checked at load by
+:mod:`perfscore.rules.validate`.
 """
 
 from __future__ import annotations
@@ -22,12 +23,7 @@ import decimal
 import operator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Callable, Mapping
-
-from perfscore.errors import Problem, RulesetError
-
-if TYPE_CHECKING:
-    from perfscore.models import Ruleset
+from typing import Any, Callable, Mapping
 
 MAX_CHARS = 500
 MAX_NODES = 120
@@ -210,7 +206,7 @@ _TAGGING = ("percent", "wanyuan", "yuan", "count")
 def _may_tag(node: ast.AST) -> bool:
     """Whether a node can yield a Tagged value (only calls of the tagging functions can)."""
     if isinstance(node, ast.Call):
-        return node.func.id in _TAGGING
+        return isinstance(node.func, ast.Name) and node.func.id in _TAGGING
     if isinstance(node, ast.IfExp):
         return _may_tag(node.body) or _may_tag(node.orelse)
     if isinstance(node, ast.BoolOp):
@@ -294,9 +290,10 @@ def _compile(node: ast.AST) -> Callable[[Mapping[str, Any]], Any]:
         first = _numeric_part(node.left)
         steps = [(type(op), _COMPARE.get(type(op)), _numeric_part(comparator)) for op, comparator in zip(node.ops, node.comparators)]
         source = ast.unparse(node)
-        if len(steps) == 1 and steps[0][0] not in (ast.Is, ast.IsNot):
+        only_test = steps[0][1] if len(steps) == 1 else None  # None for `is` / `is not`
+        if only_test is not None:
             # the usual shape, `a > b`, without the loop
-            test, second = steps[0][1], steps[0][2]
+            test, second = only_test, steps[0][2]
 
             def compare_one(context: Mapping[str, Any]) -> bool:
                 left, right = first(context), second(context)
@@ -311,17 +308,15 @@ def _compile(node: ast.AST) -> Callable[[Mapping[str, Any]], Any]:
 
         def compare(context: Mapping[str, Any]) -> bool:
             left = first(context)
-            for kind, test, part in steps:
+            for kind, step_test, part in steps:
                 right = part(context)
-                if kind is ast.Is:
-                    ok = left is None
-                elif kind is ast.IsNot:
-                    ok = left is not None
+                if step_test is None:  # `is None` / `is not None`
+                    ok = left is None if kind is ast.Is else left is not None
                 elif left is None or right is None:
                     return False
                 else:
                     try:
-                        ok = test(left, right)
+                        ok = step_test(left, right)
                     except TypeError as error:
                         raise ExpressionError(f"cannot compare in {source}: {error}") from None
                 if not ok:
@@ -331,9 +326,9 @@ def _compile(node: ast.AST) -> Callable[[Mapping[str, Any]], Any]:
 
         return compare
     if isinstance(node, ast.IfExp):
-        test, body, orelse = _compile(node.test), _compile(node.body), _compile(node.orelse)
-        return lambda context: body(context) if test(context) else orelse(context)
-    if isinstance(node, ast.Call):
+        condition, body, orelse = _compile(node.test), _compile(node.body), _compile(node.orelse)
+        return lambda context: body(context) if condition(context) else orelse(context)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):  # checked: only FUNCTIONS are called
         arguments = [_compile(arg) for arg in node.args]
         function = FUNCTIONS[node.func.id]
         tagging = node.func.id in _TAGGING
@@ -360,107 +355,3 @@ def evaluate(text: str, context: Mapping[str, Any]) -> Any:
 def as_context(values: Mapping[str, Any]) -> dict[str, Any]:
     """A context for :meth:`Expression.evaluate`: ints and floats become Decimal."""
     return {name: _constant(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value for name, value in values.items()}
-
-
-# --------------------------------------------------------------------------- rule scopes
-# The variables a rule may use, per scope, with their unit. Money is in 万元, rates and
-# completions are ratios (1.1 = 110%), counts are numbers of rows. docs/plugins.md lists
-# them; find.py builds the values.
-
-_THRESHOLDS = {
-    "reason_below": ("", "execution rate below which a reason is required ([budget].reason_below)"),
-    "reason_above": ("", "execution rate above which a reason is required ([budget].reason_above)"),
-    "over_completion_threshold": ("", "completion at which over-completion needs a reason ([over_completion].threshold)"),
-}
-
-SCOPE_VARIABLES: dict[str, dict[str, tuple[str, str]]] = {
-    "unit": {
-        "budget": ("万元", "Σ project budgets"),
-        "spending": ("万元", "Σ project spending"),
-        "own_level_budget": ("万元", "Σ own-level (本级) budgets, None if not given"),
-        "own_level_spending": ("万元", "Σ own-level spending, None if not given"),
-        "execution_rate": ("", "spending ÷ budget"),
-        "own_level_execution_rate": ("", "own-level spending ÷ own-level budget"),
-        "projects": ("个", "number of projects listed"),
-        "total": ("", "the engine's unit score"),
-        "stated_budget": ("万元", "the budget total the report states (None if not stated)"),
-        "stated_spending": ("万元", "the spending total the report states"),
-        "stated_own_level_budget": ("万元", "the stated own-level budget total"),
-        "stated_own_level_spending": ("万元", "the stated own-level spending total"),
-        "stated_projects_budgeted": ("个", "the number of budgeted projects the report states"),
-        "stated_projects_spent": ("个", "the number of projects with spending the report states"),
-        "stated_work_funds_spending": ("万元", "stated 工作经费 spending"),
-        "stated_special_funds_spending": ("万元", "stated 专项经费 spending"),
-        "stated_parts_spending": ("万元", "stated work funds + special funds spending"),
-        **_THRESHOLDS,
-    },
-    "project": {
-        "budget": ("万元", "the project's budget over the counted fund lines"),
-        "spending": ("万元", "the project's spending"),
-        "own_level_budget": ("万元", "own-level budget, None if not given"),
-        "own_level_spending": ("万元", "own-level spending, None if not given"),
-        "execution_rate": ("", "spending ÷ budget"),
-        "own_level_execution_rate": ("", "own-level spending ÷ own-level budget"),
-        "has_execution_reason": ("", "the unit gave an execution_reason"),
-        "budget_items": ("项", "number of budget items (资金用途) listed"),
-        "budget_items_total": ("万元", "Σ budget items, None when none are listed"),
-        "indicators": ("项", "indicator rows with a target (绩效指标)"),
-        "outputs": ("项", "outputs reported without a target"),
-        "quantity_indicators": ("项", "rows of level-2 quantity"),
-        "quality_indicators": ("项", "rows of level-2 quality"),
-        "timeliness_indicators": ("项", "rows of level-2 timeliness"),
-        "cost_indicators": ("项", "rows of level-2 cost"),
-        "benefit_indicators": ("项", "rows of level-1 benefit"),
-        "satisfaction_indicators": ("项", "rows of level-1 satisfaction"),
-        "missing_required": ("项", "required indicators of the project's area not reported at all"),
-        "missing_required_names": ("", "their names, separated by 、"),
-        "missing_required_names_en": ("", "their English names, comma-separated"),
-        "total": ("", "the engine's project score"),
-        "has_area": ("", "the project names its work area"),
-        **_THRESHOLDS,
-    },
-    "indicator": {
-        "target": ("", "annual target, in the library's unit"),
-        "actual": ("", "actual, in the library's unit"),
-        "completion": ("", "actual ÷ target (None without a target)"),
-        "weight": ("", "the row's weight"),
-        "score": ("", "the engine's score for the row"),
-        "self_score": ("", "the unit's own score, None if not given"),
-        "has_reason": ("", "the row gives a deviation reason"),
-        "higher_is_better": ("", "comparison is ≥, or = with a target above 0 (scored like ≥)"),
-        "lower_is_better": ("", "comparison is ≤"),
-        "scored": ("", "the row could be assessed"),
-        "missing_actual": ("", "the row has a target but no actual"),
-        **_THRESHOLDS,
-    },
-}
-
-
-def rule_expressions(rule: Any) -> list[tuple[str, str]]:
-    """(where, text) for the condition and each evidence expression of a rule."""
-    return [("when", rule.when)] + [(f"evidence.{name}", text) for name, text in sorted(rule.evidence.items())]
-
-
-def validate_rules(ruleset: Ruleset, file: str | None = None) -> None:
-    """Check every ``[[findings]]`` rule of a loaded ruleset; raise naming each bad rule."""
-    problems: list[Problem] = []
-    for position, rule in enumerate(ruleset.findings):
-        where = f"findings[{position}] (rule {rule.id!r})"
-        names = set(SCOPE_VARIABLES[rule.scope])
-        for part, text in rule_expressions(rule):
-            try:
-                Expression(text, names)
-            except ExpressionError as error:
-                problems.append(Problem(f"rule {rule.id!r}: {part}: {error}", file=file, location=f"{where}.{part}"))
-        template_id = rule.template or rule.id
-        template = ruleset.templates.get(template_id)
-        if template is None:
-            problems.append(Problem(f"rule {rule.id!r}: no template {template_id!r}", file=file, location=f"{where}.template", expected=f'a [templates."{template_id}"] table'))
-        else:
-            missing = sorted(set(template.evidence) - set(rule.evidence))
-            if missing:
-                problems.append(Problem(f"rule {rule.id!r}: template {template_id!r} uses evidence {missing} that the rule does not compute", file=file, location=f"{where}.evidence"))
-        if rule.area is not None and rule.area not in ruleset.areas:
-            problems.append(Problem(f"rule {rule.id!r}: unknown area {rule.area!r}", file=file, location=f"{where}.area", expected=f"one of {', '.join(sorted(ruleset.areas))}"))
-    if problems:
-        raise RulesetError(problems)

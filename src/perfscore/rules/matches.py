@@ -1,0 +1,135 @@
+"""Running a ruleset's ``[[findings]]`` rules over one scored unit: the rules that fire.
+
+Each rule is parsed once per ruleset (:class:`CompiledRule`, kept with the ruleset), then
+evaluated in the sandbox of :mod:`perfscore.rules.expressions` against the context of every
+subject of its scope (:mod:`perfscore.rules.variables`). A rule that fires is a
+:class:`RuleMatch`, its evidence already evaluated; the find stage (:mod:`perfscore.find`)
+merges matches with the plugins' findings, and a match is written up as a
+:class:`~perfscore.models.Finding` (with the plugin SDK's :func:`make_finding`) only when a
+report reads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from perfscore.models import Finding, FindingRule, Quantity, Ruleset
+from perfscore.plugin.manager import PluginFailure, PluginHost
+from perfscore.plugin.sdk import make_finding
+from perfscore.rules.expressions import Expression, ExpressionError, Tagged
+from perfscore.rules.variables import SCOPES, Subject
+from perfscore.scoring.score import UnitScore
+
+
+def _evidence_quantity(value: Any, unit: str) -> Quantity:
+    if isinstance(value, Tagged):
+        value, unit = value.value, value.unit
+    if value is None:
+        return Quantity(value="—", unit="")
+    if isinstance(value, bool):
+        return Quantity(value="是" if value else "否", unit="")
+    if isinstance(value, str):
+        return Quantity(value=value, unit=unit)
+    return Quantity(value=Decimal(value), unit=unit)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    """A ``[[findings]]`` rule parsed and checked once per ruleset, for the batch to evaluate."""
+
+    rule: FindingRule
+    condition: Expression
+    #: (name, expression, unit of a plain variable; None: the row's own unit, for target and actual)
+    evidence: tuple[tuple[str, Expression, str | None], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleMatch:
+    """A ``[[findings]]`` rule that fired for one subject, with its evidence evaluated.
+
+    It has what a table counts and sorts by (id, severity, area, project, indicator);
+    :meth:`finding` writes it up as the :class:`Finding` a report quotes.
+    """
+
+    id: str
+    severity: str
+    area: str | None
+    project: str | None
+    indicator: str | None
+    template: str | None
+    #: (name, value, unit): each evidence expression's value and the unit it is quoted in
+    evidence: tuple[tuple[str, Any, str], ...]
+    ruleset: Ruleset = field(repr=False, compare=False)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.id, self.project or "", self.indicator or "")
+
+    @property
+    def source(self) -> str:
+        return f"rule {self.id}"
+
+    def finding(self) -> Finding:
+        quantities = {name: _evidence_quantity(value, unit) for name, value, unit in self.evidence}
+        return make_finding(
+            self.ruleset, self.id, self.severity, quantities, area=self.area, project=self.project,
+            indicator=self.indicator, template=self.template, source=self.source,
+        )
+
+
+def rule_matches(unit: UnitScore, host: PluginHost | None = None) -> list[RuleMatch]:
+    """Evaluate the ruleset's ``[[findings]]`` rules in the sandbox, one match per subject.
+
+    A rule that fails while evaluating (say, a comparison of a number with text) is
+    recorded as a failure of ``rule <id>`` when a host is given, and the others still run.
+    Evidence is evaluated here, so that such a failure shows in a batch as in a report.
+    """
+    ruleset = unit.ruleset
+    found: list[RuleMatch] = []
+    subjects: dict[str, list[Subject]] = {}
+    compiled_rules: list[CompiledRule] = ruleset.derived("compiled_findings", _compile_rules)
+    for compiled in compiled_rules:
+        rule, condition = compiled.rule, compiled.condition
+        if rule.scope not in subjects:  # contexts are built once per scope, not once per rule
+            subjects[rule.scope] = SCOPES[rule.scope].subjects(unit)
+        for context, project, score in subjects[rule.scope]:
+            try:
+                if not condition.evaluate(context):
+                    continue
+                row_unit = score.definition.unit if score is not None else ""
+                evidence = tuple((name, expression.evaluate(context), row_unit if quoted is None else quoted) for name, expression, quoted in compiled.evidence)
+            except ExpressionError as error:
+                if host is None:
+                    raise
+                host.failures.append(PluginFailure(f"rule {rule.id}", "[[findings]]", str(error)))
+                break
+            found.append(
+                RuleMatch(
+                    id=rule.id,
+                    severity=rule.severity,
+                    area=rule.area or (score.definition.area if score is not None else None) or (project.project.area if project is not None else None),
+                    project=project.id if project is not None else None,
+                    indicator=score.definition.id if score is not None else None,
+                    template=rule.template,
+                    evidence=evidence,
+                    ruleset=ruleset,
+                )
+            )
+    return found
+
+
+def _compile_rules(ruleset: Ruleset) -> list[CompiledRule]:
+    """Parse and check every rule once per ruleset; the batch then only evaluates them."""
+    compiled = []
+    for rule in sorted(ruleset.findings, key=lambda rule: rule.id):
+        scope = SCOPES[rule.scope]
+        names, units = set(scope.names), scope.units
+        evidence = []
+        for name, text in rule.evidence.items():
+            # a plain variable is quoted in its own unit (target and actual: the row's);
+            # any other expression unitless, unless a tagger such as percent() gives one
+            evidence.append((name, Expression(text, names), units.get(text.strip(), "")))
+        compiled.append(CompiledRule(rule, Expression(rule.when, names), tuple(evidence)))
+    return compiled
