@@ -85,3 +85,11 @@ def money(value_in_yuan: Decimal | None, money_unit: str, *, unit_separator: str
 def money_quantity(value_in_yuan: Decimal, money_unit: str) -> Quantity:
     """An amount held in 元 as evidence, in the submission's own money unit."""
     return Quantity(value=value_in_yuan / MONEY_UNITS_IN_YUAN[money_unit], unit=money_unit)
+
+
+def whole(value: int) -> str:
+    """A whole number — a rank, a year, a count of rows, files or findings — as digits: '12'.
+
+    No grouping and no decimals, as tables and notes write counts (the batch table's cells).
+    """
+    return str(value)
