@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Callable, Sequence, cast
 from perfscore.errors import ExitCode, PerfscoreError
 from perfscore.files import atomic_write
 from perfscore.messages import LANGUAGES, message
+from perfscore.numbers import DASH, whole
 
 if TYPE_CHECKING:
     from perfscore.batch.table import TableOptions
@@ -148,7 +149,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                 print(f"perfscore: {problem.render()}", file=sys.stderr)
             continue
         verdict = message("labels.valid", args.lang)
-        print(f"{path}: {verdict} ({submission.unit.name} {submission.unit.year}, {len(submission.projects)} projects, ruleset {ruleset.ruleset.id} {ruleset.ruleset.version})")
+        print(f"{path}: {verdict} ({submission.unit.name} {whole(submission.unit.year)}, {whole(len(submission.projects))} projects, ruleset {ruleset.ruleset.id} {ruleset.ruleset.version})")
     return ExitCode.USAGE_ERROR if failed else ExitCode.OK
 
 
@@ -198,7 +199,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from perfscore import generate
 
     written = generate.write_submissions(args.count, args.seed, args.output, args.year)
-    print(f"wrote {len(written)} synthetic submissions to {args.output}")
+    print(f"wrote {whole(len(written))} synthetic submissions to {args.output}")
     return ExitCode.OK
 
 
@@ -215,7 +216,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         data = [{"name": i.name, "version": i.version, "origin": i.origin, "hooks": i.hooks, "areas": i.areas} for i in infos]
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     else:
-        rows = [[i.name, i.version, i.origin, "\n".join(i.hooks), ", ".join(i.areas) or "—"] for i in infos]
+        rows = [[i.name, i.version, i.origin, "\n".join(i.hooks), ", ".join(i.areas) or DASH] for i in infos]
         sys.stdout.write(render_table(rows, headers=["plugin", "version", "origin", "hooks", "areas"], tablefmt="simple") + "\n")
     return ExitCode.OK
 
