@@ -159,13 +159,18 @@ def ruleset_label(info: RulesetInfo) -> str:
     return f"{info.id} {info.version}"
 
 
-def _area_names(info: RulesetInfo, lang: str) -> dict[str, str]:
-    return {area: pick((zh, en), lang) for area, zh, en in info.areas}
+def _area_names(info: RulesetInfo, lang: str, known: dict[str, dict[str, str]]) -> dict[str, str]:
+    """Area id → name in ``lang`` for ``info``'s rules, looked up once per ruleset (``known``)."""
+    names = known.get(info.fingerprint)
+    if names is None:
+        names = known[info.fingerprint] = {area: pick((zh, en), lang) for area, zh, en in info.areas}
+    return names
 
 
 def build_rows(results: list[Scored], by: str, lang: str, show_ruleset: bool) -> list[dict[str, Any]]:
     """One row per unit or project, or per area summed over every unit's share."""
     rows: list[dict[str, Any]] = []
+    area_names: dict[str, dict[str, str]] = {}
     if by in ("unit", "project"):
         for scored in results:
             for part in scored.parts:
@@ -191,7 +196,7 @@ def build_rows(results: list[Scored], by: str, lang: str, show_ruleset: bool) ->
                     "_tie": (scored.unit_id, part.project_id, scored.file),
                 }
                 if by == "project":
-                    names = _area_names(scored.ruleset, lang)
+                    names = _area_names(scored.ruleset, lang, area_names)
                     row |= {"project_id": part.project_id, "project": part.project, "area": names.get(part.area, part.area or DASH)}
                 if show_ruleset:
                     row["ruleset"] = ruleset_label(scored.ruleset)
@@ -203,7 +208,7 @@ def build_rows(results: list[Scored], by: str, lang: str, show_ruleset: bool) ->
         for part in scored.parts:
             share = shares.get(part.area)
             if share is None:
-                names = _area_names(scored.ruleset, lang)
+                names = _area_names(scored.ruleset, lang, area_names)
                 share = shares[part.area] = {"name": names.get(part.area, part.area), "info": scored.ruleset, "units": 0, "projects": 0, "years": set(), "budget": ZERO, "spending": ZERO, "points": {}, "weighted_total": ZERO, "earned": ZERO, "possible": ZERO, "findings": [0, 0, 0], "missing": 0}
             share["units"] += 1
             share["projects"] += part.projects

@@ -22,7 +22,7 @@ from wcwidth import wcswidth
 from perfscore.arithmetic import quantize
 from perfscore.batch.table import TWO, Table, ruleset_label
 from perfscore.messages import message, pick
-from perfscore.numbers import DASH, plain, whole
+from perfscore.numbers import DASH, table_cell, whole
 
 #: the ``format`` field of a table's JSON
 TABLE_FORMAT = "perfscore-table/1"
@@ -32,17 +32,6 @@ FORMATS = ("table", "github", "csv", "json", "markdown")
 MACHINE_ONLY = {"unit_id", "project_id", "missing_ids", "file"}
 #: columns holding a grade, written with the grade's name in the table's language
 GRADE_COLUMNS = ("grade", "previous_grade")
-
-
-def cell_text(value: Any) -> str:
-    """A cell as text: numbers through :mod:`perfscore.numbers`, names as they are."""
-    if value is None:
-        return DASH
-    if isinstance(value, Decimal):
-        return plain(value)
-    if isinstance(value, int):
-        return whole(value)
-    return str(value)
 
 
 def _heading(table: Table) -> list[str]:
@@ -74,7 +63,7 @@ def _summary_lines(table: Table) -> list[str]:
     lang, summary = table.lang, table.summary
     grade_names = _grade_names(table)
     grades = " · ".join(f"{grade_names.get(grade, grade)} {whole(count)}" for grade, count in summary["grades"].items())
-    stats = " · ".join(f"{message(f'table.{key}', lang)} {cell_text(summary[key])}" for key in ("mean", "median", "min", "max"))
+    stats = " · ".join(f"{message(f'table.{key}', lang)} {table_cell(summary[key])}" for key in ("mean", "median", "min", "max"))
     return [f"{message('table.count', lang)} {whole(summary['count'])} · {grades}", stats]
 
 
@@ -142,7 +131,7 @@ def render(table: Table, fmt: str) -> str:
         return render_csv(table)
     columns = [column for column in table.columns if column.key not in MACHINE_ONLY]
     grade_names = _grade_names(table)
-    body = [[grade_names.get(row.get(column.key), DASH) if column.key in GRADE_COLUMNS else cell_text(row.get(column.key)) for column in columns] for row in table.rows]
+    body = [[grade_names.get(row.get(column.key), DASH) if column.key in GRADE_COLUMNS else table_cell(row.get(column.key)) for column in columns] for row in table.rows]
     alignment = ["right" if column.numeric else "left" for column in columns]
     tablefmt = {"table": "simple", "github": "github", "markdown": "github"}[fmt]
     lang = table.lang
@@ -180,7 +169,7 @@ def render_csv(table: Table) -> str:
     writer.writerow([column.header for column in table.columns] + extra + [message("table.fingerprint", lang)])
     single = table.rulesets[0] if len(table.rulesets) == 1 else None
     for row in table.rows:
-        values = [cell_text(row.get(column.key)) for column in table.columns]
+        values = [table_cell(row.get(column.key)) for column in table.columns]
         if extra:
             values.append(ruleset_label(single) if single else "")
         values.append(single.fingerprint if single else "")
@@ -216,4 +205,4 @@ def render_json(table: Table) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
-__all__ = ["FORMATS", "MACHINE_ONLY", "TABLE_FORMAT", "cell_text", "draw_grid", "render", "render_csv", "render_json"]
+__all__ = ["FORMATS", "MACHINE_ONLY", "TABLE_FORMAT", "draw_grid", "render", "render_csv", "render_json"]
