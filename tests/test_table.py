@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from perfscore.batch.run import BatchScorer, Progress, make_scorer
+from perfscore.batch.progress import Progress
+from perfscore.batch.run import BatchScorer, make_scorer
 from perfscore.cli import main
 from perfscore.files import read_toml
 from perfscore.generate import write_submissions
-from perfscore.batch.table import competition_ranks, summarise, table_from_paths
+from perfscore.batch.make import table_from_paths
+from perfscore.batch.table import competition_ranks, summarise
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "seeds" / "district-canlian-2022.toml"

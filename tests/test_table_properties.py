@@ -85,7 +85,7 @@ def test_the_grid_drawer_draws_what_tabulate_draws(table, tablefmt):
     character for character, as tabulate's (Chinese, wide and combining characters included)."""
     from tabulate import tabulate
 
-    from perfscore.batch.table import draw_grid
+    from perfscore.output.table import draw_grid
 
     headers, rows, alignment = table
     expected = tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True, colalign=alignment)

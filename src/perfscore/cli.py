@@ -1,7 +1,11 @@
 """Command line: ``perfscore score | explain | check | report | table | generate | plugins | new-plugin``.
 
-Bad input prints every problem (file, line or key path, what was expected) and exits 2;
-a traceback means a bug. Exit statuses are :class:`perfscore.errors.ExitCode`.
+The top of the flow (load → scoring → plugin/rules → find → narrate / batch → output →
+cli) and the only module that sees argparse: it turns arguments into typed calls (for
+``table``, a :class:`~perfscore.batch.table.TableOptions`), writes what the output stage
+renders to stdout or a file, and maps the outcome to an exit status. Bad input prints every
+problem (file, line or key path, what was expected) and exits 2; a traceback means a bug.
+Exit statuses are :class:`perfscore.errors.ExitCode`.
 """
 
 from __future__ import annotations
@@ -9,14 +13,22 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Callable, Sequence, cast
 
 from perfscore.errors import ExitCode, PerfscoreError
 from perfscore.files import atomic_write
+from perfscore.messages import LANGUAGES, message
+from perfscore.numbers import DASH, whole
+
+if TYPE_CHECKING:
+    from perfscore.batch.table import TableOptions
+    from perfscore.engine import Engine
+    from perfscore.find import Evaluation
+    from perfscore.models import Submission
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the output (default zh)")
+    parser.add_argument("--lang", choices=LANGUAGES, default=LANGUAGES[0], help="language of the output (default zh)")
     parser.add_argument("--plugins-dir", action="append", type=Path, default=[], metavar="DIR", help="also load plugin modules (*.py) from DIR")
 
 
@@ -85,7 +97,7 @@ def _emit(text: str, output: Path | None) -> None:
         atomic_write(output, text)
 
 
-def _engine(args: argparse.Namespace):
+def _engine(args: argparse.Namespace) -> Engine:
     from perfscore.engine import Engine
     from perfscore.plugin.manager import make_host
 
@@ -104,7 +116,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     return _status(evaluation)
 
 
-def _status(evaluation) -> int:
+def _status(evaluation: Evaluation) -> int:
     if evaluation.failures:
         for failure in evaluation.failures:
             print(f"perfscore: {failure.render()}", file=sys.stderr)
@@ -128,14 +140,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     failed = False
     for path in args.file:
         try:
-            submission, ruleset = engine.check(path)
+            # Engine.check is annotated as returning an object; it returns the loaded Submission
+            checked, ruleset = engine.check(path)
+            submission = cast("Submission", checked)
         except PerfscoreError as error:
             failed = True
             for problem in error.problems:
                 print(f"perfscore: {problem.render()}", file=sys.stderr)
             continue
-        verdict = "校验通过" if args.lang == "zh" else "valid"
-        print(f"{path}: {verdict} ({submission.unit.name} {submission.unit.year}, {len(submission.projects)} projects, ruleset {ruleset.ruleset.id} {ruleset.ruleset.version})")
+        verdict = message("labels.valid", args.lang)
+        print(f"{path}: {verdict} ({submission.unit.name} {whole(submission.unit.year)}, {whole(len(submission.projects))} projects, ruleset {ruleset.ruleset.id} {ruleset.ruleset.version})")
     return ExitCode.USAGE_ERROR if failed else ExitCode.OK
 
 
@@ -147,17 +161,45 @@ def cmd_report(args: argparse.Namespace) -> int:
     return _status(evaluation)
 
 
-def cmd_table(args: argparse.Namespace) -> int:
-    from perfscore.batch import table as tabulate
+def table_options(args: argparse.Namespace) -> TableOptions:
+    """The typed options of ``perfscore table`` from its parsed arguments."""
+    from perfscore.batch.table import TableOptions
 
-    return tabulate.run(args)
+    return TableOptions(
+        ruleset=args.ruleset,
+        by=args.by,
+        sort=args.sort,
+        jobs=args.jobs,
+        compare=tuple(args.compare) if args.compare is not None else None,
+        allow_mixed=args.allow_mixed,
+        lang=args.lang,
+        plugins_dir=tuple(args.plugins_dir),
+    )
+
+
+def cmd_table(args: argparse.Namespace) -> int:
+    """Score, check, rank, write; the exit status says whether every file scored."""
+    from perfscore.batch.make import make_table
+    from perfscore.output.table import render
+
+    table = make_table(args.paths, table_options(args))
+    _emit(render(table, args.format), args.output)
+    if args.output is not None or args.format == "csv":
+        # the errors section is in the file (or, for csv, nowhere): say so where a person looks
+        for failure in table.failures:
+            for problem in failure.problems:
+                print(f"perfscore: {problem.render()}", file=sys.stderr)
+    for file, reasons in table.incomplete:
+        for reason in reasons:
+            print(f"perfscore: {file}: {reason}", file=sys.stderr)
+    return int(table.exit_code)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from perfscore import generate
 
     written = generate.write_submissions(args.count, args.seed, args.output, args.year)
-    print(f"wrote {len(written)} synthetic submissions to {args.output}")
+    print(f"wrote {whole(len(written))} synthetic submissions to {args.output}")
     return ExitCode.OK
 
 
@@ -174,7 +216,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
         data = [{"name": i.name, "version": i.version, "origin": i.origin, "hooks": i.hooks, "areas": i.areas} for i in infos]
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
     else:
-        rows = [[i.name, i.version, i.origin, "\n".join(i.hooks), ", ".join(i.areas) or "—"] for i in infos]
+        rows = [[i.name, i.version, i.origin, "\n".join(i.hooks), ", ".join(i.areas) or DASH] for i in infos]
         sys.stdout.write(render_table(rows, headers=["plugin", "version", "origin", "hooks", "areas"], tablefmt="simple") + "\n")
     return ExitCode.OK
 
@@ -187,7 +229,7 @@ def cmd_new_plugin(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-COMMANDS = {
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "score": cmd_score,
     "explain": cmd_explain,
     "check": cmd_check,

@@ -1,5 +1,9 @@
 """Synthetic submissions for demos, tests and benchmarks (``perfscore generate``).
 
+Beside the flow rather than in it: it writes the TOML files that load reads, beginning a
+flow instead of ending one, and reads only the indicator library of the ``canlian``
+ruleset (through :mod:`perfscore.load`).
+
 Each unit is a district 残联 with 3–8 projects across the 残联 work areas, using indicator
 ids from the ``canlian`` library: budgets in 万元, targets with actuals around them (most
 met, some short with and without a reason, some over-completed, a few qualitative rows
@@ -155,11 +159,13 @@ def _library() -> dict[str, dict[str, Any]]:
     return {indicator.id: {"area": indicator.area, "level1": indicator.level1, "unit": indicator.unit, "comparison": indicator.comparison, "required": indicator.required} for indicator in ruleset.indicators}
 
 
-def _cents(value: float) -> Decimal:
+def _to_cents(value: float) -> Decimal:
+    """A random float as the Decimal a unit would write: 2 decimals (data, not text)."""
     return Decimal(repr(value)).quantize(CENT)
 
 
-def _money(rng: random.Random, low: float, high: float) -> Decimal:
+def _random_amount(rng: random.Random, low: float, high: float) -> Decimal:
+    """A random amount between ``low`` and ``high`` (万元), to the cent."""
     return (Decimal(rng.randint(int(low * 100), int(high * 100))) / 100).quantize(CENT)
 
 
@@ -220,24 +226,24 @@ class _UnitWriter:
             "projects_spent": len(projects),
         }
         if rng.random() < 0.06:  # reports' own totals sometimes disagree with their tables
-            stated["spending"] = (stated["spending"] + _money(rng, 0.5, 30)).quantize(CENT)
+            stated["spending"] = (stated["spending"] + _random_amount(rng, 0.5, 30)).quantize(CENT)
         return stated
 
     def funds(self, area: str) -> tuple[list[dict[str, Any]], Decimal]:
         rng = self.rng
         low, high = BUDGET_RANGES[area]
-        budget = _money(rng, low, high)
+        budget = _random_amount(rng, low, high)
         draw = rng.random()
         if draw < 0.10:
             rate = Decimal(1)
         elif draw < 0.75:
-            rate = _cents(rng.uniform(0.92, 1.0))
+            rate = _to_cents(rng.uniform(0.92, 1.0))
         elif draw < 0.93:
-            rate = _cents(rng.uniform(0.6, 0.9))
+            rate = _to_cents(rng.uniform(0.6, 0.9))
         else:
-            rate = _cents(rng.uniform(1.01, 1.4))
+            rate = _to_cents(rng.uniform(1.01, 1.4))
         split = rng.random() < 0.3
-        shares = [Decimal(1)] if not split else [_cents(rng.uniform(0.6, 0.9))]
+        shares = [Decimal(1)] if not split else [_to_cents(rng.uniform(0.6, 0.9))]
         if split:
             shares.append(Decimal(1) - shares[0])
         sources = ["unspecified"] if not split else ["fiscal", "carry_over"]
@@ -251,10 +257,10 @@ class _UnitWriter:
             given += line_budget
             line: dict[str, Any] = {"source": source, "budget": line_budget, "spending": (line_budget * rate).quantize(CENT)}
             if own_known:
-                own_share = Decimal(1) if rng.random() < 0.6 else _cents(rng.uniform(0.5, 0.95))
+                own_share = Decimal(1) if rng.random() < 0.6 else _to_cents(rng.uniform(0.5, 0.95))
                 own_budget = (line_budget * own_share).quantize(CENT, rounding=ROUND_DOWN)
                 line["own_level_budget"] = own_budget
-                line["own_level_spending"] = (own_budget * _cents(rng.uniform(0.8, 1.0))).quantize(CENT)
+                line["own_level_spending"] = (own_budget * _to_cents(rng.uniform(0.8, 1.0))).quantize(CENT)
             lines.append(line)
         return lines, rate
 
@@ -315,7 +321,7 @@ class _UnitWriter:
     def figure(self, profile: Profile, value: float) -> int | Decimal:
         if profile.places == 0:
             return max(0, round(value))
-        return _cents(max(0.0, value))
+        return _to_cents(max(0.0, value))
 
     def row(self, indicator_id: str, weight: Decimal | None) -> dict[str, Any]:
         rng = self.rng

@@ -100,3 +100,31 @@ def unrounded_in_money_unit(value_in_yuan: Decimal, money_unit: str) -> Decimal:
     """An amount held in 元, expressed in ``money_unit`` without rounding (for arithmetic;
     :func:`in_money_unit` rounds, as tables hold it)."""
     return value_in_yuan / MONEY_UNITS_IN_YUAN[money_unit]
+
+
+def whole(value: int) -> str:
+    """A whole number — a rank, a year, a count of rows, files or findings — as digits: '12'.
+
+    No grouping and no decimals, as tables and notes write counts (the batch table's cells).
+    """
+    return str(value)
+
+
+#: the quantum and rounding of :func:`table_cell`, bound once (the cell is a hot path);
+#: decimal's rounding modes are these strings (decimal.ROUND_HALF_UP == "ROUND_HALF_UP")
+_CELL_QUANTUM = Decimal("0.01")
+_CELL_ROUNDING = "ROUND_HALF_UP"
+
+
+def table_cell(value: Decimal | int | str | None) -> str:
+    """A cell of a large table: a Decimal as :func:`plain` writes it ('25.00'), an integer as
+    :func:`whole` does, a name as it is, a dash when absent.
+
+    One call per cell with the rounding inlined, because a province's batch table has
+    hundreds of thousands of cells (docs/performance.md): the same text as plain and whole.
+    """
+    if value is None:
+        return DASH
+    if isinstance(value, Decimal):
+        return str(value.quantize(_CELL_QUANTUM, _CELL_ROUNDING))
+    return str(value)

@@ -1,0 +1,208 @@
+"""The batch table's formats: text grid, GitHub grid, Markdown, CSV and JSON (output stage).
+
+``perfscore table`` flows :mod:`perfscore.batch.run` → :mod:`perfscore.batch.table` → this
+module, which turns a ranked :class:`~perfscore.batch.table.Table` into text and nothing
+else: cells through :mod:`perfscore.numbers`, words through the message catalogue
+(``messages/table.toml``). Writing the text to a file or stdout is :mod:`perfscore.cli`'s.
+The grid is drawn here (:func:`draw_grid`), the characters tabulate draws, at a fraction of
+its cost for a province's table.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+from typing import Any
+
+from tabulate import tabulate as render_table
+from wcwidth import wcswidth
+
+from perfscore.arithmetic import quantize
+from perfscore.batch.table import TWO, Table, ruleset_label
+from perfscore.messages import message, pick
+from perfscore.numbers import DASH, table_cell, whole
+
+#: the ``format`` field of a table's JSON
+TABLE_FORMAT = "perfscore-table/1"
+#: the formats :func:`render` writes (``perfscore table --format``)
+FORMATS = ("table", "github", "csv", "json", "markdown")
+#: columns only machine formats (csv, json) carry: they would make a terminal table too wide
+MACHINE_ONLY = {"unit_id", "project_id", "missing_ids", "file"}
+#: columns holding a grade, written with the grade's name in the table's language
+GRADE_COLUMNS = ("grade", "previous_grade")
+
+
+def _heading(table: Table) -> list[str]:
+    lang = table.lang
+    title = message("table.title", lang)
+    by = message(f"table.by_{table.by}", lang)
+    lines = [f"{title} · {by} · {message('table.rows', lang)} {whole(len(table.rows))} · {message('table.files', lang)} {whole(table.files)}"]
+    for info in table.rulesets:
+        name = pick((info.name, info.name_en), lang)
+        lines.append(f"{message('table.ruleset', lang)}: {info.id} {info.version} · {name} · {message('table.fingerprint', lang)} {info.fingerprint}")
+    lines.append(f"{message('table.year', lang)}: {', '.join(whole(year) for year in table.years) or DASH}")
+    if table.previous is not None:
+        rules = "; ".join(f"{rid} {version} ({fingerprint[:12]})" for rid, version, fingerprint in table.previous["rulesets"])
+        years = ", ".join(whole(year) for year in table.previous["years"])
+        lines.append(f"{message('table.compared', lang)}: {years or DASH} · {message('table.ruleset', lang)} {rules or DASH}")
+    return lines
+
+
+def _grade_names(table: Table) -> dict[Any, str]:
+    """How grades are printed: 优/良/中/差 in Chinese, the ruleset's English names in English."""
+    names: dict[Any, str] = {None: DASH}
+    for info in table.rulesets:
+        for grade, name_en, _ in info.grades:
+            names[grade] = pick((grade, name_en), table.lang)
+    return names
+
+
+def _summary_lines(table: Table) -> list[str]:
+    lang, summary = table.lang, table.summary
+    grade_names = _grade_names(table)
+    grades = " · ".join(f"{grade_names.get(grade, grade)} {whole(count)}" for grade, count in summary["grades"].items())
+    stats = " · ".join(f"{message(f'table.{key}', lang)} {table_cell(summary[key])}" for key in ("mean", "median", "min", "max"))
+    return [f"{message('table.count', lang)} {whole(summary['count'])} · {grades}", stats]
+
+
+def _error_lines(table: Table) -> list[str]:
+    lines = []
+    for failure in table.failures:
+        for problem in failure.problems:
+            lines.append(f"- {problem.render()}")
+    return lines
+
+
+def draw_grid(rows: list[list[str]], headers: list[str], alignment: list[str], tablefmt: str) -> str:
+    """The grid tabulate draws for text cells in its "simple" or "github" format, drawn here.
+
+    tabulate measures and type-checks every cell several times; for a province's table of
+    10,000 rows that was a fifteenth of the whole batch (docs/performance.md). This draws
+    the same characters (tests/test_table_properties.py compares the two) measuring each
+    cell once, with len() for printable ASCII and wcwidth, as tabulate does, otherwise.
+    A table with a line break or an escape sequence in any cell or header is left to
+    tabulate itself.
+    """
+    if any("\n" in value or "\r" in value or "\x1b" in value for row in (headers, *rows) for value in row):
+        return str(render_table(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True, colalign=alignment))
+    columns = [[value.strip() for value in column] for column in zip(*rows)]  # tabulate strips cells, not headers
+    drawn = []
+    for column, header, align in zip(columns, headers, alignment):
+        joined = "".join(column)
+        if joined.isascii() and joined.isprintable():  # numbers, dates, ids: the usual column
+            width = max(max(map(len, column)), _display_width(header) + 2)
+            cells = [value.rjust(width) for value in column] if align == "right" else [value.ljust(width) for value in column]
+        else:
+            measured = [_display_width(value) for value in column]
+            width = max(max(measured), _display_width(header) + 2)
+            cells = [_pad(value, w, width, align) for value, w in zip(column, measured)]
+        drawn.append((_pad(header, _display_width(header), width, align), width, cells))
+    header_cells = [head for head, _, _ in drawn]
+    widths = [width for _, width, _ in drawn]
+    body = zip(*[cells for _, _, cells in drawn])
+    if tablefmt == "github":
+        lines = ["| " + " | ".join(header_cells) + " |", "|" + "|".join("-" * (width + 2) for width in widths) + "|"]
+        lines += ["| " + " | ".join(row) + " |" for row in body]
+    else:
+        lines = ["  ".join(header_cells).rstrip(), "  ".join("-" * width for width in widths).rstrip()]
+        lines += ["  ".join(row).rstrip() for row in body]
+    return "\n".join(lines)
+
+
+def _pad(value: str, measured_width: int, width: int, align: str) -> str:
+    padding = " " * (width - measured_width)
+    return padding + value if align == "right" else value + padding
+
+
+def _display_width(value: str) -> int:
+    """Columns a text takes in a terminal, as tabulate counts them (wcwidth for wide characters)."""
+    if value.isascii() and value.isprintable():
+        return len(value)
+    return wcswidth(value)
+
+
+def render(table: Table, fmt: str) -> str:
+    """The table in ``fmt`` (one of :data:`FORMATS`), ending with a newline."""
+    if fmt == "json":
+        return render_json(table)
+    if fmt == "csv":
+        return render_csv(table)
+    columns = [column for column in table.columns if column.key not in MACHINE_ONLY]
+    grade_names = _grade_names(table)
+    body = [[grade_names.get(row.get(column.key), DASH) if column.key in GRADE_COLUMNS else table_cell(row.get(column.key)) for column in columns] for row in table.rows]
+    alignment = ["right" if column.numeric else "left" for column in columns]
+    tablefmt = {"table": "simple", "github": "github", "markdown": "github"}[fmt]
+    lang = table.lang
+    grid = draw_grid(body, [column.header for column in columns], alignment, tablefmt) if body else message("table.none", lang)
+    markdown = fmt == "markdown"
+    heading = _heading(table)
+    summary = message("table.summary", lang)
+    out: list[str] = []
+    if markdown:
+        out += [f"# {heading[0]}", ""] + [f"- {line}" for line in heading[1:]]
+    else:
+        out += heading
+    out += ["", grid, ""]
+    out += [f"## {summary}", ""] if markdown else [summary]
+    out += [f"- {line}" for line in _summary_lines(table)] if markdown else _summary_lines(table)
+    for note in table.notes:
+        out += ["", f"> {note}" if markdown else note]
+    if table.incomplete:
+        incomplete = message("table.incomplete", lang)
+        out += ["", f"## {incomplete}" if markdown else f"{incomplete}:"]
+        out += [f"- {file}: {'; '.join(reasons)}" for file, reasons in table.incomplete]
+    if table.failures:
+        title = message("table.errors_count", lang, count=whole(len(table.failures)))
+        out += ["", f"## {title}" if markdown else f"{title}:"]
+        out += _error_lines(table)
+    return "\n".join(out) + "\n"
+
+
+def render_csv(table: Table) -> str:
+    """Rows only, one header line, every column; the ruleset and fingerprint on each row."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    lang = table.lang
+    extra = [] if any(column.key == "ruleset" for column in table.columns) else [message("table.header_ruleset", lang)]
+    writer.writerow([column.header for column in table.columns] + extra + [message("table.fingerprint", lang)])
+    single = table.rulesets[0] if len(table.rulesets) == 1 else None
+    for row in table.rows:
+        values = [table_cell(row.get(column.key)) for column in table.columns]
+        if extra:
+            values.append(ruleset_label(single) if single else "")
+        values.append(single.fingerprint if single else "")
+        writer.writerow(values)
+    return buffer.getvalue()
+
+
+def _json_value(value: Any) -> Any:
+    """A cell as JSON holds it: a Decimal as a number rounded to 2 places, anything else as is."""
+    if isinstance(value, Decimal):
+        return float(quantize(value, TWO))
+    return value
+
+
+def render_json(table: Table) -> str:
+    """The whole table as ``perfscore-table/1`` JSON (docs/table.md)."""
+    previous = table.previous
+    data = {
+        "format": TABLE_FORMAT,
+        "by": table.by,
+        "rulesets": [{"id": info.id, "name": info.name, "version": info.version, "fingerprint": info.fingerprint} for info in table.rulesets],
+        "years": table.years,
+        "previous": previous and {"years": previous["years"], "rulesets": [{"id": rid, "version": version, "fingerprint": fingerprint} for rid, version, fingerprint in previous["rulesets"]]},
+        "mixed": table.mixed,
+        "files": table.files,
+        "columns": [{"key": column.key, "header": column.header} for column in table.columns],
+        "rows": [{column.key: _json_value(row.get(column.key)) for column in table.columns} for row in table.rows],
+        "summary": {key: (_json_value(value) if key != "grades" else value) for key, value in table.summary.items()},
+        "notes": table.notes,
+        "incomplete": [{"file": file, "failures": list(reasons)} for file, reasons in table.incomplete],
+        "errors": [{"file": failure.file, "problems": [problem.render() for problem in failure.problems]} for failure in table.failures],
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+__all__ = ["FORMATS", "MACHINE_ONLY", "TABLE_FORMAT", "draw_grid", "render", "render_csv", "render_json"]
