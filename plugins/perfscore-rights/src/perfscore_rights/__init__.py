@@ -12,15 +12,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from perfscore import Finding, UnitScore, make_finding, quantity
-from perfscore.find import (
+from perfscore import (
     AreaPlugin,
     Check,
+    Finding,
     Measurement,
+    UnitScore,
     budget_item,
     figure,
+    make_finding,
     pass_fail_check,
     percent_quantity,
+    quantity,
     setting,
 )
 
@@ -63,8 +66,8 @@ def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
 
     people = figure(unit, "rights.temporary_relief_people")
     amount = figure(unit, "rights.temporary_relief_amount")
-    if people is not None and amount is not None and people.actual and amount.actual is not None:
-        paid_yuan = amount.actual  # the library's unit for relief is 元
+    paid_yuan = amount.in_yuan() if amount is not None else None
+    if people is not None and amount is not None and people.actual and paid_yuan is not None:
         item = budget_item(unit, setting(unit, AREA, "relief_budget_keyword"), AREA)
         findings.append(
             make_finding(
