@@ -30,7 +30,7 @@ import pluggy
 
 from perfscore.errors import PluginError, Problem
 from perfscore.files import read_toml
-from perfscore.models import AreaScore
+from perfscore.models import AreaScore, Finding
 from perfscore.plugin import hookspecs
 from perfscore.scoring.methods import ScoringMethod
 from perfscore.scoring.score import UnitScore
@@ -200,6 +200,7 @@ class PluginHost:
 
     def _guard(self, impl: pluggy.HookImpl, hook_name: str, isolated: bool, firstresult: bool) -> Callable[..., object]:
         function, plugin = impl.function, impl.plugin_name
+        findings = hook_name == "perfscore_findings"
 
         def guarded(*args: object, **kwargs: object) -> object:
             self._current = plugin
@@ -212,8 +213,13 @@ class PluginHost:
                     raise PluginError(Problem(f'plugin "{plugin}" failed in {hook_name}: {_describe(error)}')) from None
                 self._raised.append((plugin, _describe(error)))
                 return None
-            if result is not None:
-                self._produced[id(result)] = (plugin, result)
+            if result is None:
+                return None
+            if findings and isinstance(result, list):
+                # each finding names its plugin before any wrapper sees it, so a wrapper
+                # that filters or regroups the lists leaves every finding its source
+                result = [item.model_copy(update={"source": plugin}) if isinstance(item, Finding) and not item.source else item for item in result]
+            self._produced[id(result)] = (plugin, result)
             return result
 
         return guarded
