@@ -391,10 +391,6 @@ class PluginHost:
         results = cast("list[object]", self._call(hook_name, hook_name, kwargs))
         return [(self._giver(result), result) for result in results]
 
-    def findings(self, unit: UnitScore, areas: Mapping[str, AreaScore]) -> list[tuple[str, Any]]:
-        """(plugin, what it returned) from ``perfscore_findings``; failures recorded."""
-        return self.call_isolated("perfscore_findings", unit=unit, areas=areas)
-
     def score_area(self, area: str, unit: UnitScore) -> tuple[str, AreaScore] | None:
         """The area's score and the plugin that gave it (firstresult); failures recorded.
 
