@@ -234,6 +234,13 @@ class Figure:
     def quantity(self) -> Quantity:
         return quantity(self.actual if self.actual is not None else "—", self.unit)
 
+    def as_written(self) -> str:
+        """The actual as the unit wrote it, hedged: 60 and 余 → "60余", 79 and 约 → "约79"."""
+        text = figure_text(self.actual)
+        if self.qualifier in ("约", "近"):
+            return self.qualifier + text
+        return text + (self.qualifier or "")
+
     def in_yuan(self) -> Decimal | None:
         """The actual of a money figure (its unit 元 or 万元), in 元; None when not reported."""
         return None if self.actual is None else in_yuan(self.actual, self.unit)

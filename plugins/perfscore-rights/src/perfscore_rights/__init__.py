@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from perfscore import (
     AreaPlugin,
@@ -32,14 +31,6 @@ AREA = "rights"
 HERE = Path(__file__).parent
 
 
-def _as_written(value: Any, qualifier: str | None) -> str:
-    """60 and 余 → "60余", as the report writes a hedged count."""
-    text = str(int(value)) if value == value.to_integral_value() else format(value.normalize(), "f")
-    if qualifier in ("约", "近"):
-        return qualifier + text
-    return text + (qualifier or "")
-
-
 def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
     """The area's derived checks and findings for one scored unit."""
     ruleset = unit.ruleset
@@ -54,7 +45,7 @@ def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
             make_finding(
                 ruleset, "rights.petitions_not_assessable", "warning",
                 {
-                    "petitions": quantity(_as_written(petitions.actual, petitions.qualifier), petitions.unit),
+                    "petitions": quantity(petitions.as_written(), petitions.unit),
                     **({"closure_rate": closure.quantity()} if closure is not None else {}),
                     "assigned": assigned.quantity() if assigned is not None else quantity("—"),
                 },
