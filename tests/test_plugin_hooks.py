@@ -287,3 +287,43 @@ def test_every_hook_is_exercised_by_a_test():
     sources = "".join(path.read_text(encoding="utf-8") for path in files)
     for hook in HOOKS:
         assert hook in sources, f"{hook} is not exercised by any test"
+
+
+# --------------------------------------------------------------------------- the SDK's money helper
+
+IN_YUAN = """
+format = "perfscore-submission/1"
+ruleset = "canlian"
+[unit]
+id = "yuan"
+name = "以元填报的单位"
+year = 2022
+money_unit = "{money_unit}"
+[[projects]]
+id = "retrofits"
+name = "无障碍改造"
+area = "accessibility"
+[[projects.funds]]
+budget = {amount}
+spending = {amount}
+[[projects.budget_items]]
+name = "困难残疾人家庭无障碍改造"
+amount = {amount}
+[[projects.indicators]]
+indicator = "accessibility.household_retrofits"
+target = 90
+actual = 99
+"""
+
+
+@pytest.mark.parametrize(("money_unit", "amount"), [("万元", "60"), ("元", "600000")])
+def test_money_is_quoted_in_the_submissions_money_unit(tmp_path, money_unit, amount):
+    """perfscore.money: the same funds are quoted in 万元 for a unit reporting in 万元 and in 元 for one in 元."""
+    from perfscore_accessibility import AccessibilityPlugin
+
+    path = tmp_path / "unit.toml"
+    path.write_text(IN_YUAN.format(money_unit=money_unit, amount=amount), encoding="utf-8")
+    evaluation = Engine(make_host(entry_points=False, extra=[("accessibility", AccessibilityPlugin())])).evaluate(path)
+    [cost] = [f for f in evaluation.findings if f.id == "accessibility.cost_per_household"]
+    assert cost.evidence["amount"].unit == money_unit and cost.evidence["amount"].value == Decimal(amount)
+    assert round(cost.evidence["per_household"].value, 2) == Decimal("6060.61")
