@@ -1,7 +1,9 @@
 """The pipeline for one submission: load → score → find.
 
-Callers that score many files (the batch) reuse one :class:`~perfscore.plugin.manager.PluginHost`
-and a cache of resolved rulesets, so per-file work is parsing, checking and scoring only.
+The engine sits between find and the stages that present results (narrate, batch): it
+only orchestrates. Callers that score many files (the batch) reuse one
+:class:`~perfscore.plugin.manager.PluginHost` and a cache of resolved rulesets, so per-file
+work is parsing, checking and scoring only.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from perfscore.load import (
     load_ruleset,
     load_submission,
 )
-from perfscore.models import Ruleset
+from perfscore.models import Ruleset, Submission
 from perfscore.plugin.manager import PluginHost
 from perfscore.scoring.score import score_submission
 
@@ -38,7 +40,7 @@ class Engine:
     def ruleset_name_for(self, declared: str | None) -> str:
         return self.ruleset_override or declared or DEFAULT_RULESET
 
-    def check(self, path: Path) -> tuple[object, Ruleset]:
+    def check(self, path: Path) -> tuple[Submission, Ruleset]:
         """Load and validate without scoring; raise InputError with every problem."""
         submission = load_submission(path)
         try:

@@ -1,5 +1,8 @@
 """``perfscore new-plugin``: scaffold a plugin package that installs and scores unedited.
 
+A tool beside the flow (called only by the cli): the package it writes imports nothing but
+the public :mod:`perfscore` API, as any third-party plugin would.
+
 The package has a pyproject with the ``perfscore`` entry point, a hookimpl module that
 claims an area, registers its indicators and templates and scores the area, its
 indicators TOML (written with tomli-w, so it is valid TOML whatever the names), its
@@ -102,8 +105,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from perfscore import Finding, UnitScore, make_finding, quantity
-from perfscore.find import AreaPlugin, Check, Measurement, at_least_check, figure, setting
+from perfscore import (
+    AreaPlugin,
+    Check,
+    Finding,
+    Measurement,
+    UnitScore,
+    at_least_check,
+    figure,
+    make_finding,
+    quantity,
+    setting,
+)
 
 __version__ = "0.1.0"
 AREA = "{area}"
@@ -143,8 +156,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from perfscore.engine import Engine
-from perfscore.plugin.manager import make_host
+from perfscore import Engine, make_host
 
 from {module} import {class_name}
 

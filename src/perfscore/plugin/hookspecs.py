@@ -1,10 +1,13 @@
 """Hook specifications: the whole plugin interface of perfscore.
 
-A plugin is any object or module with functions marked ``@perfscore.hookimpl`` whose names
-are among these. Contribution hooks receive a ``register`` callback; the core validates what
-is registered and records which plugin gave it, and two plugins giving the same id is an
-error naming both. Results never depend on the order plugins were registered in: the core
-sorts everything it collects by id. See docs/plugins.md for examples.
+The contract of the plugin stage, which runs after scoring and before find. A plugin is
+any object or module with functions marked ``@perfscore.hookimpl`` whose names are among
+these; pluggy calls them, so ``tryfirst``/``trylast`` and wrappers (``wrapper=True`` and
+the old ``hookwrapper=True``) work as pluggy documents. Contribution hooks receive a
+``register`` callback; the core validates what is registered and records which plugin gave
+it, and two plugins giving the same id is an error naming both. Results never depend on the
+order plugins were registered in: the core sorts everything it collects by id. See
+docs/plugins.md for examples.
 """
 
 from __future__ import annotations

@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Callable
 
 from perfscore.arithmetic import ONE, ZERO
-from perfscore.plugin.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from perfscore.models import IndicatorDef, IndicatorRow, Ruleset
@@ -200,11 +199,3 @@ BUILTIN_METHODS: tuple[ScoringMethod, ...] = (
 )
 BUILTIN_METHODS[3].formulas.update(BUILTIN_METHODS[0].formulas)
 
-
-class BuiltinMethods:
-    """The built-in methods as a plugin, so they travel the same path as third-party ones."""
-
-    @hookimpl(trylast=True)
-    def perfscore_register_methods(self, register: Callable[[ScoringMethod], None]) -> None:
-        for method in BUILTIN_METHODS:
-            register(method)

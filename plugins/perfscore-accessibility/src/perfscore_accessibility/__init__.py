@@ -10,15 +10,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from perfscore import Finding, UnitScore, make_finding, quantity
-from perfscore.find import (
+from perfscore import (
     AreaPlugin,
     Check,
+    Finding,
     Measurement,
+    UnitScore,
     at_least_check,
     budget_item,
     figure,
+    make_finding,
+    money,
     percent_quantity,
+    quantity,
     setting,
 )
 
@@ -54,7 +58,7 @@ def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
         findings.append(
             make_finding(
                 ruleset, "accessibility.cost_per_household", "info" if standard is None or per_household <= standard else "warning",
-                {"item": quantity(item.name), "amount": quantity(item.amount_yuan / 10000, "万元"), "households": households.quantity(), "per_household": quantity(per_household, "元/户"), "standard": standard_quantity},
+                {"item": quantity(item.name), "amount": money(unit, item.amount_yuan), "households": households.quantity(), "per_household": quantity(per_household, "元/户"), "standard": standard_quantity},
                 area=AREA, project=item.project, indicator=households.indicator,
             )
         )
@@ -62,7 +66,7 @@ def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
         findings.append(
             make_finding(
                 ruleset, "accessibility.cost_unknown", "warning",
-                {"households": households.quantity(), "standard": standard_quantity, "estimate": quantity(households.actual * standard / 10000, "万元") if standard is not None else quantity("—")},
+                {"households": households.quantity(), "standard": standard_quantity, "estimate": money(unit, households.actual * standard) if standard is not None else quantity("—")},
                 area=AREA, project=households.project, indicator=households.indicator,
             )
         )

@@ -17,16 +17,20 @@ import math
 from decimal import Decimal
 from pathlib import Path
 
-from perfscore import Finding, UnitScore, make_finding, quantity
-from perfscore.find import (
+from perfscore import (
     AreaPlugin,
     Check,
+    Finding,
     Measurement,
+    UnitScore,
     at_least_check,
     budget_item,
     figure,
+    make_finding,
+    money,
     pass_fail_check,
     percent_quantity,
+    quantity,
     setting,
 )
 
@@ -38,7 +42,8 @@ HUNDRED = Decimal(100)
 
 def rate_tolerance(rate: Decimal) -> Decimal:
     """Half a unit in the last place the rate is written to: 75 → 0.5, 75.3 → 0.05."""
-    places = max(0, -rate.normalize().as_tuple().exponent) if rate != rate.to_integral_value() else 0
+    exponent = rate.normalize().as_tuple().exponent  # an int for every finite rate
+    places = max(0, -exponent) if isinstance(exponent, int) and rate != rate.to_integral_value() else 0
     return Decimal(5).scaleb(-(places + 1))
 
 
@@ -56,14 +61,14 @@ def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
 
     graduates = figure(unit, "employment.graduates_served")
     rate = figure(unit, "employment.graduate_employment_rate")
-    employed = figure(unit, "employment.graduates_employed")
-    if employed is not None and employed.actual is None:
-        employed = None  # a qualitative row states no count to check the rate against
+    employed_row = figure(unit, "employment.graduates_employed")
+    # a qualitative row states no count to check the rate against
+    employed = employed_row.actual if employed_row is not None else None
     if graduates is not None and rate is not None and graduates.actual and rate.actual is not None:
         implied = rate.actual * graduates.actual / HUNDRED
         counts = achievable_counts(rate.actual, graduates.actual)
         if employed is not None:
-            consistent = abs(employed.actual / graduates.actual * HUNDRED - rate.actual) <= rate_tolerance(rate.actual)
+            consistent = abs(employed / graduates.actual * HUNDRED - rate.actual) <= rate_tolerance(rate.actual)
         else:
             consistent = bool(counts)
         if weight is not None:
@@ -72,7 +77,7 @@ def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
             findings.append(
                 make_finding(
                     ruleset, "employment.graduate_employment", "info",
-                    {"rate": rate.quantity(), "graduates": graduates.quantity(), "employed": quantity(employed.actual if employed is not None else Decimal(counts[0]), "人")},
+                    {"rate": rate.quantity(), "graduates": graduates.quantity(), "employed": quantity(employed if employed is not None else Decimal(counts[0]), "人")},
                     area=AREA, project=rate.project, indicator=rate.indicator,
                 )
             )
@@ -96,10 +101,10 @@ def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
                 )
             )
 
-    in_care = [f for f in (figure(unit, "employment.care_centralized"), figure(unit, "employment.care_home")) if f is not None and f.actual is not None]
+    in_care = [f.actual for f in (figure(unit, "employment.care_centralized"), figure(unit, "employment.care_home")) if f is not None and f.actual is not None]
     insured = figure(unit, "employment.care_insured")
     minimum = setting(unit, AREA, "min_care_insurance_coverage")
-    recipients = sum((f.actual for f in in_care), Decimal(0))
+    recipients = sum(in_care, Decimal(0))
     if in_care and recipients > 0 and insured is not None and insured.actual is not None:
         # the insured count includes staff, so recipients' coverage is at most insured ÷ recipients
         coverage = min(insured.actual / recipients, Decimal(1))
@@ -124,16 +129,16 @@ def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
             findings.append(
                 make_finding(
                     ruleset, "employment.care_cost_per_person", "info",
-                    {"item": quantity(item.name), "amount": quantity(item.amount_yuan / 10000, "万元"), "recipients": quantity(recipients, "人"), "per_person": quantity(item.amount_yuan / recipients, "元/人")},
+                    {"item": quantity(item.name), "amount": money(unit, item.amount_yuan), "recipients": quantity(recipients, "人"), "per_person": quantity(item.amount_yuan / recipients, "元/人")},
                     area=AREA, project=item.project,
                 )
             )
 
-    aided = [f for f in (figure(unit, "employment.education_aid_students"), figure(unit, "employment.education_aid_children")) if f is not None and f.actual is not None]
+    aided = [f.actual for f in (figure(unit, "employment.education_aid_students"), figure(unit, "employment.education_aid_children")) if f is not None and f.actual is not None]
     amount = figure(unit, "employment.education_aid_amount")
-    people = sum((f.actual for f in aided), Decimal(0))
-    if aided and people > 0 and amount is not None and amount.actual is not None:
-        paid_yuan = amount.actual * 10000  # the library's unit for this indicator is 万元
+    people = sum(aided, Decimal(0))
+    paid_yuan = amount.in_yuan() if amount is not None else None
+    if aided and people > 0 and amount is not None and paid_yuan is not None:
         findings.append(
             make_finding(
                 ruleset, "employment.education_aid_per_person", "info",
@@ -146,7 +151,7 @@ def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
             findings.append(
                 make_finding(
                     ruleset, "employment.education_aid_over_budget", "warning",
-                    {"paid": amount.quantity(), "item": quantity(item.name), "budgeted": quantity(item.amount_yuan / 10000, "万元"), "share": percent_quantity(paid_yuan / item.amount_yuan)},
+                    {"paid": amount.quantity(), "item": quantity(item.name), "budgeted": money(unit, item.amount_yuan), "share": percent_quantity(paid_yuan / item.amount_yuan)},
                     area=AREA, project=amount.project, indicator=amount.indicator,
                 )
             )

@@ -17,15 +17,19 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from perfscore import Finding, UnitScore, make_finding, quantity
-from perfscore.find import (
+from perfscore import (
     AreaPlugin,
     Check,
+    Finding,
     Measurement,
+    UnitScore,
     at_least_check,
     budget_item,
     figure,
+    make_finding,
+    money,
     pass_fail_check,
+    quantity,
     setting,
 )
 
@@ -73,7 +77,7 @@ def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
                     ruleset, "rehabilitation.cost_per_child", "info",
                     {
                         "item": quantity(item.name),
-                        "amount": quantity(item.amount_yuan / 10000, "万元"),
+                        "amount": money(unit, item.amount_yuan),
                         "children": people.quantity(),
                         "per_child": quantity(item.amount_yuan / people.actual, "元/人"),
                         "per_month": quantity(item.amount_yuan / months.actual, "元/月") if months.actual else quantity("—"),
@@ -113,15 +117,15 @@ def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
             )
         )
 
-    surgeries = [f for f in (figure(unit, "rehabilitation.cataract_surgeries"), figure(unit, "rehabilitation.pterygium_surgeries")) if f is not None and f.actual is not None]
+    surgeries = [f.actual for f in (figure(unit, "rehabilitation.cataract_surgeries"), figure(unit, "rehabilitation.pterygium_surgeries")) if f is not None and f.actual is not None]
     item = budget_item(unit, setting(unit, AREA, "surgery_budget_keyword"), AREA)
     if surgeries and item is not None:
-        total = sum((f.actual for f in surgeries), Decimal(0))
+        total = sum(surgeries, Decimal(0))
         if total > 0:
             findings.append(
                 make_finding(
                     ruleset, "rehabilitation.surgery_cost", "info",
-                    {"surgeries": quantity(total, "人"), "item": quantity(item.name), "amount": quantity(item.amount_yuan / 10000, "万元"), "per_person": quantity(item.amount_yuan / total, "元/人")},
+                    {"surgeries": quantity(total, "人"), "item": quantity(item.name), "amount": money(unit, item.amount_yuan), "per_person": quantity(item.amount_yuan / total, "元/人")},
                     area=AREA, project=item.project,
                 )
             )

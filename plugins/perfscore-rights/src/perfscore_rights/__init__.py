@@ -10,31 +10,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from perfscore import Finding, UnitScore, make_finding, quantity
-from perfscore.find import (
+from perfscore import (
     AreaPlugin,
     Check,
+    Finding,
     Measurement,
+    UnitScore,
     budget_item,
     figure,
+    make_finding,
     pass_fail_check,
     percent_quantity,
+    quantity,
     setting,
 )
 
 __version__ = "0.1.0"
 AREA = "rights"
 HERE = Path(__file__).parent
-
-
-def _as_written(value: Any, qualifier: str | None) -> str:
-    """60 and 余 → "60余", as the report writes a hedged count."""
-    text = str(int(value)) if value == value.to_integral_value() else format(value.normalize(), "f")
-    if qualifier in ("约", "近"):
-        return qualifier + text
-    return text + (qualifier or "")
 
 
 def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
@@ -51,7 +45,7 @@ def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
             make_finding(
                 ruleset, "rights.petitions_not_assessable", "warning",
                 {
-                    "petitions": quantity(_as_written(petitions.actual, petitions.qualifier), petitions.unit),
+                    "petitions": quantity(petitions.as_written(), petitions.unit),
                     **({"closure_rate": closure.quantity()} if closure is not None else {}),
                     "assigned": assigned.quantity() if assigned is not None else quantity("—"),
                 },
@@ -63,8 +57,8 @@ def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
 
     people = figure(unit, "rights.temporary_relief_people")
     amount = figure(unit, "rights.temporary_relief_amount")
-    if people is not None and amount is not None and people.actual and amount.actual is not None:
-        paid_yuan = amount.actual  # the library's unit for relief is 元
+    paid_yuan = amount.in_yuan() if amount is not None else None
+    if people is not None and amount is not None and people.actual and paid_yuan is not None:
         item = budget_item(unit, setting(unit, AREA, "relief_budget_keyword"), AREA)
         findings.append(
             make_finding(

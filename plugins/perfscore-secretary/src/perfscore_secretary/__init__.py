@@ -13,15 +13,19 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from perfscore import Finding, UnitScore, make_finding, quantity
-from perfscore.find import (
+from perfscore import (
     AreaPlugin,
     Check,
+    Finding,
     Measurement,
+    UnitScore,
     at_least_check,
     figure,
+    make_finding,
+    money,
     percent_quantity,
     project_of_area,
+    quantity,
     setting,
 )
 
@@ -74,7 +78,7 @@ def measure(unit: UnitScore) -> tuple[list[Check], list[Finding]]:
                     "hours": hours.quantity(),
                     "households": served.quantity(),
                     "per_household": quantity(per_household, "小时/户"),
-                    "spending": quantity(spending / 10000, "万元") if spending else quantity("—"),
+                    "spending": money(unit, spending) if spending else quantity("—"),
                     "per_hour": quantity(per_hour, "元/小时") if per_hour is not None else quantity("—"),
                     "cost_per_household": quantity(spending / served.actual, "元/户") if spending else quantity("—"),
                 },
