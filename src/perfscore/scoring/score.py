@@ -24,7 +24,7 @@ from perfscore.arithmetic import (
 )
 from perfscore.errors import InputError, Problem
 from perfscore.numbers import percent
-from perfscore.load import project_level_weights, row_in_library_unit, row_weights
+from perfscore.scoring.weights import project_level_weights, row_in_library_unit, row_weights
 from perfscore.scoring.methods import ScoringMethod
 from perfscore.models import (
     MONEY_UNITS_IN_YUAN,
