@@ -85,3 +85,10 @@ def money(value_in_yuan: Decimal | None, money_unit: str, *, unit_separator: str
 def money_quantity(value_in_yuan: Decimal, money_unit: str) -> Quantity:
     """An amount held in 元 as evidence, in the submission's own money unit."""
     return Quantity(value=value_in_yuan / MONEY_UNITS_IN_YUAN[money_unit], unit=money_unit)
+
+
+def as_written(value: Decimal | int | None) -> str:
+    """A number exactly as it was written or computed, without re-rounding: a rule's setting
+    (a weight of ``20.0`` stays '20.0'), a deduction, a score already rounded by the rules,
+    a count. Explanations quote them so; an absent value reads 'None', as they always have."""
+    return str(value)
