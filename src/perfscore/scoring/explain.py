@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from perfscore.arithmetic import HUNDRED, ZERO
-from perfscore.messages import message, pick
+from perfscore.messages import catalogue, message, pick
 from perfscore.numbers import DASH, as_written, figure, money, percent, plain
 from perfscore.scoring.status import SCORED
 
@@ -70,7 +70,8 @@ def formula_values(score: IndicatorScore) -> dict[str, str]:
     tier = next((t for t in ruleset.qualitative.tiers if row.tier in (t.id, t.name)), None)
     rules = ruleset.over_completion
     deduction = definition.deduction
-    met = "explain.zero_target_met" if score.score > 0 else "explain.zero_target_not_met"
+    # both languages, whichever a template is written in: methods name them {met_zero}, {met_zero_en}
+    met_zero, met_zero_en = catalogue()["explain.zero_target_met" if score.score > 0 else "explain.zero_target_not_met"]
     return {
         "target": DASH if score.target is None else f"{figure(score.target)} {unit}",
         "actual": DASH if score.actual is None else f"{figure(score.actual)} {unit}",
@@ -83,9 +84,8 @@ def formula_values(score: IndicatorScore) -> dict[str, str]:
         "tier_min": plain(tier.min * score.weight, places) if tier else "",
         "tier_max": plain(tier.max * score.weight, places) if tier else "",
         "description": row.description or "",
-        # both languages, whichever a template is written in: methods name them so
-        "met_zero": message(met, "zh"),
-        "met_zero_en": message(met, "en"),
+        "met_zero": met_zero,
+        "met_zero_en": met_zero_en,
         "step": as_written(deduction.step) if deduction else "",
         "points": as_written(deduction.points) if deduction else "",
         "floor": as_written(deduction.floor) if deduction else "",

@@ -23,6 +23,7 @@ from perfscore.arithmetic import (
     quantize,
 )
 from perfscore.errors import InputError, Problem
+from perfscore.messages import DEFAULT_LANGUAGE
 from perfscore.models import (
     MONEY_UNITS_IN_YUAN,
     IndicatorDef,
@@ -80,7 +81,7 @@ class IndicatorScore(NamedTuple):
     def comparison(self) -> str:
         return self.row.comparison or self.definition.comparison
 
-    def explain(self, lang: str = "zh") -> Explanation:
+    def explain(self, lang: str = DEFAULT_LANGUAGE) -> Explanation:
         """The row's rule, inputs, formula and result (:func:`~perfscore.scoring.explain.explain_indicator`)."""
         return explain_indicator(self, lang)
 
@@ -113,7 +114,7 @@ class BudgetScore:
     def scored_rate(self) -> Decimal | None:
         return self.execution_rate if self.basis == "all" else self.own_level_execution_rate
 
-    def explain(self, lang: str = "zh", money_unit: str = "万元") -> Explanation:
+    def explain(self, lang: str = DEFAULT_LANGUAGE, money_unit: str = "万元") -> Explanation:
         """Amounts, rates and weight × capped rate, money in ``money_unit`` (:func:`~perfscore.scoring.explain.explain_budget`)."""
         return explain_budget(self, lang, money_unit)
 
@@ -149,7 +150,7 @@ class ProjectScore:
     def id(self) -> str:
         return self.project.id
 
-    def explain(self, lang: str = "zh") -> Explanation:
+    def explain(self, lang: str = DEFAULT_LANGUAGE) -> Explanation:
         """How the project's total adds up (:func:`~perfscore.scoring.explain.explain_project`)."""
         return explain_project(self, lang)
 
@@ -199,7 +200,7 @@ class UnitScore:
             value = self._derived[key] = build(self)
         return value
 
-    def explain(self, lang: str = "zh") -> Explanation:
+    def explain(self, lang: str = DEFAULT_LANGUAGE) -> Explanation:
         """How the unit's total combines its projects (:func:`~perfscore.scoring.explain.explain_unit`)."""
         return explain_unit(self, lang)
 
@@ -222,14 +223,15 @@ def score_submission(submission: Submission, ruleset: Ruleset, methods: Mapping[
     budget = _sum_budgets([project.budget for project in projects], ruleset)
     # A project with nothing assessable has no total (policy "assessable"); it is left out
     # of the unit's total rather than counted as 0.
-    scored = [project for project in projects if project.total is not None]
-    weight_sum = sum((project.budget.budget for project in scored), ZERO)
+    scored = [(project.total, project.budget.budget) for project in projects if project.total is not None]
+    weight_sum = sum((budget for _, budget in scored), ZERO)
+    total: Decimal | None
     if not scored:
         total = None
     elif ruleset.combine == "budget_weighted" and weight_sum > ZERO:
-        total = quantize(sum((p.total * p.budget.budget for p in scored), ZERO) / weight_sum, places, rounding)
+        total = quantize(sum((project_total * budget for project_total, budget in scored), ZERO) / weight_sum, places, rounding)
     else:
-        total = quantize(sum((p.total for p in scored), ZERO) / len(scored), places, rounding)
+        total = quantize(sum((project_total for project_total, _ in scored), ZERO) / len(scored), places, rounding)
     all_budget = sum((project.budget.budget for project in projects), ZERO)
     if ruleset.combine == "budget_weighted" and all_budget > ZERO:
         assessable = sum((p.assessable * p.budget.budget for p in projects), ZERO) / all_budget
@@ -239,14 +241,15 @@ def score_submission(submission: Submission, ruleset: Ruleset, methods: Mapping[
 
 
 def _sum_budgets(budgets: list[BudgetScore], ruleset: Ruleset) -> BudgetScore:
-    own_budget = [b.own_level_budget for b in budgets]
-    own_spending = [b.own_level_spending for b in budgets]
+    # the own-level sums are known only if every project's are
+    own_budget = [b.own_level_budget for b in budgets if b.own_level_budget is not None]
+    own_spending = [b.own_level_spending for b in budgets if b.own_level_spending is not None]
     return BudgetScore(
         weight=ZERO,
         budget=sum((b.budget for b in budgets), ZERO),
         spending=sum((b.spending for b in budgets), ZERO),
-        own_level_budget=None if None in own_budget else sum(own_budget, ZERO),
-        own_level_spending=None if None in own_spending else sum(own_spending, ZERO),
+        own_level_budget=None if len(own_budget) < len(budgets) else sum(own_budget, ZERO),
+        own_level_spending=None if len(own_spending) < len(budgets) else sum(own_spending, ZERO),
         score=None,
         basis=ruleset.budget.basis,
         cap=ruleset.budget.cap,
@@ -332,7 +335,8 @@ def score_indicator(project_id: str, row: IndicatorRow, definition: IndicatorDef
     if method.needs_target and (target is None or actual is None):
         status = MISSING_TARGET if target is None else MISSING_ACTUAL
         return IndicatorScore(project_id, definition, row, target, actual, weight, ZERO, None, status, method, "", ruleset)
-    raw, completion, formula_key = method.function(target, actual, weight, row, definition, ruleset)
+    # None reaches only a method with needs_target = False, whose function accepts it
+    raw, completion, formula_key = method.function(target, actual, weight, row, definition, ruleset)  # type: ignore[arg-type]
     if row.deduction is not None:
         raw = raw - row.deduction
     # clamp to [0, weight], then round as the ruleset says
