@@ -67,7 +67,7 @@ def best_of(functions: dict[str, object], rounds: int = 15) -> dict[str, float]:
 def bench_core(paths: list[Path]) -> dict[str, float]:
     """(a) score_indicator and score_submission on pre-loaded data, and the hand loop."""
     from perfscore.engine import Engine
-    from perfscore.load import row_weights
+    from perfscore.scoring.weights import row_weights
     from perfscore.plugin.manager import make_host
     from perfscore.scoring.score import score_indicator, score_submission
 

@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_core_rules import AREAS, LIBRARY, ruleset
 
-from perfscore.load import derive_weights, load_ruleset
+from perfscore.engine import load_ruleset
+from perfscore.scoring.weights import derive_weights
 from perfscore.models import IndicatorRow, Ruleset, Submission
 from perfscore.plugin.manager import make_host
 from perfscore.scoring.score import score_indicator, score_submission

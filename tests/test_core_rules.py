@@ -16,7 +16,9 @@ from conftest import build_ruleset, build_submission, national_raw
 from pydantic import ValidationError
 
 from perfscore.errors import InputError
-from perfscore.load import derive_weights, load_checked, load_ruleset, load_submission
+from perfscore.engine import load_checked
+from perfscore.load import load_ruleset, load_submission
+from perfscore.scoring.weights import derive_weights
 from perfscore.models import IndicatorRow, Ruleset
 from perfscore.scoring.score import (
     MISSING_TARGET,
@@ -525,7 +527,7 @@ def test_extends_overrides_parent_settings():
 
 def test_seed_under_hubei_rules(host, seed_path):
     """The seed under canlian-hubei: 残疾人工作经费 executed 85.36% scores 20 × 85.36% = 17.07 of 20."""
-    from perfscore.load import load_checked
+    from perfscore.engine import load_checked
 
     submission, rules = load_checked(seed_path, "canlian-hubei", host)
     result = score_submission(submission, rules, host.methods())

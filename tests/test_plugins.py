@@ -253,7 +253,7 @@ def test_rule_with_reason_is_info_not_warning(tmp_path):
 def test_bad_rule_is_an_error_naming_it(tmp_path):
     """A rule using attribute access fails at ruleset load with its id in the message."""
     from perfscore.errors import RulesetError
-    from perfscore.load import load_ruleset
+    from perfscore.engine import load_ruleset
 
     path = tmp_path / "bad.toml"
     path.write_text(
@@ -269,7 +269,7 @@ def test_bad_rule_is_an_error_naming_it(tmp_path):
 def test_rule_with_unknown_name_names_the_scope(tmp_path):
     """A misspelled variable is refused with the names available in the rule's scope."""
     from perfscore.errors import RulesetError
-    from perfscore.load import load_ruleset
+    from perfscore.engine import load_ruleset
 
     path = tmp_path / "typo.toml"
     path.write_text(

@@ -11,17 +11,34 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from perfscore import load
 from perfscore.errors import InputError, RulesetError
 from perfscore.find import Evaluation, find
-from perfscore.load import (
-    DEFAULT_RULESET,
-    check_against_ruleset,
-    load_ruleset,
-    load_submission,
-)
+from perfscore.load import DEFAULT_RULESET, check_against_ruleset, load_submission
 from perfscore.models import Ruleset, Submission
 from perfscore.plugin.manager import PluginHost
+from perfscore.rules.validate import validate_rules
 from perfscore.scoring.score import score_submission
+from perfscore.scoring.weights import row_weights
+
+
+def load_ruleset(name_or_path: str, host: PluginHost | None = None) -> Ruleset:
+    """A ruleset ready to run: resolved, with the plugins' contributions, and its
+    ``[[findings]]`` rules checked, so that a bad rule fails here, by name."""
+    ruleset = load.load_ruleset(name_or_path, None if host is None else host.merge_contributions)
+    validate_rules(ruleset, str(load.find_ruleset(name_or_path)))
+    return ruleset
+
+
+def load_checked(path: Path, ruleset_name: str | None, host: PluginHost | None = None, ruleset: Ruleset | None = None) -> tuple[Submission, Ruleset]:
+    """Load a submission and its ruleset, and run every check; raise with all problems."""
+    submission = load_submission(path)
+    if ruleset is None:
+        ruleset = load_ruleset(ruleset_name or submission.ruleset or DEFAULT_RULESET, host)
+    problems = check_against_ruleset(submission, ruleset, str(path), row_weights)
+    if problems:
+        raise InputError(problems)
+    return submission, ruleset
 
 
 class Engine:
@@ -50,7 +67,7 @@ class Engine:
                 raise
             # the name came from the submission: say where
             raise RulesetError([replace(problem, file=problem.file or str(path), location=problem.location or "ruleset") for problem in error.problems]) from None
-        problems = check_against_ruleset(submission, ruleset, str(path))
+        problems = check_against_ruleset(submission, ruleset, str(path), row_weights)
         if problems:
             raise InputError(problems)
         return submission, ruleset

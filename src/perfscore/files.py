@@ -13,6 +13,7 @@ import tempfile
 import tomllib
 from decimal import Decimal
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from perfscore.errors import InputError, OutputError, Problem
@@ -83,6 +84,7 @@ def read_toml(path: Path, *, floats_for_pydantic: bool = False) -> dict[str, Any
     """
     text = read_text(path)
     if _rtoml is not None and _exact_as_doubles(text):
+        document: dict[str, Any] | None
         try:
             document = _rtoml.loads(text)
         except Exception:  # noqa: BLE001 - any refusal: let tomllib give the standard error
@@ -101,8 +103,11 @@ def read_toml(path: Path, *, floats_for_pydantic: bool = False) -> dict[str, Any
         ) from None
 
 
+_rtoml: ModuleType | None
 try:
-    import rtoml as _rtoml
+    import rtoml as _rtoml_module
+
+    _rtoml = _rtoml_module
 except ImportError:  # pragma: no cover - rtoml is a dependency; tomllib alone still works
     _rtoml = None
 

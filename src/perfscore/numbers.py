@@ -128,3 +128,10 @@ def table_cell(value: Decimal | int | str | None) -> str:
     if isinstance(value, Decimal):
         return str(value.quantize(_CELL_QUANTUM, _CELL_ROUNDING))
     return str(value)
+
+
+def as_written(value: Decimal | int | None) -> str:
+    """A number exactly as it was written or computed, without re-rounding: a rule's setting
+    (a weight of ``20.0`` stays '20.0'), a deduction, a score already rounded by the rules,
+    a count. Explanations quote them so; an absent value reads 'None', as they always have."""
+    return str(value)

@@ -25,11 +25,13 @@ if TYPE_CHECKING:
 Outcome = tuple[Decimal, "Decimal | None", str]
 
 #: ``function(target, actual, weight, row, definition, ruleset) -> Outcome``.
-#: Target and actual are in the library's unit of measure (元 ↔ 万元 already converted);
+#: Target and actual are in the library's unit of measure (元 ↔ 万元 already converted),
+#: and both present unless the method says ``needs_target = False`` (its function then
+#: takes ``Decimal | None`` for them, as :func:`_qualitative` does);
 #: ``row`` is the submission's IndicatorRow, ``definition`` its IndicatorDef. The arguments
 #: are positional rather than one input object because a method runs once per scored row
 #: and building that object cost a tenth of the scoring core's time (docs/performance.md).
-MethodFunction = Callable[[Decimal | None, Decimal | None, Decimal, "IndicatorRow", "IndicatorDef", "Ruleset"], Outcome]
+MethodFunction = Callable[[Decimal, Decimal, Decimal, "IndicatorRow", "IndicatorDef", "Ruleset"], Outcome]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +88,8 @@ def _equal(target: Decimal, actual: Decimal, weight: Decimal, row: IndicatorRow,
     return _ratio(target, actual, weight, row, definition, ruleset)
 
 
-def _qualitative(target: Decimal, actual: Decimal, weight: Decimal, row: IndicatorRow, definition: IndicatorDef, ruleset: Ruleset) -> Outcome:
-    tier = ruleset.tier_index.get(row.tier)
+def _qualitative(target: Decimal | None, actual: Decimal | None, weight: Decimal, row: IndicatorRow, definition: IndicatorDef, ruleset: Ruleset) -> Outcome:
+    tier = ruleset.tier_index.get(row.tier) if row.tier is not None else None
     if tier is None:
         # Published tables give full marks to a row that only states "达成预期指标".
         return weight * max(t.max for t in ruleset.qualitative.tiers), None, "statement_only"
@@ -113,6 +115,7 @@ def _banded(target: Decimal, actual: Decimal, weight: Decimal, row: IndicatorRow
 
 def _deduction(target: Decimal, actual: Decimal, weight: Decimal, row: IndicatorRow, definition: IndicatorDef, ruleset: Ruleset) -> Outcome:
     rule = definition.deduction
+    assert rule is not None, f"indicator {definition.id}: the deduction method needs a [deduction] rule"
     gap = (actual - target) if (row.comparison or definition.comparison) == "<=" else (target - actual)
     completion = actual / target if target > ZERO else None
     if gap <= ZERO:

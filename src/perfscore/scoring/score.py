@@ -1,9 +1,10 @@
 """Score stage: a validated submission → indicator, level, project and unit scores.
 
-Every number is kept with what produced it (method, formula key, inputs), and
-:meth:`IndicatorScore.explain` and friends turn that into the rule, the inputs, the
-formula and the result in zh or en. Text is built only when asked for, which keeps the
-scoring loop cheap. All arithmetic is Decimal and rounds half-up (by default) at the
+The heart of the score stage: row weights come from :mod:`.weights`, each row's raw score
+from its :mod:`.methods` entry. Every number is kept with what produced it (method, formula
+key, inputs), and :meth:`IndicatorScore.explain` and friends hand that to :mod:`.explain`,
+which writes the rule, the inputs, the formula and the result. Text is built only when
+asked for, which keeps the scoring loop cheap. All arithmetic is Decimal and rounds half-up (by default) at the
 places the ruleset names: each indicator score, the budget score and each total.
 """
 
@@ -17,15 +18,12 @@ from typing import Callable, Mapping, NamedTuple
 from perfscore.arithmetic import (
     _QUANTUMS,
     HUNDRED,
-    ONE,
     ROUNDING_MODES,
     ZERO,
     quantize,
 )
 from perfscore.errors import InputError, Problem
-from perfscore.numbers import percent
-from perfscore.load import project_level_weights, row_in_library_unit, row_weights
-from perfscore.scoring.methods import ScoringMethod
+from perfscore.messages import DEFAULT_LANGUAGE
 from perfscore.models import (
     MONEY_UNITS_IN_YUAN,
     IndicatorDef,
@@ -34,25 +32,24 @@ from perfscore.models import (
     Ruleset,
     Submission,
 )
+from perfscore.scoring.explain import (
+    Explanation,
+    explain_budget,
+    explain_indicator,
+    explain_project,
+    explain_unit,
+)
+from perfscore.scoring.methods import ScoringMethod
+from perfscore.scoring.status import (
+    ASSESSABLE,
+    MISSING_ACTUAL,
+    MISSING_TARGET,
+    NOT_APPLICABLE,
+    SCORED,
+)
+from perfscore.scoring.weights import project_level_weights, row_in_library_unit, row_weights
 
-#: row statuses: how (or whether) the row was assessed
-SCORED, NOT_APPLICABLE, MISSING_TARGET, MISSING_ACTUAL = "scored", "not_applicable", "missing_target", "missing_actual"
 _UNBUILT = object()
-#: the statuses whose weight counts as assessable points
-_ASSESSABLE = (SCORED, MISSING_ACTUAL)
-
-
-@dataclass(frozen=True, slots=True)
-class Explanation:
-    """Why a number is what it is."""
-
-    rule: str
-    inputs: dict[str, str]
-    formula: str
-    result: str
-
-    def as_dict(self) -> dict[str, object]:
-        return {"rule": self.rule, "inputs": self.inputs, "formula": self.formula, "result": self.result}
 
 
 class IndicatorScore(NamedTuple):
@@ -74,7 +71,7 @@ class IndicatorScore(NamedTuple):
 
     @property
     def assessable(self) -> bool:
-        return self.status in _ASSESSABLE
+        return self.status in ASSESSABLE
 
     @property
     def name(self) -> str:
@@ -84,70 +81,9 @@ class IndicatorScore(NamedTuple):
     def comparison(self) -> str:
         return self.row.comparison or self.definition.comparison
 
-    def explain(self, lang: str = "zh") -> Explanation:
-        zh = lang == "zh"
-        values = self._values()
-        inputs = {
-            ("指标" if zh else "indicator"): f"{self.definition.id} {self.name if zh else self.definition.name_en}",
-            ("比较" if zh else "comparison"): self.comparison,
-            ("年度指标值" if zh else "target"): values["target"],
-            ("实际完成值" if zh else "actual"): values["actual"],
-            ("分值" if zh else "weight"): values["weight"],
-        }
-        if self.row.deduction is not None:
-            inputs["扣减分数" if zh else "deduction"] = f"{self.row.deduction}（{self.row.deduction_reason}）"
-        rule = _status_rule(self, zh)
-        if self.status == SCORED and self.method is not None:
-            template = self.method.formulas.get(self.formula_key, {}).get(lang)
-            formula = template.format(**values) if template else f"{self.method.name}:{self.formula_key}"
-            if self.row.deduction is not None:
-                formula += (f"；扣减 {self.row.deduction} 分" if zh else f"; minus {self.row.deduction} deducted")
-        else:
-            formula = _STATUS_FORMULA[self.status][0 if zh else 1].format(**values)
-        return Explanation(rule, inputs, formula, f"{values['score']} / {values['weight']}")
-
-    def _values(self) -> dict[str, str]:
-        places = self.ruleset.arithmetic.places
-        unit = self.definition.unit
-        tier = next((t for t in self.ruleset.qualitative.tiers if self.row.tier in (t.id, t.name)), None)
-        rules = self.ruleset.over_completion
-        rule = self.definition.deduction
-        return {
-            "target": "—" if self.target is None else f"{_figure(self.target)} {unit}",
-            "actual": "—" if self.actual is None else f"{_figure(self.actual)} {unit}",
-            "weight": str(quantize(self.weight, places)),
-            "score": str(quantize(self.score, places)),
-            "completion": percent(self.completion),
-            "threshold": percent(rules.threshold),
-            "reduce_factor": str(rules.reduce_factor),
-            "tier": tier.name if tier else (self.row.tier or ""),
-            "tier_min": str(quantize(tier.min * self.weight, places)) if tier else "",
-            "tier_max": str(quantize(tier.max * self.weight, places)) if tier else "",
-            "description": self.row.description or "",
-            "met_zero": "满足" if self.score > 0 else "未满足",
-            "met_zero_en": "meets it" if self.score > 0 else "does not meet it",
-            "step": str(rule.step) if rule else "",
-            "points": str(rule.points) if rule else "",
-            "floor": str(rule.floor) if rule else "",
-        }
-
-
-_STATUS_FORMULA = {
-    NOT_APPLICABLE: ("不适用（/），不计分", "not applicable (/): left out"),
-    MISSING_TARGET: ("未设定年度指标值，无法评价", "no annual target: cannot be assessed"),
-    MISSING_ACTUAL: ("未填报实际完成值，得 0 分", "no actual reported: 0"),
-}
-
-
-def _status_rule(score: IndicatorScore, zh: bool) -> str:
-    if score.status == SCORED and score.method is not None:
-        return f"{score.method.name}: {score.method.description}" if not zh else f"评分方法 {score.method.name}（{score.comparison}）"
-    return {NOT_APPLICABLE: ("不适用", "not applicable"), MISSING_TARGET: ("缺少目标", "missing target"), MISSING_ACTUAL: ("缺少实际值", "missing actual")}[score.status][0 if zh else 1]
-
-
-def _figure(value: Decimal) -> str:
-    text = format(value.normalize(), "f") if value != value.to_integral_value() else str(value.quantize(ONE))
-    return text
+    def explain(self, lang: str = DEFAULT_LANGUAGE) -> Explanation:
+        """The row's rule, inputs, formula and result (:func:`~perfscore.scoring.explain.explain_indicator`)."""
+        return explain_indicator(self, lang)
 
 
 @dataclass(slots=True)
@@ -178,33 +114,9 @@ class BudgetScore:
     def scored_rate(self) -> Decimal | None:
         return self.execution_rate if self.basis == "all" else self.own_level_execution_rate
 
-    def explain(self, lang: str = "zh", money_unit: str = "万元") -> Explanation:
-        zh = lang == "zh"
-        rate = self.scored_rate
-        inputs = {
-            ("全年预算数" if zh else "budget"): f"{_money(self.budget, money_unit)}",
-            ("全年执行数" if zh else "spending"): f"{_money(self.spending, money_unit)}",
-            ("执行率（全部资金）" if zh else "execution rate, all funds"): percent(self.execution_rate),
-            ("执行率（本级资金）" if zh else "execution rate, own-level funds"): percent(self.own_level_execution_rate),
-            ("计分口径" if zh else "scored on"): ({"all": "全部资金", "own_level": "本级资金"} if zh else {"all": "all funds", "own_level": "own-level funds"})[self.basis],
-            ("分值" if zh else "weight"): str(self.weight),
-        }
-        if self.score is None:
-            formula = "预算数为 0，执行率无法计算" if zh else "budget is 0: no execution rate"
-            return Explanation("预算执行率" if zh else "budget execution", inputs, formula, "—")
-        capped = rate is not None and rate > self.cap
-        formula = (
-            f"{self.weight} × min({percent(rate)}, {percent(self.cap)}) = {self.score}"
-            + (f"（保留 {self.places} 位小数）" if zh else f" (rounded to {self.places} places)")
-        )
-        if capped:
-            formula += "；执行率超过上限，按上限计" if zh else "; the rate is above the cap, so the cap counts"
-        rule = "预算执行率得分 = 分值 × 执行率（封顶）" if zh else "budget score = weight × execution rate, capped"
-        return Explanation(rule, inputs, formula, f"{self.score} / {self.weight}")
-
-
-def _money(value_in_yuan: Decimal, money_unit: str) -> str:
-    return f"{quantize(value_in_yuan / MONEY_UNITS_IN_YUAN[money_unit], 2)} {money_unit}"
+    def explain(self, lang: str = DEFAULT_LANGUAGE, money_unit: str = "万元") -> Explanation:
+        """Amounts, rates and weight × capped rate, money in ``money_unit`` (:func:`~perfscore.scoring.explain.explain_budget`)."""
+        return explain_budget(self, lang, money_unit)
 
 
 @dataclass(slots=True)
@@ -238,24 +150,9 @@ class ProjectScore:
     def id(self) -> str:
         return self.project.id
 
-    def explain(self, lang: str = "zh") -> Explanation:
-        zh = lang == "zh"
-        parts = [f"{self.budget.score if self.budget.score is not None else 0}"] + [str(level.score) for level in self.levels]
-        inputs = {("预算执行" if zh else "budget"): str(self.budget.score)}
-        for level in self.levels:
-            inputs[level.name if zh else level.name_en] = f"{level.score} / {level.weight}"
-        inputs["可评价分值" if zh else "assessable points"] = f"{self.assessable} / 100"
-        partial = self.assessable < HUNDRED
-        if self.policy == "assessable" and partial:
-            formula = f"({' + '.join(parts)}) ÷ {self.assessable} × 100 = {self.total}"
-            rule = "缺少目标的分值不计入，按可评价分值折算" if zh else "points that could not be assessed are left out; scaled to the assessable points"
-        else:
-            formula = f"{' + '.join(parts)} = {self.total}"
-            if partial:
-                rule = "各项得分相加；无法评价的分值按 0 计" if zh else "sum of the parts; points that could not be assessed count as 0"
-            else:
-                rule = "各项得分相加" if zh else "sum of the parts"
-        return Explanation(rule, inputs, formula, f"{self.total}（{self.grade}）" if zh else f"{self.total} ({self.grade})")
+    def explain(self, lang: str = DEFAULT_LANGUAGE) -> Explanation:
+        """How the project's total adds up (:func:`~perfscore.scoring.explain.explain_project`)."""
+        return explain_project(self, lang)
 
 
 @dataclass(slots=True)
@@ -303,20 +200,9 @@ class UnitScore:
             value = self._derived[key] = build(self)
         return value
 
-    def explain(self, lang: str = "zh") -> Explanation:
-        zh = lang == "zh"
-        combine = self.ruleset.combine
-        inputs = {
-            project.project.name: f"{project.total} × {_money(project.budget.budget, project.money_unit)}" if combine == "budget_weighted" else str(project.total)
-            for project in self.projects
-        }
-        if combine == "budget_weighted" and self.budget.budget > ZERO:
-            rule = "各项目得分按预算数加权平均" if zh else "project totals weighted by budget"
-            formula = f"Σ(得分 × 预算) ÷ Σ预算 = {self.total}" if zh else f"Σ(total × budget) ÷ Σ budget = {self.total}"
-        else:
-            rule = "各项目得分算术平均" if zh else "mean of project totals"
-            formula = f"Σ得分 ÷ {len(self.projects)} = {self.total}" if zh else f"Σ totals ÷ {len(self.projects)} = {self.total}"
-        return Explanation(rule, inputs, formula, f"{self.total}（{self.grade}）" if zh else f"{self.total} ({self.grade})")
+    def explain(self, lang: str = DEFAULT_LANGUAGE) -> Explanation:
+        """How the unit's total combines its projects (:func:`~perfscore.scoring.explain.explain_unit`)."""
+        return explain_unit(self, lang)
 
 
 def project_points(project: ProjectScore) -> dict[str, Decimal]:
@@ -337,14 +223,15 @@ def score_submission(submission: Submission, ruleset: Ruleset, methods: Mapping[
     budget = _sum_budgets([project.budget for project in projects], ruleset)
     # A project with nothing assessable has no total (policy "assessable"); it is left out
     # of the unit's total rather than counted as 0.
-    scored = [project for project in projects if project.total is not None]
-    weight_sum = sum((project.budget.budget for project in scored), ZERO)
+    scored = [(project.total, project.budget.budget) for project in projects if project.total is not None]
+    weight_sum = sum((budget for _, budget in scored), ZERO)
+    total: Decimal | None
     if not scored:
         total = None
     elif ruleset.combine == "budget_weighted" and weight_sum > ZERO:
-        total = quantize(sum((p.total * p.budget.budget for p in scored), ZERO) / weight_sum, places, rounding)
+        total = quantize(sum((project_total * budget for project_total, budget in scored), ZERO) / weight_sum, places, rounding)
     else:
-        total = quantize(sum((p.total for p in scored), ZERO) / len(scored), places, rounding)
+        total = quantize(sum((project_total for project_total, _ in scored), ZERO) / len(scored), places, rounding)
     all_budget = sum((project.budget.budget for project in projects), ZERO)
     if ruleset.combine == "budget_weighted" and all_budget > ZERO:
         assessable = sum((p.assessable * p.budget.budget for p in projects), ZERO) / all_budget
@@ -354,14 +241,15 @@ def score_submission(submission: Submission, ruleset: Ruleset, methods: Mapping[
 
 
 def _sum_budgets(budgets: list[BudgetScore], ruleset: Ruleset) -> BudgetScore:
-    own_budget = [b.own_level_budget for b in budgets]
-    own_spending = [b.own_level_spending for b in budgets]
+    # the own-level sums are known only if every project's are
+    own_budget = [b.own_level_budget for b in budgets if b.own_level_budget is not None]
+    own_spending = [b.own_level_spending for b in budgets if b.own_level_spending is not None]
     return BudgetScore(
         weight=ZERO,
         budget=sum((b.budget for b in budgets), ZERO),
         spending=sum((b.spending for b in budgets), ZERO),
-        own_level_budget=None if None in own_budget else sum(own_budget, ZERO),
-        own_level_spending=None if None in own_spending else sum(own_spending, ZERO),
+        own_level_budget=None if len(own_budget) < len(budgets) else sum(own_budget, ZERO),
+        own_level_spending=None if len(own_spending) < len(budgets) else sum(own_spending, ZERO),
         score=None,
         basis=ruleset.budget.basis,
         cap=ruleset.budget.cap,
@@ -447,7 +335,8 @@ def score_indicator(project_id: str, row: IndicatorRow, definition: IndicatorDef
     if method.needs_target and (target is None or actual is None):
         status = MISSING_TARGET if target is None else MISSING_ACTUAL
         return IndicatorScore(project_id, definition, row, target, actual, weight, ZERO, None, status, method, "", ruleset)
-    raw, completion, formula_key = method.function(target, actual, weight, row, definition, ruleset)
+    # None reaches only a method with needs_target = False, whose function accepts it
+    raw, completion, formula_key = method.function(target, actual, weight, row, definition, ruleset)  # type: ignore[arg-type]
     if row.deduction is not None:
         raw = raw - row.deduction
     # clamp to [0, weight], then round as the ruleset says
@@ -490,7 +379,7 @@ def _level_scores(scores: list[IndicatorScore], level_weights: dict[str, Decimal
             sums = level2.get(key)
             level2[key] = (s.weight, s.score) if sums is None else (sums[0] + s.weight, sums[1] + s.score)
             score_sum += s.score
-            if s.status in _ASSESSABLE:  # IndicatorScore.assessable, inlined
+            if s.status in ASSESSABLE:  # IndicatorScore.assessable, inlined
                 assessable += s.weight
         levels.append(
             LevelScore(

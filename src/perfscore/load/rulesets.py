@@ -1,0 +1,130 @@
+"""Rulesets: finding one by name or path, resolving its ``extends`` chain, fingerprinting it.
+
+The first half of the load stage. A ruleset is found by path or by name
+(``$PERFSCORE_RULESETS``, then the rulesets shipped with perfscore); its ``extends`` chain
+is merged (arrays of tables by ``id``, ``[weights]`` replaced whole), contributions from
+plugins are added through a plain callable the engine passes in (load knows nothing of
+plugins), and the result is validated and fingerprinted. Its ``[[findings]]`` rules are
+checked by the engine, which owns the rule sandbox.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable
+
+from pydantic import ValidationError
+
+from perfscore.errors import Problem, RulesetError
+from perfscore.files import read_toml
+from perfscore.load.validation import validation_problems
+from perfscore.models import Ruleset
+
+DEFAULT_RULESET = "canlian"
+#: arrays of tables merged by their ``id`` when a ruleset extends another
+_MERGED_BY_ID = ("indicators", "findings")
+#: tables a child replaces whole: merging weights key by key could mix two schemes
+_REPLACED_WHOLE = ("weights",)
+
+#: adds plugin-contributed entries to a resolved raw ruleset (the plugin host's
+#: ``merge_contributions``), returning the new raw ruleset
+Contribute = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def ruleset_search_path() -> list[Path]:
+    """Folders searched for a ruleset named without a path: ``$PERFSCORE_RULESETS``, then the shipped ones."""
+    paths = [Path(entry) for entry in os.environ.get("PERFSCORE_RULESETS", "").split(os.pathsep) if entry]
+    paths.append(Path(str(resources.files("perfscore") / "rulesets")))
+    return paths
+
+
+def find_ruleset(name_or_path: str, relative_to: Path | None = None) -> Path:
+    """The file of a ruleset given by path or by name (beside ``relative_to`` first, for ``extends``)."""
+    candidate = Path(name_or_path)
+    if candidate.suffix == ".toml" or os.sep in name_or_path:
+        if not candidate.is_absolute() and relative_to is not None and (relative_to / candidate).exists():
+            return relative_to / candidate
+        if candidate.exists():
+            return candidate
+    directories = ([relative_to] if relative_to else []) + ruleset_search_path()
+    for directory in directories:
+        path = directory / f"{candidate.stem if candidate.suffix == '.toml' else name_or_path}.toml"
+        if path.is_file():
+            return path
+    available = sorted({path.stem for directory in ruleset_search_path() if directory.is_dir() for path in directory.glob("*.toml")})
+    raise RulesetError(
+        Problem(f"ruleset {name_or_path!r} not found", expected=f"a TOML path or one of: {', '.join(available)}")
+    )
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if key in _MERGED_BY_ID and isinstance(value, list) and isinstance(merged.get(key), list):
+            by_id = {entry.get("id"): entry for entry in merged[key]}
+            for entry in value:
+                by_id[entry.get("id")] = _merge(by_id.get(entry.get("id"), {}), entry)
+            merged[key] = list(by_id.values())
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict) and key not in _REPLACED_WHOLE:
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _resolve_raw(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    path = path.resolve()
+    if path in chain:
+        cycle = " → ".join(str(p.name) for p in (*chain, path))
+        raise RulesetError(Problem(f"ruleset extends itself: {cycle}", file=str(path)))
+    raw = read_toml(path)
+    meta = raw.get("ruleset", {})
+    parents = meta.get("extends", [])
+    if isinstance(parents, str):
+        parents = [parents]
+    resolved: dict[str, Any] = {}
+    for parent in parents:
+        resolved = _merge(resolved, _resolve_raw(find_ruleset(parent, path.parent), (*chain, path)))
+    for entry in raw.get("indicators", []):
+        if isinstance(entry, dict):
+            entry.setdefault("source", path.name)
+    merged = _merge(resolved, raw)
+    merged.setdefault("ruleset", {})["extends"] = [str(parent) for parent in parents]
+    return merged
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        # 0.90 and 0.9 are the same rule: the print depends on values, not on how they were written
+        return format(value.normalize(), "f")
+    if isinstance(value, dict):
+        return {key: _canonical(item) for key, item in sorted(value.items())}
+    if isinstance(value, list):
+        return [_canonical(item) for item in value]
+    return value
+
+
+def fingerprint(raw: dict[str, Any]) -> str:
+    """sha256 over the resolved rules (canonical JSON), so equal rules give equal prints."""
+    body = {key: value for key, value in raw.items() if key != "fingerprint"}
+    text = json.dumps(_canonical(body), ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def load_ruleset(name_or_path: str, contribute: Contribute | None = None) -> Ruleset:
+    """Resolve, add contributed entries to (``contribute``), validate and fingerprint a ruleset."""
+    path = find_ruleset(name_or_path)
+    raw = _resolve_raw(path)
+    if contribute is not None:
+        raw = contribute(raw)
+    raw["fingerprint"] = fingerprint(raw)
+    try:
+        ruleset = Ruleset.model_validate(raw)
+    except ValidationError as error:
+        raise RulesetError(validation_problems(error, str(path), docs="docs/rulesets.md")) from None
+    return ruleset

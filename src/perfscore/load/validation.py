@@ -1,0 +1,45 @@
+"""Schema errors as problems a user can act on: each with its file and key path.
+
+Part of the load stage: :mod:`.rulesets` and :mod:`.submissions` turn pydantic's
+``ValidationError`` into :class:`~perfscore.errors.Problem` records with this module, so
+that every schema error of a file is reported at once, located as
+``projects[2].indicators[3].actual``.
+"""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+
+from perfscore.errors import Problem
+
+
+def key_path(location: tuple[str | int, ...]) -> str:
+    """('projects', 2, 'indicators', 3, 'actual') -> 'projects[2].indicators[3].actual'."""
+    text = ""
+    for part in location:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def validation_problems(error: ValidationError, file: str, prefix: str = "", docs: str = "docs/formats.md") -> list[Problem]:
+    """One problem per schema error of ``file``, at its key path (under ``prefix``), saying
+    what was expected; unknown keys point to the format's documentation ``docs``."""
+    problems = []
+    for item in error.errors(include_url=False):
+        location = key_path(tuple(item["loc"]))
+        if prefix:
+            location = f"{prefix}.{location}" if location else prefix
+        message = item["msg"].removeprefix("Value error, ")
+        expected = None
+        if item["type"] == "extra_forbidden":
+            message = "unknown key"
+            expected = f"one of the keys documented in {docs}"
+        elif item["type"] == "missing":
+            message = "required key is missing"
+        elif isinstance(item.get("input"), (str, int, float, bool)) or item.get("input") is None:
+            message += f"; got {item.get('input')!r}"
+        problems.append(Problem(message, file=file, location=location or None, expected=expected))
+    return problems
