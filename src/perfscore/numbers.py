@@ -85,3 +85,20 @@ def money(value_in_yuan: Decimal | None, money_unit: str, *, unit_separator: str
 def money_quantity(value_in_yuan: Decimal, money_unit: str) -> Quantity:
     """An amount held in 元 as evidence, in the submission's own money unit."""
     return Quantity(value=value_in_yuan / MONEY_UNITS_IN_YUAN[money_unit], unit=money_unit)
+
+
+#: how a target's comparison is written before it (a qualitative or unknown one is not)
+COMPARISON_SYMBOLS = {">=": "≥", "<=": "≤", "=": "="}
+
+
+def bound(comparison: str, quantity: Quantity) -> str:
+    """A target with its comparison, as a report writes it: '≥90.00%', '≤436.92元/人次'.
+
+    A comparison without a symbol (qualitative, or one a plugin added) writes the figure bare.
+    """
+    return COMPARISON_SYMBOLS.get(comparison, "") + quantity_text(quantity)
+
+
+def in_percent(ratio: Decimal, places: int = 2) -> Decimal:
+    """A ratio as a rounded percentage value, Decimal('1.1') → Decimal('110.00'): what JSON holds."""
+    return quantize(ratio * HUNDRED, places)
