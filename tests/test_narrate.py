@@ -19,17 +19,17 @@ from pathlib import Path
 
 import pytest
 
-from perfscore.narrate import report as narrate
+from perfscore.output import report as narrate
 from perfscore.cli import main
 from perfscore.errors import InputError
 from perfscore.models import Finding, LocalText, Quantity
-from perfscore.narrate.report import (
+from perfscore.narrate import (
     build_narrative,
     chinese_numeral,
     load_report_template,
-    render_report,
     shorten,
 )
+from perfscore.output.report import render_report
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE = os.environ.get("PERFSCORE_UPDATE_GOLDEN") == "1"

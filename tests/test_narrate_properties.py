@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from perfscore.models import Finding, LocalText, Quantity
-from perfscore.narrate.report import (
+from perfscore.narrate import (
     LANGS,
     build_narrative,
     chinese_numeral,
@@ -150,7 +150,7 @@ def test_both_languages_have_the_same_structure(items, limit):
 @given(st.text(alphabet="执行率超出预算，。；0123456789.% 万元", max_size=300), st.integers(3, 120))
 def test_shorten_never_cuts_inside_a_number(text, room):
     """A shortened text fits and never ends a cut in the middle of a figure."""
-    from perfscore.narrate.report import shorten
+    from perfscore.narrate import shorten
 
     result = shorten(text, room, "zh", "……")
     assert len(result) <= room

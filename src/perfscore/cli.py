@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence, cast
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from perfscore.errors import ExitCode, PerfscoreError
 from perfscore.files import atomic_write
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from perfscore.batch.table import TableOptions
     from perfscore.engine import Engine
     from perfscore.find import Evaluation
-    from perfscore.models import Submission
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -140,9 +139,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     failed = False
     for path in args.file:
         try:
-            # Engine.check is annotated as returning an object; it returns the loaded Submission
-            checked, ruleset = engine.check(path)
-            submission = cast("Submission", checked)
+            submission, ruleset = engine.check(path)
         except PerfscoreError as error:
             failed = True
             for problem in error.problems:
@@ -154,10 +151,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from perfscore.narrate import report as narrate
+    from perfscore.output import report
 
     evaluation = _engine(args).evaluate(args.file)
-    _emit(narrate.render_report(evaluation, args.format, args.lang), args.output)
+    _emit(report.render_report(evaluation, args.format, args.lang), args.output)
     return _status(evaluation)
 
 

@@ -135,3 +135,20 @@ def as_written(value: Decimal | int | None) -> str:
     (a weight of ``20.0`` stays '20.0'), a deduction, a score already rounded by the rules,
     a count. Explanations quote them so; an absent value reads 'None', as they always have."""
     return str(value)
+
+
+#: how a target's comparison is written before it (a qualitative or unknown one is not)
+COMPARISON_SYMBOLS = {">=": "≥", "<=": "≤", "=": "="}
+
+
+def bound(comparison: str, quantity: Quantity) -> str:
+    """A target with its comparison, as a report writes it: '≥90.00%', '≤436.92元/人次'.
+
+    A comparison without a symbol (qualitative, or one a plugin added) writes the figure bare.
+    """
+    return COMPARISON_SYMBOLS.get(comparison, "") + quantity_text(quantity)
+
+
+def in_percent(ratio: Decimal, places: int = 2) -> Decimal:
+    """A ratio as a rounded percentage value, Decimal('1.1') → Decimal('110.00'): what JSON holds."""
+    return quantize(ratio * HUNDRED, places)

@@ -31,7 +31,8 @@ from perfscore.models import (
 from perfscore.numbers import figure as figure_text
 from perfscore.numbers import in_yuan, money_quantity, plain, quantity_text
 from perfscore.plugin.hookspecs import hookimpl
-from perfscore.scoring.score import NOT_APPLICABLE, IndicatorScore, ProjectScore, UnitScore
+from perfscore.scoring.score import IndicatorScore, ProjectScore, UnitScore
+from perfscore.scoring.status import NOT_APPLICABLE
 
 _Built = TypeVar("_Built")
 

@@ -21,15 +21,8 @@ from typing import Any, Callable
 from perfscore.arithmetic import ZERO
 from perfscore.models import MONEY_UNITS_IN_YUAN, IndicatorDef, Ruleset
 from perfscore.numbers import money_factor, unrounded_in_money_unit
-from perfscore.scoring.score import (
-    MISSING_ACTUAL,
-    NOT_APPLICABLE,
-    SCORED,
-    BudgetScore,
-    IndicatorScore,
-    ProjectScore,
-    UnitScore,
-)
+from perfscore.scoring.score import BudgetScore, IndicatorScore, ProjectScore, UnitScore
+from perfscore.scoring.status import MISSING_ACTUAL, NOT_APPLICABLE, SCORED
 
 #: what a rule is evaluated against: its context, and the project and row it is about
 Subject = tuple[dict[str, Any], ProjectScore | None, IndicatorScore | None]

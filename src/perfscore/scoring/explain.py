@@ -11,7 +11,6 @@ The score classes' ``.explain(lang)`` methods call these.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from perfscore.arithmetic import HUNDRED, ZERO
