@@ -1,0 +1,55 @@
+"""Limits on what untrusted input and plugins may cost: sizes, depths, counts and time.
+
+Submissions and rulesets are untrusted data; a limit refuses what is past it with a clear
+message before the memory or time is spent (docs/security.md). Each limit has a documented
+default and an environment variable that changes it for a run (a bureau with an unusually
+large unit raises ``PERFSCORE_MAX_PROJECTS``, say). Limits are read when they are checked,
+so a changed environment applies to the next file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from perfscore.errors import InputError, Problem
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """One limit: the environment variable that sets it, its default and what it counts."""
+
+    variable: str
+    default: int | float
+    meaning: str
+    #: whether a fraction is allowed (seconds) or only a whole number (bytes, counts)
+    fractional: bool = False
+
+    def value(self) -> int | float:
+        """The limit in force: the environment's setting, or the default."""
+        text = os.environ.get(self.variable)
+        if text is None or not text.strip():
+            return self.default
+        try:
+            value: int | float = float(text) if self.fractional else int(text)
+        except ValueError:
+            value = 0
+        if not value > 0 or value != value or value == float("inf"):
+            kind = "a positive number" if self.fractional else "a positive whole number"
+            raise InputError(Problem(f"{self.variable}={text!r} is not a valid limit", location="environment", expected=f"{kind} ({self.meaning}; default {self.default})"))
+        return value
+
+
+#: every limit by key; docs/security.md lists them and a test keeps the two in step
+LIMITS: dict[str, Limit] = {
+    "file_bytes": Limit("PERFSCORE_MAX_FILE_BYTES", 4 * 1024 * 1024, "bytes in one submission or ruleset file"),
+    "nesting": Limit("PERFSCORE_MAX_NESTING", 16, "arrays and tables nested in one another in a TOML file"),
+    "projects": Limit("PERFSCORE_MAX_PROJECTS", 500, "projects in one submission"),
+    "rows": Limit("PERFSCORE_MAX_ROWS", 1000, "indicator rows, outputs or fund lines in one project"),
+    "hook_seconds": Limit("PERFSCORE_HOOK_SECONDS", 10, "seconds the plugin hooks may take for one unit", fractional=True),
+}
+
+
+def limit(key: str) -> int | float:
+    """The value in force of the limit ``key`` (one of :data:`LIMITS`)."""
+    return LIMITS[key].value()
