@@ -14,7 +14,6 @@ from decimal import Decimal
 ZERO = Decimal(0)
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
-TEN_THOUSAND = Decimal(10000)
 
 _QUANTUMS = {places: Decimal(1).scaleb(-places) for places in range(0, 9)}
 
