@@ -1,15 +1,17 @@
 """Reading input files safely and writing output files atomically.
 
 Input is UTF-8 TOML; a GBK file (common from Chinese office software) is recognised and
-named as such with the command that converts it. Output goes to a temporary file in the
-target's folder and is renamed into place, so a failed run never leaves half a file.
+named as such with the command that converts it. Output to a regular file goes to a
+temporary file in the target's folder and is renamed into place, so a failed run never
+leaves half a file; a device or FIFO is written directly, never replaced.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
-import tempfile
+import stat
 import tomllib
 from decimal import Decimal
 from pathlib import Path
@@ -144,30 +146,183 @@ def _floats_to_decimal(value: Any) -> Any:
     return value
 
 
-def atomic_write(path: Path, content: str | bytes) -> None:
-    """Write ``content`` to ``path`` through a temporary file renamed into place."""
+# --------------------------------------------------------------------------- writing
+
+#: the suffix of perfscore's temporary files: ``.NAME.<pid>.perfscore-tmp`` beside NAME
+TEMPORARY_SUFFIX = ".perfscore-tmp"
+_TEMPORARY = re.compile(r"\.(.+)\.(\d{1,10})" + re.escape(TEMPORARY_SUFFIX))
+#: the kernel's own bound on symlinks followed in one lookup (MAXSYMLINKS)
+_MAX_LINKS = 40
+
+
+def atomic_write(path: Path, content: str | bytes, *, remove_stale: bool = True) -> None:
+    """Write ``content`` to ``path``: atomically where ``path`` is (or will be) a regular file.
+
+    A regular file, or a path where nothing exists yet, is written to a temporary file
+    beside it and renamed into place, so a failed run leaves the previous file intact and
+    no half file. Anything else (a device such as /dev/null or /dev/full, a FIFO, a
+    terminal) is written directly: renaming over it would replace it with a regular file.
+    A symlink is followed: its regular target is replaced atomically and the link kept,
+    but a link through /proc (``/dev/stdout`` is ``/proc/self/fd/1``) names an open file
+    of a process, which is written directly. With ``remove_stale`` the temporary files
+    of runs that were killed before their rename (their process is gone) are removed.
+    """
     path = Path(path)
     data = content.encode("utf-8") if isinstance(content, str) else content
-    directory = path.parent if str(path.parent) else Path(".")
+    target, existing = _write_target(path)
+    if target is None:
+        _write_directly(path, data)
+    else:
+        _write_by_rename(path, target, data, existing, remove_stale)
+
+
+def _write_target(path: Path) -> tuple[Path | None, os.stat_result | None]:
+    """Where to rename to (None: write ``path`` directly) and what is there now, if anything.
+
+    One lstat on the common path (a regular file or nothing); links cost a readlink a hop.
+    """
     try:
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        found = os.lstat(path)
+    except OSError:
+        return path, None  # nothing there, or its folder is missing: creating the temp says which
+    target = path
+    if stat.S_ISLNK(found.st_mode):
+        resolved = _resolve_link(path)
+        if resolved is None:
+            return None, None
+        try:
+            found = os.lstat(resolved)
+        except OSError:
+            return resolved, None  # a dangling link: create its target, keep the link
+        target = resolved
+    if stat.S_ISREG(found.st_mode):
+        return target, found
+    if stat.S_ISDIR(found.st_mode):
+        raise _cannot_write(path, IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR)))
+    return None, found  # a device, a FIFO, a socket: never replaced
+
+
+def _resolve_link(path: Path) -> Path | None:
+    """The path a symlink ends at, or None where it must be written directly: a loop, or a
+    hop through /proc (a process's open file, whose path may be a pipe or a file the shell
+    opened for appending)."""
+    current = str(path)
+    for _ in range(_MAX_LINKS):
+        folder = os.path.realpath(os.path.dirname(current) or ".")
+        if folder == "/proc" or folder.startswith("/proc/"):
+            return None
+        current = os.path.join(folder, os.path.basename(current))
+        try:
+            link = os.readlink(current)
+        except OSError:
+            return Path(current)  # not a link (or gone): this is the target
+        current = os.path.join(folder, link)
+    return None  # a loop: opening it directly reports it
+
+
+def _write_directly(path: Path, data: bytes) -> None:
+    """Write into an existing non-regular file (a device, a FIFO, a process's open file).
+
+    Not created if it has vanished, and appended to: a regular file reached through
+    /proc/self/fd is the shell's redirection, which may be a log opened with ``>>``.
+    """
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOCTTY)
     except OSError as error:
         raise _cannot_write(path, error) from None
     try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        _write_all(descriptor, data)
+    except OSError as error:  # /dev/full: no space left on device; a FIFO's reader gone
+        raise _cannot_write(path, error) from None
+    finally:
+        os.close(descriptor)
+
+
+def _write_by_rename(shown: Path, target: Path, data: bytes, existing: os.stat_result | None, remove_stale: bool) -> None:
+    """Write ``target`` through ``.NAME.<pid>.perfscore-tmp`` beside it, renamed into place."""
+    directory = target.parent
+    if remove_stale:
+        remove_stale_temporaries(directory, target.name)
+    temporary = directory / f".{target.name}.{os.getpid()}{TEMPORARY_SUFFIX}"
+    # a replaced file keeps its permissions; a new one gets the umask's, as any created file
+    mode = stat.S_IMODE(existing.st_mode) if existing is not None else 0o666
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    try:
+        try:
+            descriptor = os.open(temporary, flags, mode)
+        except FileExistsError:
+            # our own pid, so not a live writer's: a killed run whose pid this one reuses
+            os.unlink(temporary)
+            descriptor = os.open(temporary, flags, mode)
+    except OSError as error:
+        raise _cannot_write(shown, error, directory) from None
+    try:
+        try:
+            if existing is not None:
+                os.fchmod(descriptor, mode)  # the umask may have narrowed it
+            _write_all(descriptor, data)
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+        os.replace(temporary, target)
     except BaseException as error:
         try:
             os.unlink(temporary)
         except FileNotFoundError:
             pass
         if isinstance(error, OSError):  # a full disk, or a folder where the file should go
-            raise _cannot_write(path, error) from None
+            raise _cannot_write(shown, error) from None
         raise
 
 
-def _cannot_write(path: Path, error: OSError) -> OutputError:
-    return OutputError(Problem(f"cannot write the output: {error.strerror or error}", file=str(path), expected="a file path in an existing, writable folder"))
+def _write_all(descriptor: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view) :]
+
+
+def remove_stale_temporaries(directory: Path, name: str | None = None) -> None:
+    """Remove the temporary files of killed runs in ``directory`` (those of output ``name``
+    only, when given): ``.NAME.<pid>.perfscore-tmp`` whose process no longer exists.
+
+    A temp whose pid is running, or cannot be checked, is left alone: it may be another
+    run's, about to be renamed. One listing of the folder; the pid check only for matches.
+    """
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return  # creating the temporary file reports an unusable folder
+    for entry in entries:
+        if not entry.endswith(TEMPORARY_SUFFIX):
+            continue
+        match = _TEMPORARY.fullmatch(entry)
+        if match is None or (name is not None and match.group(1) != name) or _running(int(match.group(2))):
+            continue
+        try:
+            os.unlink(directory / entry)
+        except OSError:
+            pass  # gone already (another run cleaned it), or not ours to remove
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` may be a live process (our own counts: another thread's write)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError, OSError):
+        return True  # another user's process, or not a pid we can ask about: leave it
+    return True
+
+
+def _cannot_write(path: Path, error: OSError, folder: Path | None = None) -> OutputError:
+    """The error of an output that cannot be written; ``folder`` when creating the temp there failed."""
+    reason = error.strerror or str(error)
+    if error.errno == errno.ENOSPC:
+        reason = "no space left on the device"
+    if folder is not None and error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        shown = str(folder) if str(folder) else "."
+        return OutputError(Problem(f"cannot write the output: the folder {shown} is not writable ({reason})", file=str(path), expected="a file path in a folder you can write"))
+    return OutputError(Problem(f"cannot write the output: {reason}", file=str(path), expected="a file path in an existing, writable folder"))

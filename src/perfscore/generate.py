@@ -28,7 +28,7 @@ from typing import Any
 import tomli_w
 
 from perfscore.errors import OutputError, Problem
-from perfscore.files import atomic_write
+from perfscore.files import atomic_write, remove_stale_temporaries
 
 CENT = Decimal("0.01")
 
@@ -393,12 +393,15 @@ def write_submissions(count: int, seed: int, out_dir: Path, year: int = 2022) ->
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise OutputError(Problem(f"cannot create the output folder: {error.strerror or error}", file=str(out_dir), expected="a folder path that can be created")) from None
+    # One look for the temporary files of a killed earlier run, not one a unit: listing a
+    # folder of thousands once per file written would be quadratic.
+    remove_stale_temporaries(out_dir)
     library = _library()
     paths = []
     for index in range(count):
         submission = make_submission(index, seed, year, library)
         path = out_dir / f"{submission['unit']['id']}.toml"
         header = "# Synthetic submission (合成数据) written by `perfscore generate`; not a real unit's report.\n"
-        atomic_write(path, header + tomli_w.dumps(submission))
+        atomic_write(path, header + tomli_w.dumps(submission), remove_stale=False)
         paths.append(path)
     return paths

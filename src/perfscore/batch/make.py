@@ -23,15 +23,22 @@ from perfscore.errors import PerfscoreError, Problem
 def score_batch(paths: Iterable[Path], options: TableOptions, jobs: int, label: str) -> tuple[list[Scored], list[Failed], int]:
     """Score the files under ``paths`` with a progress bar; return summaries, failures, file count."""
     paths = list(paths)
-    files = discover(paths)
+    discovered = discover(paths)
+    files = discovered.files
     if not files:
+        if discovered.failed:  # an unreadable folder is not an empty one: say what stood in the way
+            raise PerfscoreError([problem for failure in discovered.failed for problem in failure.problems])
         raise PerfscoreError(Problem(f"no .toml submissions found under {', '.join(str(path) for path in paths)}", expected="folders or files of perfscore submissions"))
     progress = Progress(len(files), label=label)
     try:
         scored, failed = collect(files, by=options.by, ruleset=options.ruleset, plugins_dirs=options.plugins_dir, jobs=jobs, on_done=progress.advance)
     finally:
         progress.close()
-    return scored, failed, len(files)
+    if discovered.failed:
+        # what discovery could not look into is listed with the files that failed: each a
+        # path that may have held units the table lacks
+        failed = sorted([*failed, *discovered.failed], key=lambda item: item.file)
+    return scored, failed, len(files) + len(discovered.failed)
 
 
 def make_table(paths: Iterable[Path], options: TableOptions) -> Table:

@@ -17,8 +17,10 @@ the problems a user can act on.
 from __future__ import annotations
 
 import concurrent.futures
+import errno
 import gc
 import os
+import stat
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -44,26 +46,147 @@ FREEZE_EVERY = 500
 # --------------------------------------------------------------------------- discovery
 
 
-def discover(paths: Iterable[Path]) -> list[Path]:
+@dataclass(frozen=True, slots=True)
+class Discovered:
+    """What discovery found: the submissions to score, and what it could not look into."""
+
+    files: list[Path]
+    #: each a path that may have held submissions but could not be read or followed
+    #: (a symlink loop, a dangling link, a folder or link without permission), for the
+    #: table's errors section
+    failed: list[Failed]
+
+
+def discover(paths: Iterable[Path]) -> Discovered:
     """Every ``*.toml`` file named or found (recursively) under ``paths``, sorted, once each.
 
     A named file is taken whatever its suffix; a missing path is a usage error naming it.
+    Folders are walked in sorted order; links are followed, a folder reached twice is
+    walked once, and a link back to a folder being walked (a loop) is named, not followed.
+    Regular files cost no system call beyond the folder listing (the entry's type comes
+    with it); links and folders cost one stat each.
     """
     found: dict[str, Path] = {}
+    failed: dict[str, Failed] = {}
     missing = []
+    walked: set[tuple[int, int]] = set()
     for path in paths:
         path = Path(path)
-        if path.is_dir():
-            for file in path.rglob("*.toml"):
-                if file.is_file():
-                    found.setdefault(os.path.normpath(file), file)
-        elif path.is_file():
+        try:
+            status = os.stat(path)
+        except OSError as error:
+            missing.append(Problem(_unfollowable(path, error) or "no such file or directory", file=str(path), expected="a submission .toml file or a folder of them"))
+            continue
+        if stat.S_ISDIR(status.st_mode):
+            _walk(path, status, found, failed, walked)
+        elif stat.S_ISREG(status.st_mode):
             found.setdefault(os.path.normpath(path), path)
         else:
-            missing.append(Problem("no such file or directory", file=str(path), expected="a submission .toml file or a folder of them"))
+            missing.append(Problem("not a file or a folder (a device, FIFO or socket)", file=str(path), expected="a submission .toml file or a folder of them"))
     if missing:
         raise PerfscoreError(missing)
-    return [found[key] for key in sorted(found)]
+    return Discovered([found[key] for key in sorted(found)], [failed[key] for key in sorted(failed)])
+
+
+#: the folders a pending folder is inside, outermost first: (its identity, its path) each
+_Above = tuple[tuple[tuple[int, int], str], ...]
+
+
+def _walk(top: Path, status: os.stat_result, found: dict[str, Path], failed: dict[str, Failed], walked: set[tuple[int, int]]) -> None:
+    """Add the ``*.toml`` files under folder ``top`` to ``found``, what cannot be read to ``failed``.
+
+    Iterative (a deep tree must not exhaust Python's recursion) and depth first in sorted
+    order; each pending folder carries the folders above it, so that a link to one of them
+    (a loop) is told apart from a link to a folder already walked elsewhere (skipped: its
+    files are in already).
+    """
+    key = _identity(status)
+    if key in walked:
+        return
+    walked.add(key)
+    pending: list[tuple[str, _Above]] = [(str(top), ((key, str(top)),))]
+    while pending:
+        folder, above = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError as error:
+            _fail(failed, folder, f"cannot read the folder: {_reason(error)}", "a folder perfscore can list")
+            continue
+        below: list[tuple[str, _Above]] = []
+        for entry in entries:
+            try:
+                if entry.is_symlink():
+                    target = _follow(entry, failed)
+                    if target is None:
+                        continue
+                    if stat.S_ISREG(target.st_mode):
+                        if entry.name.endswith(".toml"):
+                            found.setdefault(os.path.normpath(entry.path), Path(entry.path))
+                        continue
+                    if not stat.S_ISDIR(target.st_mode):
+                        continue
+                    key = _identity(target)
+                    loop = next((path for identity, path in above if identity == key), None) or _encloses(entry.path, folder)
+                    if loop is not None:
+                        _fail(failed, entry.path, f"symlink loop: it leads back to {loop}, a folder it is inside", "a link to a folder outside it")
+                        continue
+                elif entry.is_dir(follow_symlinks=False):
+                    key = _identity(entry.stat(follow_symlinks=False))
+                else:
+                    if entry.name.endswith(".toml") and entry.is_file(follow_symlinks=False):
+                        found.setdefault(os.path.normpath(entry.path), Path(entry.path))
+                    continue
+            except OSError as error:  # vanished while walking, or cannot be examined
+                _fail(failed, entry.path, f"cannot examine: {_reason(error)}", "a readable submission or folder")
+                continue
+            if key not in walked:
+                walked.add(key)
+                below.append((entry.path, (*above, (key, entry.path))))
+        pending.extend(reversed(below))  # popped in sorted order
+
+
+def _follow(entry: os.DirEntry[str], failed: dict[str, Failed]) -> os.stat_result | None:
+    """What a symlink met while walking leads to; None (and named when it matters) if nothing.
+
+    A broken link is named when it could have been a submission or a folder (called
+    ``*.toml`` or without a suffix); one called ``notes.txt`` is no business of a batch.
+    """
+    try:
+        return os.stat(entry.path)
+    except OSError as error:
+        if entry.name.endswith(".toml") or "." not in entry.name.lstrip("."):
+            _fail(failed, entry.path, _unfollowable(Path(entry.path), error) or f"cannot follow the link: {_reason(error)}", "a link to a submission or a folder of them")
+        return None
+
+
+def _encloses(link: str, folder: str) -> str | None:
+    """The link's target when it is a folder above the link (``up -> ..``): following it
+    would walk the folders above the batch, round and round."""
+    target = os.path.realpath(link)
+    inside = os.path.realpath(folder)
+    return target if inside == target or inside.startswith(target.rstrip(os.sep) + os.sep) else None
+
+
+def _identity(status: os.stat_result) -> tuple[int, int]:
+    return (status.st_dev, status.st_ino)
+
+
+def _unfollowable(path: Path, error: OSError) -> str | None:
+    """The words for a link that leads nowhere (dangling, or a loop), None if not one."""
+    if error.errno == errno.ELOOP:
+        return "symlink loop: the link leads back to itself"
+    if isinstance(error, FileNotFoundError) and os.path.islink(path):
+        return f"dangling link: its target {os.readlink(path)} does not exist"
+    return None
+
+
+def _reason(error: OSError) -> str:
+    return (error.strerror or str(error)).lower()
+
+
+def _fail(failed: dict[str, Failed], path: str, message: str, expected: str) -> None:
+    failed.setdefault(os.path.normpath(path), Failed(path, [Problem(message, file=path, expected=expected)]))
 
 
 # --------------------------------------------------------------------------- summaries
