@@ -44,7 +44,7 @@ class CompiledRule:
     condition: Expression
     #: (name, expression, unit of a plain variable; None: the row's own unit, for target and actual)
     evidence: tuple[tuple[str, Expression, str | None], ...]
-    #: the rule's key path in its ruleset, ``findings[3]``, for a failure to name
+    #: the rule's key path in its resolved ruleset, as validate names it, for a failure to name
     where: str
 
 
@@ -148,5 +148,5 @@ def _compile_rules(ruleset: Ruleset) -> list[CompiledRule]:
             # a plain variable is quoted in its own unit (target and actual: the row's);
             # any other expression unitless, unless a tagger such as percent() gives one
             evidence.append((name, Expression(text, names), units.get(text.strip(), "")))
-        compiled.append(CompiledRule(rule, Expression(rule.when, names), tuple(evidence), f"findings[{position}]"))
+        compiled.append(CompiledRule(rule, Expression(rule.when, names), tuple(evidence), f"findings[{position}] (rule {rule.id!r})"))
     return compiled
