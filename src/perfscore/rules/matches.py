@@ -18,7 +18,8 @@ from typing import Any
 from perfscore.models import Finding, FindingRule, Quantity, Ruleset
 from perfscore.plugin.manager import PluginFailure, PluginHost
 from perfscore.plugin.sdk import make_finding
-from perfscore.rules.expressions import Expression, ExpressionError, Tagged
+from perfscore.rules.expressions import Expression, ExpressionError, Tagged, bounded_arithmetic
+from perfscore.rules.validate import rules_file
 from perfscore.rules.variables import SCOPES, Subject
 from perfscore.scoring.score import UnitScore
 
@@ -43,6 +44,8 @@ class CompiledRule:
     condition: Expression
     #: (name, expression, unit of a plain variable; None: the row's own unit, for target and actual)
     evidence: tuple[tuple[str, Expression, str | None], ...]
+    #: the rule's key path in its resolved ruleset, as validate names it, for a failure to name
+    where: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,48 +85,62 @@ class RuleMatch:
 def rule_matches(unit: UnitScore, host: PluginHost | None = None) -> list[RuleMatch]:
     """Evaluate the ruleset's ``[[findings]]`` rules in the sandbox, one match per subject.
 
-    A rule that fails while evaluating (say, a comparison of a number with text) is
-    recorded as a failure of ``rule <id>`` when a host is given, and the others still run.
+    A rule that fails while evaluating (a variable that is text where a number is needed, a
+    value beyond the sandbox's bounds) is recorded as a failure of ``rule <id>``, naming the
+    ruleset file and the rule's key path, when a host is given; the other rules still run.
     Evidence is evaluated here, so that such a failure shows in a batch as in a report.
     """
     ruleset = unit.ruleset
     found: list[RuleMatch] = []
-    subjects: dict[str, list[Subject]] = {}
     compiled_rules: list[CompiledRule] = ruleset.derived("compiled_findings", _compile_rules)
+    if not compiled_rules:
+        return found
+    # contexts are built once per scope, not once per rule, and before the sandbox's decimal
+    # context is entered: they are perfscore's own arithmetic, not a rule's
+    subjects: dict[str, list[Subject]] = {}
     for compiled in compiled_rules:
-        rule, condition = compiled.rule, compiled.condition
-        if rule.scope not in subjects:  # contexts are built once per scope, not once per rule
-            subjects[rule.scope] = SCOPES[rule.scope].subjects(unit)
-        for context, project, score in subjects[rule.scope]:
-            try:
-                if not condition.evaluate(context):
-                    continue
-                row_unit = score.definition.unit if score is not None else ""
-                evidence = tuple((name, expression.evaluate(context), row_unit if quoted is None else quoted) for name, expression, quoted in compiled.evidence)
-            except ExpressionError as error:
-                if host is None:
-                    raise
-                host.failures.append(PluginFailure(f"rule {rule.id}", "[[findings]]", str(error)))
-                break
-            found.append(
-                RuleMatch(
-                    id=rule.id,
-                    severity=rule.severity,
-                    area=rule.area or (score.definition.area if score is not None else None) or (project.project.area if project is not None else None),
-                    project=project.id if project is not None else None,
-                    indicator=score.definition.id if score is not None else None,
-                    template=rule.template,
-                    evidence=evidence,
-                    ruleset=ruleset,
+        if compiled.rule.scope not in subjects:
+            subjects[compiled.rule.scope] = SCOPES[compiled.rule.scope].subjects(unit)
+    with bounded_arithmetic():  # once per unit: entering it costs more than a small rule
+        for compiled in compiled_rules:
+            rule, condition = compiled.rule, compiled.condition
+            for context, project, score in subjects[rule.scope]:
+                part: str | None = None  # None: the condition; else the evidence being evaluated
+                try:
+                    if not condition.run(context):
+                        continue
+                    row_unit = score.definition.unit if score is not None else ""
+                    evidence = []
+                    for name, expression, quoted in compiled.evidence:
+                        part = name
+                        evidence.append((name, expression.run(context), row_unit if quoted is None else quoted))
+                except ExpressionError as error:
+                    if host is None:
+                        raise
+                    where = compiled.where + (".when" if part is None else f".evidence.{part}")
+                    file = rules_file(ruleset)
+                    origin = f"{file}: {where}" if file else f"ruleset {ruleset.ruleset.id!r}: {where}"
+                    host.failures.append(PluginFailure(f"rule {rule.id}", "[[findings]]", f"{origin}: {error}"))
+                    break
+                found.append(
+                    RuleMatch(
+                        id=rule.id,
+                        severity=rule.severity,
+                        area=rule.area or (score.definition.area if score is not None else None) or (project.project.area if project is not None else None),
+                        project=project.id if project is not None else None,
+                        indicator=score.definition.id if score is not None else None,
+                        template=rule.template,
+                        evidence=tuple(evidence),
+                        ruleset=ruleset,
+                    )
                 )
-            )
     return found
 
 
 def _compile_rules(ruleset: Ruleset) -> list[CompiledRule]:
     """Parse and check every rule once per ruleset; the batch then only evaluates them."""
     compiled = []
-    for rule in sorted(ruleset.findings, key=lambda rule: rule.id):
+    for position, rule in sorted(enumerate(ruleset.findings), key=lambda item: item[1].id):
         scope = SCOPES[rule.scope]
         names, units = set(scope.names), scope.units
         evidence = []
@@ -131,5 +148,5 @@ def _compile_rules(ruleset: Ruleset) -> list[CompiledRule]:
             # a plain variable is quoted in its own unit (target and actual: the row's);
             # any other expression unitless, unless a tagger such as percent() gives one
             evidence.append((name, Expression(text, names), units.get(text.strip(), "")))
-        compiled.append(CompiledRule(rule, Expression(rule.when, names), tuple(evidence)))
+        compiled.append(CompiledRule(rule, Expression(rule.when, names), tuple(evidence), f"findings[{position}] (rule {rule.id!r})"))
     return compiled

@@ -20,8 +20,18 @@ def rule_expressions(rule: FindingRule) -> list[tuple[str, str]]:
     return [("when", rule.when)] + [(f"evidence.{name}", text) for name, text in sorted(rule.evidence.items())]
 
 
+def rules_file(ruleset: Ruleset) -> str | None:
+    """The file a ruleset's rules were checked from (:func:`validate_rules`), if known, for
+    a rule that fails as it runs to name."""
+    file: str | None = ruleset.derived("rules_file", lambda _ruleset: None)
+    return file
+
+
 def validate_rules(ruleset: Ruleset, file: str | None = None) -> None:
     """Check every ``[[findings]]`` rule of a loaded ruleset; raise naming each bad rule."""
+    # kept with the ruleset (which is frozen and made per load) so that a rule failing at
+    # evaluation, long after loading, can still name its file
+    ruleset.derived("rules_file", lambda _ruleset: file)
     problems: list[Problem] = []
     for position, rule in enumerate(ruleset.findings):
         where = f"findings[{position}] (rule {rule.id!r})"
