@@ -12,8 +12,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from perfscore import load
-from perfscore.errors import InputError, RulesetError
+from perfscore.errors import InputError, Problem, RulesetError
 from perfscore.find import Evaluation, find
+from perfscore.limits import check_limits
 from perfscore.load import DEFAULT_RULESET, check_against_ruleset, load_submission
 from perfscore.models import Ruleset, Submission
 from perfscore.plugin.manager import PluginHost
@@ -24,10 +25,32 @@ from perfscore.scoring.weights import row_weights
 
 def load_ruleset(name_or_path: str, host: PluginHost | None = None) -> Ruleset:
     """A ruleset ready to run: resolved, with the plugins' contributions, and its
-    ``[[findings]]`` rules checked, so that a bad rule fails here, by name."""
+    ``[[findings]]`` rules and scoring methods checked, so that a bad rule or an unknown
+    method fails here, once, by file and key, rather than when a unit is scored."""
     ruleset = load.load_ruleset(name_or_path, None if host is None else host.merge_contributions)
-    validate_rules(ruleset, str(load.find_ruleset(name_or_path)))
+    file = str(load.find_ruleset(name_or_path))
+    validate_rules(ruleset, file)
+    if host is not None:
+        problems = _unknown_methods(ruleset, set(host.methods()), file)
+        if problems:
+            raise RulesetError(problems)
     return ruleset
+
+
+def _unknown_methods(ruleset: Ruleset, known: set[str], file: str) -> list[Problem]:
+    """Every method the ruleset names ([methods], an indicator's ``method``) that no plugin registered."""
+    expected = f"a registered scoring method: {', '.join(sorted(known))} (perfscore plugins lists them)"
+    problems = [
+        Problem(f"unknown scoring method {method!r}", file, load.key_path(("methods", comparison)), expected)
+        for comparison, method in ruleset.methods.items()
+        if method not in known
+    ]
+    for position, indicator in enumerate(ruleset.indicators):
+        if indicator.method is not None and indicator.method not in known:
+            # the library entry may come from a parent ruleset or a plugin: say which
+            where = f"indicators[{position}].method (indicator {indicator.id}, from {indicator.source})"
+            problems.append(Problem(f"unknown scoring method {indicator.method!r}", file, where, expected))
+    return problems
 
 
 def load_checked(path: Path, ruleset_name: str | None, host: PluginHost | None = None, ruleset: Ruleset | None = None) -> tuple[Submission, Ruleset]:
@@ -45,6 +68,8 @@ class Engine:
     """Scores submissions with one plugin host and cached rulesets."""
 
     def __init__(self, host: PluginHost, ruleset: str | None = None):
+        # a bad limit setting is one error before any file, not a failure of every file
+        check_limits()
         self.host = host
         self.ruleset_override = ruleset
         self._rulesets: dict[str, Ruleset] = {}

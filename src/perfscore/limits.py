@@ -36,7 +36,7 @@ class Limit:
             value = 0
         if not value > 0 or value != value or value == float("inf"):
             kind = "a positive number" if self.fractional else "a positive whole number"
-            raise InputError(Problem(f"{self.variable}={text!r} is not a valid limit", location="environment", expected=f"{kind} ({self.meaning}; default {self.default})"))
+            raise InputError(Problem(f"{self.variable}={text!r} is not a valid limit", location="environment", expected=f"{kind}: the most {self.meaning}, {self.default} unless set"))
         return value
 
 
@@ -45,7 +45,7 @@ LIMITS: dict[str, Limit] = {
     "file_bytes": Limit("PERFSCORE_MAX_FILE_BYTES", 4 * 1024 * 1024, "bytes in one submission or ruleset file"),
     "nesting": Limit("PERFSCORE_MAX_NESTING", 16, "arrays and tables nested in one another in a TOML file"),
     "projects": Limit("PERFSCORE_MAX_PROJECTS", 500, "projects in one submission"),
-    "rows": Limit("PERFSCORE_MAX_ROWS", 1000, "indicator rows, outputs or fund lines in one project"),
+    "rows": Limit("PERFSCORE_MAX_ROWS", 1000, "indicator rows, outputs, fund lines or budget items (each) in one project"),
     "hook_seconds": Limit("PERFSCORE_HOOK_SECONDS", 10, "seconds the plugin hooks may take for one unit", fractional=True),
 }
 
@@ -53,3 +53,16 @@ LIMITS: dict[str, Limit] = {
 def limit(key: str) -> int | float:
     """The value in force of the limit ``key`` (one of :data:`LIMITS`)."""
     return LIMITS[key].value()
+
+
+def check_limits() -> None:
+    """Read every limit once, so that a bad setting is one clear error (naming each bad
+    variable) before any file is read, rather than a failure of every file of a batch."""
+    problems: list[Problem] = []
+    for entry in LIMITS.values():
+        try:
+            entry.value()
+        except InputError as error:
+            problems += error.problems
+    if problems:
+        raise InputError(problems)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from dataclasses import replace
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -45,6 +46,20 @@ def ruleset_search_path() -> list[Path]:
 
 def find_ruleset(name_or_path: str, relative_to: Path | None = None) -> Path:
     """The file of a ruleset given by path or by name (beside ``relative_to`` first, for ``extends``)."""
+    try:
+        found = _find(name_or_path, relative_to)
+    except (OSError, ValueError):  # a name too long for the system, or holding a NUL byte
+        found = None
+    if found is not None:
+        return found
+    available = sorted({path.stem for directory in ruleset_search_path() if directory.is_dir() for path in directory.glob("*.toml")})
+    shown = name_or_path if len(name_or_path) <= 200 else name_or_path[:200] + "…"
+    raise RulesetError(
+        Problem(f"ruleset {shown!r} not found", expected=f"a TOML path or one of: {', '.join(available)}")
+    )
+
+
+def _find(name_or_path: str, relative_to: Path | None) -> Path | None:
     candidate = Path(name_or_path)
     if candidate.suffix == ".toml" or os.sep in name_or_path:
         if not candidate.is_absolute() and relative_to is not None and (relative_to / candidate).exists():
@@ -56,10 +71,7 @@ def find_ruleset(name_or_path: str, relative_to: Path | None = None) -> Path:
         path = directory / f"{candidate.stem if candidate.suffix == '.toml' else name_or_path}.toml"
         if path.is_file():
             return path
-    available = sorted({path.stem for directory in ruleset_search_path() if directory.is_dir() for path in directory.glob("*.toml")})
-    raise RulesetError(
-        Problem(f"ruleset {name_or_path!r} not found", expected=f"a TOML path or one of: {', '.join(available)}")
-    )
+    return None
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -83,19 +95,56 @@ def _resolve_raw(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
         cycle = " → ".join(str(p.name) for p in (*chain, path))
         raise RulesetError(Problem(f"ruleset extends itself: {cycle}", file=str(path)))
     raw = read_toml(path)
-    meta = raw.get("ruleset", {})
-    parents = meta.get("extends", [])
-    if isinstance(parents, str):
-        parents = [parents]
+    parents = _parents(raw, path)
     resolved: dict[str, Any] = {}
     for parent in parents:
-        resolved = _merge(resolved, _resolve_raw(find_ruleset(parent, path.parent), (*chain, path)))
+        try:
+            parent_path = find_ruleset(parent, path.parent)
+        except RulesetError as error:
+            # the child's key is where the fix goes: name it, with what was not found
+            raise RulesetError([replace(problem, file=str(path), location="ruleset.extends", message=f"extends {problem.message}") for problem in error.problems]) from None
+        resolved = _merge(resolved, _resolve_raw(parent_path, (*chain, path)))
     for entry in raw.get("indicators", []):
         if isinstance(entry, dict):
             entry.setdefault("source", path.name)
     merged = _merge(resolved, raw)
     merged.setdefault("ruleset", {})["extends"] = [str(parent) for parent in parents]
     return merged
+
+
+def _parents(raw: dict[str, Any], path: Path) -> list[str]:
+    """The ``extends`` of a raw ruleset, after checking that the file is a ruleset at all."""
+    meta = raw.get("ruleset")
+    if not isinstance(meta, dict):
+        fmt = raw.get("format")
+        if isinstance(fmt, str) and fmt.startswith("perfscore-submission"):
+            reason = f"it is a submission (format = {fmt!r})"
+        elif meta is None and ("unit" in raw or "projects" in raw):
+            reason = "it looks like a submission ([unit], [[projects]]) and has no [ruleset] table"
+        elif meta is None:
+            reason = "it has no [ruleset] table"
+        else:
+            reason = f"its ruleset key is a {type(meta).__name__}, not the [ruleset] table"
+        raise RulesetError(Problem(f"not a ruleset: {reason}", file=str(path), expected="a ruleset file with a [ruleset] table (id, name, version; docs/rulesets.md)"))
+    parents = meta.get("extends", [])
+    if isinstance(parents, str):
+        parents = [parents]
+    if not isinstance(parents, list) or not all(isinstance(parent, str) and parent for parent in parents):
+        raise RulesetError(Problem(f"extends is {parents!r}"[:200], file=str(path), location="ruleset.extends", expected='a ruleset name or path, or a list of them (extends = "canlian" or extends = ["national", "hubei"])'))
+    # merging (by id) and the plugins' contributions (by area) read these shapes before the
+    # schema sees them, so a wrong shape is named here rather than tripping them up
+    for key in _MERGED_BY_ID:
+        value = raw.get(key)
+        if value is not None and not (isinstance(value, list) and all(isinstance(entry, dict) for entry in value)):
+            raise RulesetError(Problem(f"{key} is not an array of tables", file=str(path), location=key, expected=f"[[{key}]] entries, each a table with an id"))
+        for position, entry in enumerate(value or ()):
+            if not isinstance(entry.get("id"), str):
+                raise RulesetError(Problem(f"id is {entry.get('id')!r}"[:200], file=str(path), location=f"{key}[{position}].id", expected="a text id, unique in the ruleset"))
+    for key in ("areas", "templates"):
+        value = raw.get(key)
+        if value is not None and not (isinstance(value, dict) and all(isinstance(entry, dict) for entry in value.values())):
+            raise RulesetError(Problem(f"{key} is not a table of tables", file=str(path), location=key, expected=f"[{key}.<id>] tables"))
+    return parents
 
 
 def _canonical(value: Any) -> Any:

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from pydantic import ValidationError
 
 from perfscore.arithmetic import ZERO, quantize
 from perfscore.errors import InputError, Problem
 from perfscore.files import read_toml
+from perfscore.limits import LIMITS, limit
 from perfscore.load.validation import validation_problems
 from perfscore.models import MONEY_FACTORS, IndicatorRow, OutputRow, Project, Ruleset, Submission
 
@@ -30,10 +31,36 @@ RowWeights = Callable[[Project, Ruleset], list[Decimal]]
 def load_submission(path: Path) -> Submission:
     """Parse and schema-validate one submission file (every schema error at once)."""
     raw = read_toml(Path(path), floats_for_pydantic=True)
+    _check_counts(raw, str(path))
     try:
         return Submission.model_validate(raw)
     except ValidationError as error:
         raise InputError(validation_problems(error, str(path))) from None
+
+
+#: the lists of a project whose length ``limit("rows")`` bounds
+_ROW_LISTS = ("indicators", "outputs", "funds", "budget_items")
+
+
+def _check_counts(raw: dict[str, Any], file: str) -> None:
+    """Refuse more projects, or more rows in a project, than the limits allow, before the
+    schema validation whose time and memory grow with them (a few len() calls a project)."""
+    projects = raw.get("projects")
+    if type(projects) is not list:
+        return  # the schema names what is wrong
+    most = limit("projects")
+    if len(projects) > most:
+        raise InputError(Problem(f"{len(projects):,} projects, over the limit of {most:,}", file, "projects", f"at most {most:,} projects in one submission, set by {LIMITS['projects'].variable}"))
+    most = limit("rows")
+    problems = []
+    for index, project in enumerate(projects):
+        if type(project) is dict:
+            for key in _ROW_LISTS:
+                rows = project.get(key)
+                if type(rows) is list and len(rows) > most:
+                    problems.append(Problem(f"{len(rows):,} {key} rows, over the limit of {most:,}", file, f"projects[{index}].{key}", f"at most {most:,} in one project, set by {LIMITS['rows'].variable}"))
+    if problems:
+        raise InputError(problems)
 
 
 def check_against_ruleset(submission: Submission, ruleset: Ruleset, file: str, row_weights: RowWeights) -> list[Problem]:
@@ -101,7 +128,8 @@ def _check_project(project: Project, where: str, ruleset: Ruleset, file: str, ro
             problems.append(Problem(f"tier given on a quantitative ({comparison}) row", file, f"{row_where}.tier", "tier only on qualitative rows"))
         if row.self_score is not None and weight is not None and row.self_score > weight:
             problems.append(Problem(f"self_score {row.self_score} exceeds the weight {weight}", file, f"{row_where}.self_score", f"at most {weight}"))
-    if weighted and len(weighted) == len(project.indicators):
+    if weighted and len(weighted) == len(project.indicators) and known_rows:
+        # (an unknown indicator is reported above; its level, hence its sum, is unknown)
         problems += _check_weights(project, where, ruleset, file)
     return problems
 

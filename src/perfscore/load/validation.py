@@ -8,20 +8,37 @@ that every schema error of a file is reported at once, located as
 
 from __future__ import annotations
 
+import json
+import re
+
 from pydantic import ValidationError
 
 from perfscore.errors import Problem
 
+#: a key written bare in TOML (letters of any script, digits, _ and -), shown unquoted
+_BARE_KEY = re.compile(r"[\w-]+")
+
 
 def key_path(location: tuple[str | int, ...]) -> str:
-    """('projects', 2, 'indicators', 3, 'actual') -> 'projects[2].indicators[3].actual'."""
+    """('projects', 2, 'indicators', 3, 'actual') -> 'projects[2].indicators[3].actual'.
+
+    A key that is not a bare word is quoted as TOML quotes it (``methods.">="``), so that
+    the path stays readable whatever keys a file holds."""
     text = ""
     for part in location:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += f".{part}" if text else str(part)
+            name = str(part) if _BARE_KEY.fullmatch(str(part)) else _quoted(str(part))
+            text += f".{name}" if text else name
     return text
+
+
+def _quoted(key: str) -> str:
+    # escaped past what JSON escapes: a line or paragraph separator in a key must not
+    # break the one line a problem is printed on
+    text = json.dumps(key, ensure_ascii=False)
+    return "".join(char if char.isprintable() else (f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}") for char in text)
 
 
 def validation_problems(error: ValidationError, file: str, prefix: str = "", docs: str = "docs/formats.md") -> list[Problem]:

@@ -11,7 +11,7 @@ import re
 from decimal import Decimal
 from typing import Any, Callable, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from perfscore.models.base import Comparison, FundSource, Strict
 
@@ -77,6 +77,17 @@ class Tier(Strict):
 
 class QualitativeRules(Strict):
     tiers: list[Tier]
+
+    @field_validator("tiers")
+    @classmethod
+    def _no_overlap(cls, tiers: list[Tier]) -> list[Tier]:
+        # a row's tier decides its score range: two tiers claiming the same scores would make
+        # that range ambiguous. Touching ends (0.6 and 0.6) are how published tiers are written.
+        ordered = sorted(tiers, key=lambda tier: (tier.min, tier.max))
+        for lower, upper in zip(ordered, ordered[1:]):
+            if upper.min < lower.max:
+                raise ValueError(f"tiers {lower.id!r} ({lower.min}–{lower.max}) and {upper.id!r} ({upper.min}–{upper.max}) overlap")
+        return tiers
 
 
 class Band(Strict):
