@@ -1,0 +1,44 @@
+"""Helpers of the hostile-input tests (tests/test_hostile_*.py): running perfscore as a user would.
+
+Issue 10 tried perfscore as an attacker and a careless user would. Each test_hostile_* module
+checks one kind of case: every error says what, where (file and line or key path, or the
+plugin and hook) and what was expected, with the documented exit status and no traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+from perfscore.cli import main
+
+SEED = ROOT / "seeds" / "district-canlian-2022.toml"
+PERFSCORE = [sys.executable, "-m", "perfscore.cli"]
+RULESET_HEAD = '[ruleset]\nid = "t"\nname = "t"\nversion = "1"\n'
+
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main([*argv])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err, captured.err
+    return code, captured.out, captured.err
+
+
+def run_process(*argv: str, timeout: float = 60, unprivileged: bool = False, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    """perfscore in a child process (for exits, hangs and what reaches the real stdout).
+
+    ``unprivileged``: file permissions apply to the child even when the tests run as root
+    (as CI does): root's capabilities to bypass them are dropped with setpriv.
+    """
+    command = [*PERFSCORE, *argv]
+    if unprivileged and os.geteuid() == 0:
+        command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--", *command]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, **kwargs)  # type: ignore[call-overload]
+    assert "Traceback" not in result.stderr, result.stderr
+    return result
