@@ -31,13 +31,12 @@ import signal
 import sys
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
 from importlib import metadata
 from pathlib import Path
 from types import FrameType
-from typing import Any, Callable, Generator, Iterable, Iterator, Mapping, cast
+from typing import Any, Callable, Generator, Iterable, Mapping, cast
 
 import pluggy
 from pydantic import BaseModel, ValidationError
@@ -120,7 +119,7 @@ def _given(plugin: Any) -> Any:
 
 def make_host(plugins_dirs: Iterable[Path] = (), entry_points: bool = True, extra: Iterable[tuple[str, Any]] = ()) -> PluginHost:
     """Build the plugin manager for one run and wrap it in the facade."""
-    limit("hook_seconds")  # a bad PERFSCORE_HOOK_SECONDS is one usage error now, not one per unit later
+    limit("hook_seconds")  # a bad PERFSCORE_HOOK_SECONDS is a usage error before any plugin loads
     pm = pluggy.PluginManager("perfscore")
     pm.add_hookspecs(hookspecs)
     blocked = disabled_plugins()
@@ -220,6 +219,67 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+class _Alarm:
+    """The process's SIGALRM state: the host whose hooks are timed now, and the handler
+    that was installed before perfscore's, which gets every other alarm."""
+
+    host: PluginHost | None = None
+    previous: Callable[[int, FrameType | None], Any] | int | None = None
+
+
+_alarm = _Alarm()
+
+
+def _on_alarm(signum: int, frame: FrameType | None) -> None:
+    """SIGALRM: stop the timed host's hook, or pass the alarm on as if perfscore were not there."""
+    host = _alarm.host
+    if host is not None:
+        host._on_alarm()
+    elif callable(_alarm.previous):
+        _alarm.previous(signum, frame)
+    elif _alarm.previous in (signal.SIG_DFL, None):
+        # a program's own timer with no handler: its default action (ending the process)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGALRM)
+
+
+class _TimeLimit:
+    """:meth:`PluginHost.time_limit`: entered once a unit, so kept lean (a class, not a
+    generator; the handler checked once per host: each signal call is a system call)."""
+
+    __slots__ = ("host", "timing", "earlier", "started")
+
+    def __init__(self, host: PluginHost):
+        self.host = host
+        self.timing = False
+
+    def __enter__(self) -> None:
+        host = self.host
+        if _alarm.host is not None or not _timer_usable():
+            return
+        if not host._handler_checked:
+            if signal.getsignal(signal.SIGALRM) is not _on_alarm:
+                _alarm.previous = signal.signal(signal.SIGALRM, _on_alarm)
+            host._handler_checked = True
+        host._expired, host._stopped = False, False
+        _alarm.host, self.timing = host, True
+        # after the limit the alarm repeats each second, in case a plugin swallows the first
+        self.earlier = signal.setitimer(signal.ITIMER_REAL, host._seconds, 1.0)
+        self.started = time.monotonic() if self.earlier[0] else 0.0
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.timing:
+            return
+        host = self.host
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        _alarm.host = None  # after the timer stops: an alarm already due still finds its host
+        if host._expired and not host._stopped:  # the time ran out between two hooks
+            host._time_out(host._label, record=True)
+        host._expired = False
+        if self.earlier[0]:  # a timer of the program's own was running: let it go on
+            signal.setitimer(signal.ITIMER_REAL, max(self.earlier[0] - (time.monotonic() - self.started), 1e-6), self.earlier[1])
+
+
 def _timer_usable() -> bool:
     """SIGALRM interrupts only the main thread, and only where setitimer exists (not Windows)."""
     return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
@@ -258,14 +318,15 @@ class PluginHost:
         self._current = ""
         self._raised: list[tuple[str, str]] = []
         self._produced: dict[int, tuple[str, object]] = {}
-        #: the time limit: armed inside time_limit(); _calling while a hook call is under
+        #: the time limit (armed inside time_limit()): _calling while a hook call is under
         #: way (only then may the alarm raise); _expired once the time ran out (the rest of
         #: the unit's hooks are not called); _stopped once that is recorded
-        self._armed = False
         self._calling = False
         self._expired = False
         self._stopped = False
-        self._seconds = 0.0
+        #: PERFSCORE_HOOK_SECONDS, read when the host is made (once a run, once a worker)
+        self._seconds = float(limit("hook_seconds"))
+        self._handler_checked = False
         self._label = ""
         for hook_name in HOOK_NAMES:
             caller: pluggy.HookCaller = getattr(pm.hook, hook_name)
@@ -417,9 +478,8 @@ class PluginHost:
 
     # -- the time limit ---------------------------------------------------------------
 
-    @contextmanager
-    def time_limit(self) -> Iterator[None]:
-        """The hooks called inside share one time limit: ``limit("hook_seconds")``.
+    def time_limit(self) -> _TimeLimit:
+        """The hooks called inside share one time limit: ``PERFSCORE_HOOK_SECONDS``.
 
         At the limit, the hook running is stopped (:class:`HookTimeout` is raised into it)
         and recorded as a failure naming the plugin and hook (``timed_out``); the hooks not
@@ -427,28 +487,9 @@ class PluginHost:
         a process receives: elsewhere (a thread of a service, Windows) there is no limit.
         Nested uses share the outermost limit.
         """
-        if self._armed or not _timer_usable():
-            yield
-            return
-        seconds = float(limit("hook_seconds"))
-        previous = signal.signal(signal.SIGALRM, self._on_alarm)
-        self._armed, self._expired, self._stopped, self._seconds = True, False, False, seconds
-        # after the limit the alarm repeats each second, in case a plugin swallows the first
-        earlier = signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
-        started = time.monotonic() if earlier[0] else 0.0
-        try:
-            yield
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            self._armed = False
-            signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
-            if self._expired and not self._stopped:  # the time ran out between two hooks
-                self._time_out(self._label, record=True)
-            self._expired = False
-            if earlier[0]:  # a timer of the program's own was running: let it go on
-                signal.setitimer(signal.ITIMER_REAL, max(earlier[0] - (time.monotonic() - started), 1e-6), earlier[1])
+        return _TimeLimit(self)
 
-    def _on_alarm(self, signum: int, frame: FrameType | None) -> None:
+    def _on_alarm(self) -> None:
         self._expired = True
         if self._calling:
             raise HookTimeout
