@@ -248,6 +248,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(ExitCode.USAGE_ERROR)
     except BrokenPipeError:
         return int(ExitCode.OK)
+    except KeyboardInterrupt:
+        # Ctrl-C, or a plugin raising KeyboardInterrupt: stop cleanly, as a shell expects
+        print("perfscore: interrupted", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ class ExitCode(enum.IntEnum):
     PARTIAL = 1
     #: bad input or bad usage: nothing was scored
     USAGE_ERROR = 2
+    #: stopped by an interrupt (Ctrl-C or SIGINT: 128 + 2, as shells report it)
+    INTERRUPTED = 130
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,8 +4,9 @@ Area plugins score their areas and emit findings through the hooks; declarative
 ``[[findings]]`` rules from the ruleset add cross-cutting ones. Wording always comes from
 templates (ruleset or plugin TOML), filled from the finding's evidence and formatted as
 the domain writes numbers: 万元 and 元 with 2 decimals, percentages with 2 decimals,
-counts as integers. A plugin that raises is reported by name; the rest still run and the
-result is marked incomplete.
+counts as integers. A plugin that raises, returns what its hook does not allow or runs past
+the unit's time limit is reported by name; the rest still run and the result is marked
+incomplete (:mod:`perfscore.plugin.manager` guards every call).
 
 Rules are run by :mod:`perfscore.rules.matches`, in the sandbox of
 :mod:`perfscore.rules.expressions`, over the values :mod:`perfscore.rules.variables` fills.
@@ -49,6 +50,11 @@ class Evaluation:
     def incomplete(self) -> bool:
         return bool(self.failures)
 
+    @property
+    def timed_out(self) -> bool:
+        """The unit's plugin hooks ran out of time: some were stopped or never called."""
+        return any(failure.timed_out for failure in self.failures)
+
 
 def finding_sort_key(finding: Finding | RuleMatch) -> tuple[Any, ...]:
     return (SEVERITY_ORDER[finding.severity], finding.area or "", finding.id, finding.project or "", finding.indicator or "")
@@ -58,13 +64,18 @@ def find(unit: UnitScore, host: PluginHost) -> Evaluation:
     """Score the areas and collect findings; a failing plugin is recorded, not fatal."""
     failures_before = len(host.failures)
     areas: dict[str, AreaScore] = {}
-    for area_id in sorted(unit.ruleset.areas):
-        scored = host.score_area(area_id, unit)
-        if scored is not None:
-            plugin, area_score = scored
-            areas[area_id] = area_score.model_copy(update={"source": plugin})
+    findings: list[tuple[str, Any]] = []
+    # the unit's plugin hooks share one time limit; one that runs past it is stopped and
+    # recorded, and the hooks after it are not called (the result is incomplete)
+    with host.time_limit():
+        for area_id in sorted(unit.ruleset.areas):
+            scored = host.score_area(area_id, unit)
+            if scored is not None:
+                plugin, area_score = scored
+                areas[area_id] = area_score.model_copy(update={"source": plugin})
+        findings = host.call_isolated("perfscore_findings", unit=unit, areas=areas)
     found: dict[tuple[str, str, str], Finding | RuleMatch] = {}
-    for plugin, emitted in host.call_isolated("perfscore_findings", unit=unit, areas=areas):
+    for plugin, emitted in findings:
         for finding in emitted or []:
             if not isinstance(finding, Finding):
                 host.failures.append(PluginFailure(plugin, "perfscore_findings", f"returned {type(finding).__name__}, expected perfscore.Finding"))

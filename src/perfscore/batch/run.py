@@ -11,7 +11,10 @@ the summaries cross the process boundary, so memory stays flat however many unit
 province sends.
 
 A file that cannot be scored does not stop the batch: it becomes a :class:`Failed` with
-the problems a user can act on.
+the problems a user can act on; so does a unit whose plugin hooks ran out of time (the
+other units are scored). An interrupt (Ctrl-C, or a plugin raising KeyboardInterrupt)
+stops the whole batch: worker processes ignore SIGINT themselves and are ended by the
+main process, so that only it reports the interrupt.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import concurrent.futures
 import errno
 import gc
 import os
+import signal
 import stat
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -311,6 +315,9 @@ class BatchScorer:
         """The summary of one file, or the problems that kept it from being scored."""
         try:
             evaluation = self.engine.evaluate(Path(path))
+            if evaluation.timed_out:
+                # a unit whose hooks were stopped is not comparable with the others: an error row
+                return Failed(str(path), [Problem(failure.render(), file=str(path)) for failure in evaluation.failures])
             if not self._frozen:
                 # Plugins, rulesets and compiled rules live for the whole batch: move them
                 # out of the collector's sight, or every full collection walks them again
@@ -447,6 +454,9 @@ _worker: BatchScorer | None = None
 def _start_worker(plugins_dirs: list[Path], ruleset: str | None, by: str) -> None:
     """Per worker process, once: its own plugin host, engine and ruleset cache."""
     global _worker
+    # Ctrl-C reaches every process of the group: the main process alone handles it (and
+    # ends the workers), so that no worker prints a traceback of its own
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker = make_scorer(plugins_dirs, ruleset, by)
 
 
@@ -488,7 +498,8 @@ def score_files(
         return
     size = chunk_size(len(paths), jobs)
     chunks = [[str(path) for path in paths[start : start + size]] for start in range(0, len(paths), size)]
-    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(plugins_dirs, ruleset, by)) as pool:
+    pool = concurrent.futures.ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(plugins_dirs, ruleset, by))
+    try:
         pending = {pool.submit(_score_chunk, chunk) for chunk in chunks}
         del chunks
         while pending:
@@ -497,6 +508,14 @@ def score_files(
                 outcomes = future.result()
                 on_done(len(outcomes))
                 yield from outcomes
+    except BaseException:
+        # an interrupt (or the consumer stopping early): do not wait for the chunks still
+        # queued, end the workers now (3.14 has terminate_workers(); before it, _processes)
+        for process in list((pool._processes or {}).values()):
+            process.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def collect(

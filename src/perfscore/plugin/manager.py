@@ -11,6 +11,14 @@ runs wrappers, firstresult and tryfirst/trylast as it documents, while guards ar
 implementation know which plugin gave what, report a plugin that raised by name while the
 others still run, and the host sorts what it collects by id so that nothing depends on
 registration order.
+
+Plugins are trusted code whose failures are contained (docs/plugins.md, "When a plugin
+misbehaves"). A guard catches whatever an implementation raises, ``SystemExit`` included,
+and checks what it returns against its hook's spec; while hooks run, ``sys.stdout`` is
+``sys.stderr``, so a plugin's prints never mix with perfscore's output; and the hooks of one
+unit share a time limit (``PERFSCORE_HOOK_SECONDS``), enforced with ``SIGALRM`` where that
+is possible (the main thread of a process, on a system with ``setitimer``). A
+``KeyboardInterrupt`` always passes through: it stops the run.
 """
 
 from __future__ import annotations
@@ -19,18 +27,25 @@ import importlib
 import importlib.util
 import inspect
 import os
+import signal
 import sys
-from dataclasses import dataclass, field
+import threading
+import time
+from dataclasses import dataclass, field, replace
 from functools import partial
 from importlib import metadata
 from pathlib import Path
+from types import FrameType
 from typing import Any, Callable, Generator, Iterable, Mapping, cast
 
 import pluggy
+from pydantic import BaseModel, ValidationError
 
-from perfscore.errors import PluginError, Problem
+from perfscore.errors import PerfscoreError, PluginError, Problem
 from perfscore.files import read_toml
-from perfscore.models import AreaScore, Finding
+from perfscore.limits import LIMITS, limit
+from perfscore.load.validation import validation_problems
+from perfscore.models import AreaScore, Finding, FindingTemplate, IndicatorDef
 from perfscore.plugin import hookspecs
 from perfscore.scoring.methods import ScoringMethod
 from perfscore.scoring.score import UnitScore
@@ -60,6 +75,8 @@ class PluginFailure:
     plugin: str
     hook: str
     error: str
+    #: the unit's plugin hooks ran out of time (a batch lists the unit as failed)
+    timed_out: bool = False
 
     def render(self) -> str:
         return f'plugin "{self.plugin}" failed in {self.hook}: {self.error}'
@@ -102,6 +119,7 @@ def _given(plugin: Any) -> Any:
 
 def make_host(plugins_dirs: Iterable[Path] = (), entry_points: bool = True, extra: Iterable[tuple[str, Any]] = ()) -> PluginHost:
     """Build the plugin manager for one run and wrap it in the facade."""
+    limit("hook_seconds")  # a bad PERFSCORE_HOOK_SECONDS is a usage error before any plugin loads
     pm = pluggy.PluginManager("perfscore")
     pm.add_hookspecs(hookspecs)
     blocked = disabled_plugins()
@@ -112,10 +130,16 @@ def make_host(plugins_dirs: Iterable[Path] = (), entry_points: bool = True, extr
     def add(name: str, loader: Callable[[], Any], version: str, origin: str) -> None:
         if name in blocked:
             return
+        stdout = sys.stdout
+        sys.stdout = sys.stderr  # a plugin printing as it is imported must not reach perfscore's output
         try:
             plugin = loader()
-        except Exception as error:  # an import failure must name the plugin
-            raise PluginError(Problem(f'Error importing plugin "{name}": {type(error).__name__}: {error}')) from None
+        except KeyboardInterrupt:
+            raise
+        except BaseException as error:  # an import failure (or a sys.exit at import) must name the plugin
+            raise PluginError(Problem(f'Error importing plugin "{name}": {_describe(error)}')) from None
+        finally:
+            sys.stdout = stdout
         if pm.get_plugin(name) is not None:
             raise PluginError(Problem(f'two plugins are named "{name}" ({infos[name].origin} and {origin})'))
         pm.register(plugin, name=name)
@@ -147,6 +171,39 @@ def make_host(plugins_dirs: Iterable[Path] = (), entry_points: bool = True, extr
     return PluginHost(pm, infos)
 
 
+class HookTimeout(BaseException):
+    """Raised into a hook that ran past the unit's time limit.
+
+    A BaseException, so that a plugin's ``except Exception`` does not swallow it; the host
+    turns it into a failure naming the plugin and hook.
+    """
+
+
+#: what a guard lets through: an interrupt stops the run, a timeout is the host's to record
+_PASSING = (KeyboardInterrupt, HookTimeout)
+#: what each register hook's ``register`` accepts, for the message when it gets something else
+_REGISTER_EXPECTS = {
+    "perfscore_register_indicators": "a path to a TOML file of [[indicators]] or one indicator as a mapping",
+    "perfscore_register_methods": "a perfscore.ScoringMethod",
+    "perfscore_register_areas": "an area id (a non-empty string)",
+    "perfscore_register_templates": "a path to a TOML file of [templates.<id>] tables",
+}
+
+
+class _BadRegistration(Exception):
+    """``register`` was given something its hook does not take (the message says what was expected)."""
+
+
+def _summary(value: object) -> str:
+    """A short picture of a value a plugin gave, for a message (never its whole repr)."""
+    text = repr(value)
+    return f"{type(value).__name__} {text[:60]}{'…' if len(text) > 60 else ''}"
+
+
+def _is_path(item: object) -> bool:
+    return isinstance(item, (str, os.PathLike))
+
+
 class _WrapperFailed(Exception):
     """A wrapper raised (or broke the wrapper protocol): carried out of pluggy's call with its plugin's name."""
 
@@ -157,7 +214,75 @@ class _WrapperFailed(Exception):
 
 
 def _describe(error: BaseException) -> str:
+    if isinstance(error, SystemExit):  # sys.exit(0) says "0": say what it was
+        return f"SystemExit: the plugin called sys.exit({error.code!r})"
     return f"{type(error).__name__}: {error}"
+
+
+class _Alarm:
+    """The process's SIGALRM state: the host whose hooks are timed now, and the handler
+    that was installed before perfscore's, which gets every other alarm."""
+
+    host: PluginHost | None = None
+    previous: Callable[[int, FrameType | None], Any] | int | None = None
+
+
+_alarm = _Alarm()
+
+
+def _on_alarm(signum: int, frame: FrameType | None) -> None:
+    """SIGALRM: stop the timed host's hook, or pass the alarm on as if perfscore were not there."""
+    host = _alarm.host
+    if host is not None:
+        host._on_alarm()
+    elif callable(_alarm.previous):
+        _alarm.previous(signum, frame)
+    elif _alarm.previous in (signal.SIG_DFL, None):
+        # a program's own timer with no handler: its default action (ending the process)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGALRM)
+
+
+class _TimeLimit:
+    """:meth:`PluginHost.time_limit`: entered once a unit, so kept lean (a class, not a
+    generator; the handler checked once per host: each signal call is a system call)."""
+
+    __slots__ = ("host", "timing", "earlier", "started")
+
+    def __init__(self, host: PluginHost):
+        self.host = host
+        self.timing = False
+
+    def __enter__(self) -> None:
+        host = self.host
+        if _alarm.host is not None or not _timer_usable():
+            return
+        if not host._handler_checked:
+            if signal.getsignal(signal.SIGALRM) is not _on_alarm:
+                _alarm.previous = signal.signal(signal.SIGALRM, _on_alarm)
+            host._handler_checked = True
+        host._expired, host._stopped = False, False
+        _alarm.host, self.timing = host, True
+        # after the limit the alarm repeats each second, in case a plugin swallows the first
+        self.earlier = signal.setitimer(signal.ITIMER_REAL, host._seconds, 1.0)
+        self.started = time.monotonic() if self.earlier[0] else 0.0
+
+    def __exit__(self, *exc: object) -> None:
+        if not self.timing:
+            return
+        host = self.host
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        _alarm.host = None  # after the timer stops: an alarm already due still finds its host
+        if host._expired and not host._stopped:  # the time ran out between two hooks
+            host._time_out(host._label, record=True)
+        host._expired = False
+        if self.earlier[0]:  # a timer of the program's own was running: let it go on
+            signal.setitimer(signal.ITIMER_REAL, max(self.earlier[0] - (time.monotonic() - self.started), 1e-6), self.earlier[1])
+
+
+def _timer_usable() -> bool:
+    """SIGALRM interrupts only the main thread, and only where setitimer exists (not Windows)."""
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
 
 
 class PluginHost:
@@ -167,14 +292,19 @@ class PluginHost:
     tryfirst and trylast behave as pluggy documents. What pluggy does not do is done by
     guards put around each implementation when the host is made:
 
-    - per-unit hooks (:data:`ISOLATED_HOOKS`): an implementation that raises is recorded
-      as a :class:`PluginFailure` and counts as having returned None, so the other plugins
-      still run; a wrapper that raises is recorded, and the call is made again without
-      that plugin;
-    - contribution hooks: a plugin that raises stops the run with a :class:`PluginError`
-      naming it; ``register`` knows which plugin called it;
+    - per-unit hooks (:data:`ISOLATED_HOOKS`): an implementation that raises (anything,
+      ``SystemExit`` included) or returns what its spec does not allow is recorded as a
+      :class:`PluginFailure` and counts as having returned None, so the other plugins still
+      run; a wrapper that does either is recorded, and the call is made again without it;
+    - contribution hooks: a plugin that raises, returns something, or gives ``register``
+      what it does not take stops the run with a :class:`PluginError` naming the plugin
+      and hook; ``register`` knows which plugin called it and validates what it is given;
     - every result is traced to the plugin that gave it (a wrapper that adds or replaces
-      one is its giver), so area scores and findings name their source.
+      one is its giver), so area scores and findings name their source;
+    - ``KeyboardInterrupt`` is never contained: it stops the run.
+
+    While a hook runs, ``sys.stdout`` is ``sys.stderr`` (a plugin's prints never reach
+    perfscore's output), and inside :meth:`time_limit` the hooks share a time budget.
     """
 
     def __init__(self, pm: pluggy.PluginManager, infos: Mapping[str, PluginInfo]):
@@ -188,6 +318,16 @@ class PluginHost:
         self._current = ""
         self._raised: list[tuple[str, str]] = []
         self._produced: dict[int, tuple[str, object]] = {}
+        #: the time limit (armed inside time_limit()): _calling while a hook call is under
+        #: way (only then may the alarm raise); _expired once the time ran out (the rest of
+        #: the unit's hooks are not called); _stopped once that is recorded
+        self._calling = False
+        self._expired = False
+        self._stopped = False
+        #: PERFSCORE_HOOK_SECONDS, read when the host is made (once a run, once a worker)
+        self._seconds = float(limit("hook_seconds"))
+        self._handler_checked = False
+        self._label = ""
         for hook_name in HOOK_NAMES:
             caller: pluggy.HookCaller = getattr(pm.hook, hook_name)
             firstresult = bool(caller.spec is not None and caller.spec.opts.get("firstresult"))
@@ -206,7 +346,9 @@ class PluginHost:
             self._current = plugin
             try:
                 result = function(*args, **kwargs)
-            except Exception as error:
+            except _PASSING:
+                raise
+            except BaseException as error:  # SystemExit too: a plugin's sys.exit must not end the run
                 if not isolated:
                     if isinstance(error, PluginError):
                         raise
@@ -215,7 +357,12 @@ class PluginHost:
                 return None
             if result is None:
                 return None
-            if findings and isinstance(result, list):
+            if not isolated:
+                raise PluginError(Problem(f'plugin "{plugin}" returned {_summary(result)} from {hook_name}', expected="None: a contribution is given to register()"))
+            if findings:
+                if not isinstance(result, list):
+                    self._raised.append((plugin, f"returned {_summary(result)}, expected a list of perfscore.Finding or None"))
+                    return None
                 # each finding names its plugin before any wrapper sees it, so a wrapper
                 # that filters or regroups the lists leaves every finding its source
                 result = [item.model_copy(update={"source": plugin}) if isinstance(item, Finding) and not item.source else item for item in result]
@@ -230,13 +377,13 @@ class PluginHost:
         pluggy drives a wrapper with one ``next`` and then one ``send`` (the result, or a
         :class:`pluggy.Result` for an old-style ``hookwrapper``) or ``throw`` (what the call
         raised); the guard passes each on and tells the wrapper's own errors from the ones
-        it lets through.
+        it lets through. An interrupt or a timeout is never thrown into the wrapper.
         """
         function, plugin, old_style = impl.function, impl.plugin_name, impl.hookwrapper
 
-        def own(error: Exception, passing: BaseException | None = None) -> BaseException:
+        def own(error: BaseException, passing: BaseException | None = None) -> BaseException:
             """What to raise for ``error``: itself when it is passing through, else a failure of this plugin."""
-            if error is passing or isinstance(error, _WrapperFailed) or (not isolated and isinstance(error, PluginError)):
+            if error is passing or isinstance(error, (_WrapperFailed, *_PASSING)) or (not isolated and isinstance(error, PluginError)):
                 return error
             return _WrapperFailed(plugin, _describe(error))
 
@@ -247,7 +394,7 @@ class PluginHost:
                 next(wrapper)
             except StopIteration:
                 raise _WrapperFailed(plugin, "the wrapper did not yield") from None
-            except Exception as error:
+            except BaseException as error:
                 raise own(error) from None
             try:
                 sent = yield
@@ -260,7 +407,7 @@ class PluginHost:
                     wrapper.throw(thrown)
                 except StopIteration as stop:
                     return self._claim(plugin, stop.value, firstresult)
-                except Exception as error:
+                except BaseException as error:
                     raise own(error, thrown) from None
                 wrapper.close()
                 raise _WrapperFailed(plugin, "the wrapper yielded twice") from None
@@ -273,7 +420,7 @@ class PluginHost:
                     self._claim(plugin, outcome.get_result() if outcome.exception is None else None, firstresult)
                     return None
                 return self._claim(plugin, stop.value, firstresult)
-            except Exception as error:
+            except BaseException as error:
                 raise own(error) from None
             wrapper.close()
             raise _WrapperFailed(plugin, "the wrapper yielded twice")
@@ -282,6 +429,8 @@ class PluginHost:
 
     def _claim(self, plugin: str, result: object, firstresult: bool) -> object:
         """Trace what a wrapper added or put in place of the result to that wrapper."""
+        if not firstresult and result is not None and not isinstance(result, list):
+            raise _WrapperFailed(plugin, f"the wrapper returned {_summary(result)}, expected the list of results")
         for item in [result] if firstresult else cast("list[object]", result or []):
             if item is not None and id(item) not in self._produced:
                 self._produced[id(item)] = (plugin, item)
@@ -294,9 +443,16 @@ class PluginHost:
         """Call a hook through pluggy; record failures of a per-unit hook under ``label``."""
         caller: pluggy.HookCaller = getattr(self.pm.hook, hook_name)
         isolated = hook_name in ISOLATED_HOOKS
+        nothing: object = None if hook_name == "perfscore_score_area" else []
+        if isolated and self._expired:
+            return nothing  # the unit's time is spent: its result is incomplete, and says so
         skipped: list[object] = []
         while True:
-            self._raised, self._produced = [], {}
+            self._raised, self._produced, self._label = [], {}, label
+            stdout = sys.stdout
+            # what a plugin prints goes to stderr: stdout carries perfscore's output alone
+            sys.stdout = sys.stderr
+            self._calling = True
             try:
                 result = caller(**kwargs)
             except _WrapperFailed as failed:
@@ -307,23 +463,76 @@ class PluginHost:
                 skipped.append(self.pm.get_plugin(failed.plugin))
                 caller = self.pm.subset_hook_caller(hook_name, skipped)
                 continue
+            except HookTimeout:
+                self._calling = False
+                failure = self._time_out(label, record=isolated)
+                if not isolated:
+                    raise PluginError(Problem(failure.render())) from None
+                self.failures.extend(PluginFailure(plugin, label, error) for plugin, error in self._raised)
+                return nothing
+            finally:
+                self._calling = False
+                sys.stdout = stdout
             self.failures.extend(PluginFailure(plugin, label, error) for plugin, error in self._raised)
             return result
 
+    # -- the time limit ---------------------------------------------------------------
+
+    def time_limit(self) -> _TimeLimit:
+        """The hooks called inside share one time limit: ``PERFSCORE_HOOK_SECONDS``.
+
+        At the limit, the hook running is stopped (:class:`HookTimeout` is raised into it)
+        and recorded as a failure naming the plugin and hook (``timed_out``); the hooks not
+        yet called are not called. Enforced with ``SIGALRM``, which only the main thread of
+        a process receives: elsewhere (a thread of a service, Windows) there is no limit.
+        Nested uses share the outermost limit.
+        """
+        return _TimeLimit(self)
+
+    def _on_alarm(self) -> None:
+        self._expired = True
+        if self._calling:
+            raise HookTimeout
+
+    def _time_out(self, label: str, record: bool) -> PluginFailure:
+        """The failure of the plugin that was running when the time ran out."""
+        self._expired = True
+        variable = LIMITS["hook_seconds"].variable
+        scope = "the plugin hooks of one unit" if record else "a registration hook"
+        error = f"stopped after {self._seconds:g} s, the time limit for {scope} (set by {variable})"
+        failure = PluginFailure(self._current or "?", label, error, timed_out=True)
+        if record and not self._stopped:
+            self.failures.append(failure)
+            self._stopped = True
+        return failure
+
     # -- contribution hooks: registered once per run, a failure stops it ------------
 
-    def _registered(self, hook_name: str, validate: Callable[[Any], Any] = lambda item: item) -> list[tuple[str, Any]]:
-        """(plugin, item) for everything registered through a ``register`` hook, by plugin name."""
+    def _registered(self, hook_name: str, validate: Callable[[Any, str], Any]) -> list[tuple[str, Any]]:
+        """(plugin, item) for everything registered through a ``register`` hook, by plugin name.
+
+        ``validate(item, plugin)`` returns the item or raises a :class:`PluginError`; the
+        first refusal stops the run even if the plugin caught it.
+        """
         items: list[tuple[str, Any]] = []
+        refused: list[PluginError] = []
 
         def register(item: Any) -> None:
-            items.append((self._current, validate(item)))
+            plugin = self._current
+            try:
+                items.append((plugin, validate(item, plugin)))
+            except PluginError as error:
+                refused.append(error)
+                raise
 
-        self._call(hook_name, hook_name, {"register": register})
+        with self.time_limit():
+            self._call(hook_name, hook_name, {"register": register})
+        if refused:
+            raise refused[0]
         items.sort(key=lambda pair: pair[0])  # stable: a plugin's own items keep their order
         return items
 
-    def _collect(self, hook_name: str, kind: str, key: Callable[[Any], str], validate: Callable[[Any], Any] = lambda item: item) -> dict[str, tuple[str, Any]]:
+    def _collect(self, hook_name: str, kind: str, key: Callable[[Any], str], validate: Callable[[Any, str], Any]) -> dict[str, tuple[str, Any]]:
         """Run a ``register`` hook on every plugin; refuse an id two plugins give."""
         collected: dict[str, tuple[str, Any]] = {}
         for plugin, item in self._registered(hook_name, validate):
@@ -336,49 +545,58 @@ class PluginHost:
     def methods(self) -> dict[str, ScoringMethod]:
         """Scoring methods by name, from every plugin (built-ins included)."""
         if self._methods is None:
+            hook_name = "perfscore_register_methods"
 
-            def check(item: Any) -> Any:
+            def check(item: Any, plugin: str) -> Any:
                 if not isinstance(item, ScoringMethod):
-                    raise PluginError(Problem(f"register() expects a perfscore.ScoringMethod, got {type(item).__name__}"))
+                    raise _refused(plugin, hook_name, item)
                 return item
 
-            collected = self._collect("perfscore_register_methods", "scoring method", lambda m: m.name, check)
+            collected = self._collect(hook_name, "scoring method", lambda m: m.name, check)
             self._methods = {name: method for name, (_, method) in sorted(collected.items())}
         return self._methods
 
     def area_owners(self) -> dict[str, str]:
         """Area id → the plugin that claimed it."""
         if self._area_owners is None:
-            collected = self._collect("perfscore_register_areas", "area", lambda area: area, str)
+            hook_name = "perfscore_register_areas"
+
+            def check(item: Any, plugin: str) -> Any:
+                if not isinstance(item, str) or not item:
+                    raise _refused(plugin, hook_name, item)
+                return item
+
+            collected = self._collect(hook_name, "area", lambda area: area, check)
             self._area_owners = {area: plugin for area, (plugin, _) in sorted(collected.items())}
         return self._area_owners
 
     def merge_contributions(self, raw: dict[str, Any]) -> dict[str, Any]:
-        """Add plugin indicators, area defaults and templates to a resolved raw ruleset."""
+        """Add plugin indicators, area defaults and templates to a resolved raw ruleset.
+
+        Each contribution is validated when it is registered and checked against the
+        ruleset here, so that a fault names the plugin (and its file), not the ruleset.
+        """
         raw = dict(raw)
         indicators = list(raw.get("indicators", []))
         owners = {entry.get("id"): f'ruleset file {entry.get("source", "?")}' for entry in indicators}
         areas = dict(raw.get("areas", {}))
         templates = dict(raw.get("templates", {}))
-        for plugin, item in self._registered("perfscore_register_indicators"):
-            if isinstance(item, Mapping):
-                entries, area_defaults = [dict(item)], {}
-            else:
-                document = read_toml(Path(item))
-                entries, area_defaults = document.get("indicators", []), document.get("areas", {})
-                templates = {**document.get("templates", {}), **templates}
-            for entry in entries:
+        contributed: list[tuple[str, str | None, str, dict[str, Any]]] = []
+        for plugin, (file, entries, area_defaults, plugin_templates) in self._registered("perfscore_register_indicators", _indicator_contribution):
+            templates = {**plugin_templates, **templates}
+            for position, entry in enumerate(entries):
                 entry = {**entry, "source": f"plugin {plugin}"}
-                if entry.get("id") in owners:
-                    raise PluginError(Problem(f'indicator "{entry.get("id")}" is defined by both {owners[entry.get("id")]} and plugin "{plugin}"'))
-                owners[entry.get("id")] = f'plugin "{plugin}"'
+                if entry["id"] in owners:
+                    raise PluginError(Problem(f'indicator "{entry["id"]}" is defined by both {owners[entry["id"]]} and plugin "{plugin}"'))
+                owners[entry["id"]] = f'plugin "{plugin}"'
                 indicators.append(entry)
+                contributed.append((plugin, file, f"indicators[{position}]" if file else f'indicator "{entry["id"]}"', entry))
             for area, settings in area_defaults.items():
                 # the ruleset's own settings win: a bureau overrides a plugin's defaults
                 areas[area] = {**settings, **areas.get(area, {})}
-        for plugin, path in self._registered("perfscore_register_templates"):
-            document = read_toml(Path(path))
-            for template_id, template in document.get("templates", {}).items():
+        _check_against_ruleset(contributed, raw, areas)
+        for plugin, (_, plugin_templates) in self._registered("perfscore_register_templates", _template_contribution):
+            for template_id, template in plugin_templates.items():
                 # ruleset wording wins over a plugin's, so a bureau can edit it
                 templates.setdefault(template_id, {**template, "source": f"plugin {plugin}"})
         raw["indicators"], raw["areas"], raw["templates"] = indicators, areas, templates
@@ -416,3 +634,87 @@ class PluginHost:
             hooks = sorted(caller.name for caller in self.pm.get_hookcallers(plugin) or [])
             infos.append(PluginInfo(name, info.version, info.origin, hooks, sorted(a for a, owner in owners.items() if owner == name)))
         return infos
+
+
+# --------------------------------------------------------------------------- what register() takes
+
+
+def _refused(plugin: str, hook_name: str, item: object) -> PluginError:
+    return PluginError(Problem(f'plugin "{plugin}" called register() in {hook_name} with {_summary(item)}', expected=_REGISTER_EXPECTS[hook_name]))
+
+
+def _read_contribution(plugin: str, hook_name: str, item: object) -> tuple[str, dict[str, Any]]:
+    """A registered TOML file, read; a fault names the plugin as well as the file."""
+    if not _is_path(item):
+        raise _refused(plugin, hook_name, item)
+    path = Path(cast("str", item))
+    try:
+        return str(path), read_toml(path)
+    except PerfscoreError as error:
+        raise PluginError([replace(problem, message=f'plugin "{plugin}" registered this file in {hook_name}: {problem.message}', file=problem.file or str(path)) for problem in error.problems]) from None
+
+
+def _validated(model: type[BaseModel], entry: object, plugin: str, hook_name: str, file: str | None, where: str, what: str) -> dict[str, Any]:
+    """``entry`` checked against ``model`` (with its ``source`` set, as the ruleset will have it)."""
+    if not isinstance(entry, Mapping):
+        raise PluginError(Problem(f'plugin "{plugin}" gave {_summary(entry)} as {what} in {hook_name}', file=file, location=where, expected="a table (a mapping)"))
+    entry = {**entry, "source": f"plugin {plugin}"}
+    try:
+        model.model_validate(entry)
+    except ValidationError as error:
+        problems = validation_problems(error, file or "", where, docs="docs/rulesets.md")
+        raise PluginError([replace(problem, message=f'plugin "{plugin}" gave an invalid {what} in {hook_name}: {problem.message}', file=file) for problem in problems]) from None
+    return entry
+
+
+def _indicator_contribution(item: object, plugin: str) -> tuple[str | None, list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
+    """What ``register`` of perfscore_register_indicators was given: (file, indicators, area defaults, templates)."""
+    hook_name = "perfscore_register_indicators"
+    if isinstance(item, Mapping):
+        where = f'indicator "{item.get("id", "?")}"'
+        return None, [_validated(IndicatorDef, item, plugin, hook_name, None, where, "indicator")], {}, {}
+    file, document = _read_contribution(plugin, hook_name, item)
+    entries, areas, templates = document.get("indicators", []), document.get("areas", {}), document.get("templates", {})
+    shapes = (("indicators", isinstance(entries, list), "an array of tables [[indicators]]"), ("areas", _tables(areas), "[areas.<id>] tables"), ("templates", _tables(templates), "[templates.<id>] tables"))
+    for key, right, expected in shapes:
+        if not right:
+            raise PluginError(Problem(f'plugin "{plugin}" registered this file in {hook_name}, whose {key} is not what it should be', file=file, location=key, expected=expected))
+    checked = [_validated(IndicatorDef, entry, plugin, hook_name, file, f"indicators[{position}]", "indicator") for position, entry in enumerate(entries)]
+    for template_id, template in templates.items():
+        _validated(FindingTemplate, template, plugin, hook_name, file, f"templates.{template_id}", "template")
+    return file, checked, areas, templates
+
+
+def _tables(value: object) -> bool:
+    """Whether ``value`` is a TOML table of tables (``[areas.<id>]``, ``[templates.<id>]``)."""
+    return isinstance(value, dict) and all(isinstance(item, dict) for item in value.values())
+
+
+def _template_contribution(item: object, plugin: str) -> tuple[str, dict[str, Any]]:
+    """What ``register`` of perfscore_register_templates was given: (file, templates)."""
+    hook_name = "perfscore_register_templates"
+    file, document = _read_contribution(plugin, hook_name, item)
+    templates = document.get("templates", {})
+    if not _tables(templates):
+        raise PluginError(Problem(f'plugin "{plugin}" registered this file in {hook_name}, whose templates are not tables', file=file, location="templates", expected="[templates.<id>] tables"))
+    for template_id, template in templates.items():
+        _validated(FindingTemplate, template, plugin, hook_name, file, f"templates.{template_id}", "template")
+    return file, templates
+
+
+def _check_against_ruleset(contributed: list[tuple[str, str | None, str, dict[str, Any]]], raw: Mapping[str, Any], areas: Mapping[str, Any]) -> None:
+    """Each contributed indicator's area and levels exist in the ruleset: else name the plugin."""
+    levels = raw.get("levels", {}) if isinstance(raw.get("levels"), dict) else {}
+    ruleset = raw.get("ruleset", {}).get("id", "?") if isinstance(raw.get("ruleset"), dict) else "?"
+    problems = []
+    for plugin, file, where, entry in contributed:
+        said = f'plugin "{plugin}" registered indicator "{entry["id"]}" in perfscore_register_indicators, but'
+        level1 = levels.get(entry["level1"])
+        if not isinstance(level1, dict):
+            problems.append(Problem(f'{said} its level1 {entry["level1"]!r} is not a level of ruleset "{ruleset}"', file=file, location=f"{where}.level1", expected=f"one of {', '.join(sorted(levels))}"))
+        elif entry["level2"] not in (level1.get("level2") or {}):
+            problems.append(Problem(f'{said} its level2 {entry["level2"]!r} is not a level-2 category of {entry["level1"]} in ruleset "{ruleset}"', file=file, location=f"{where}.level2", expected=f"one of {', '.join(sorted(level1.get('level2') or {}))}"))
+        if entry["area"] not in areas:
+            problems.append(Problem(f'{said} its area {entry["area"]!r} is not an area of ruleset "{ruleset}"', file=file, location=f"{where}.area", expected=f"one of {', '.join(sorted(areas))}, or [areas.{entry['area']}] defaults in the plugin's file"))
+    if problems:
+        raise PluginError(problems)
