@@ -8,6 +8,7 @@ plugin and hook) and what was expected, with the documented exit status and no t
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
@@ -38,6 +39,13 @@ def run_process(*argv: str, timeout: float = 60, unprivileged: bool = False, **k
     command = [*PERFSCORE, *argv]
     if unprivileged and os.geteuid() == 0:
         command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--", *command]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, **kwargs)  # type: ignore[call-overload]
-    assert "Traceback" not in result.stderr, result.stderr
-    return result
+    # its own process group, so that a run that overstays is ended with every worker it started
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, **kwargs)  # type: ignore[call-overload]
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise
+    assert "Traceback" not in stderr, stderr
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)

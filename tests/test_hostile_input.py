@@ -251,3 +251,13 @@ def test_generated_units_under_another_ruleset_are_checked(capsys: pytest.Captur
         code, _, err = run(capsys, "score", str(path), "--ruleset", "hubei")
         assert code == ExitCode.USAGE_ERROR
         assert f"{path}: projects[" in err and "unknown indicator" in err
+
+
+def test_a_ruleset_without_levels_is_its_own_fault(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A ruleset lacking [levels] is named at its own key, not blamed on the plugins' indicators."""
+    ruleset = tmp_path / "bare.toml"
+    ruleset.write_text(RULESET_HEAD, encoding="utf-8")
+    code, _, err = run(capsys, "check", str(SEED), "--ruleset", str(ruleset))
+    assert code == ExitCode.USAGE_ERROR
+    assert f"{ruleset}: levels: required key is missing" in err
+    assert "plugin" not in err

@@ -710,7 +710,9 @@ def _check_against_ruleset(contributed: list[tuple[str, str | None, str, dict[st
     for plugin, file, where, entry in contributed:
         said = f'plugin "{plugin}" registered indicator "{entry["id"]}" in perfscore_register_indicators, but'
         level1 = levels.get(entry["level1"])
-        if not isinstance(level1, dict):
+        if not levels:
+            pass  # a ruleset without levels is its own fault: its validation names the file and key
+        elif not isinstance(level1, dict):
             problems.append(Problem(f'{said} its level1 {entry["level1"]!r} is not a level of ruleset "{ruleset}"', file=file, location=f"{where}.level1", expected=f"one of {', '.join(sorted(levels))}"))
         elif entry["level2"] not in (level1.get("level2") or {}):
             problems.append(Problem(f'{said} its level2 {entry["level2"]!r} is not a level-2 category of {entry["level1"]} in ruleset "{ruleset}"', file=file, location=f"{where}.level2", expected=f"one of {', '.join(sorted(level1.get('level2') or {}))}"))
