@@ -48,8 +48,11 @@ def test_output_to_a_fifo_is_written_through(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE, text=True)
-    result = run_process("score", str(SEED), "-o", str(fifo))
-    received, _ = reader.communicate(timeout=30)
+    try:
+        result = run_process("score", str(SEED), "-o", str(fifo))
+        received, _ = reader.communicate(timeout=30)
+    finally:
+        reader.kill()  # a run that never opened the FIFO leaves the reader waiting
     assert result.returncode == ExitCode.OK
     assert "区残联" in received
     assert stat.S_ISFIFO(os.stat(fifo).st_mode)
