@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -261,3 +262,54 @@ def test_a_ruleset_without_levels_is_its_own_fault(capsys: pytest.CaptureFixture
     assert code == ExitCode.USAGE_ERROR
     assert f"{ruleset}: levels: required key is missing" in err
     assert "plugin" not in err
+
+
+@pytest.mark.parametrize(
+    "numeral,expected",
+    [("9" * 5000, "4,300 digits"), ("9e99999999", "exponent"), ("1e-99999999", "exponent")],
+    ids=["a 5000-digit integer", "a huge exponent", "a tiny exponent"],
+)
+def test_numbers_no_figure_can_be_are_located(capsys: pytest.CaptureFixture[str], tmp_path: Path, numeral: str, expected: str) -> None:
+    """A numeral past Python's integer or Decimal's exponent range is an error naming its line, not a traceback."""
+    path = tmp_path / "unit.toml"
+    path.write_text(SEED.read_text(encoding="utf-8").replace("budget = 977.58", f"budget = {numeral}", 1), encoding="utf-8")
+    code, _, err = run(capsys, "check", str(path))
+    assert code == ExitCode.USAGE_ERROR
+    assert str(path) in err and "line 20" in err and "out of range" in err and expected in err
+
+
+def test_a_huge_exponent_in_a_ruleset_is_located(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A ruleset setting of 9e99999999 is named with the ruleset file and line."""
+    ruleset = tmp_path / "rules.toml"
+    ruleset.write_text(RULESET_HEAD + 'extends = "canlian"\n\n[budget]\nreason_above = 9e99999999\n', encoding="utf-8")
+    code, _, err = run(capsys, "check", str(SEED), "--ruleset", str(ruleset))
+    assert code == ExitCode.USAGE_ERROR
+    assert f"{ruleset}: line 8: number out of range" in err
+
+
+def test_a_fifo_given_as_input_is_refused_not_waited_on(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A FIFO named as a submission or as a ruleset's parent is refused at once (no writer would mean a hang)."""
+    fifo = tmp_path / "unit.toml"
+    os.mkfifo(fifo)
+    code, _, err = run(capsys, "score", str(fifo))
+    assert code == ExitCode.USAGE_ERROR and "not a regular file" in err
+    ruleset = tmp_path / "rules.toml"
+    ruleset.write_text(RULESET_HEAD + f'extends = "{fifo}"\n', encoding="utf-8")
+    code, _, err = run(capsys, "check", str(SEED), "--ruleset", str(ruleset))
+    assert code == ExitCode.USAGE_ERROR and "not a regular file" in err
+
+
+@pytest.mark.parametrize("command", [["plugins"], ["generate", "1", "-o", "units"]])
+def test_a_bad_limit_is_refused_by_every_command(capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]) -> None:
+    """Even commands that read no submission refuse a bad limit setting, naming it."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PERFSCORE_MAX_ROWS", "lots")
+    code, _, err = run(capsys, *command)
+    assert code == ExitCode.USAGE_ERROR and "PERFSCORE_MAX_ROWS" in err
+
+
+def test_a_hook_time_limit_past_a_day_is_refused(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """PERFSCORE_HOOK_SECONDS beyond what the system timer takes is a clear error, not an overflow."""
+    monkeypatch.setenv("PERFSCORE_HOOK_SECONDS", "1e20")
+    code, _, err = run(capsys, "score", str(SEED))
+    assert code == ExitCode.USAGE_ERROR and "PERFSCORE_HOOK_SECONDS" in err and "86400" in err

@@ -39,6 +39,9 @@ def test_a_misbehaving_hook_is_contained(tmp_path: Path, hook: str, fault: str) 
     result = run_process("score", str(SEED), "--format", "json", "--plugins-dir", str(directory))
     data = json.loads(result.stdout)  # stdout holds the JSON alone
     assert data["total"] is not None
+    # the other plugins still score every area: a fault is skipped, it does not end the call
+    assert sorted(data["areas"]) == ["accessibility", "employment", "general", "rehabilitation", "rights", "secretary"]
+    assert data["areas"]["rehabilitation"]["score"] is not None
     if fault == "print":
         assert result.returncode == ExitCode.OK
         assert "plugin chatter" in result.stderr

@@ -25,19 +25,6 @@ ROUNDING_MODES = {
 }
 
 
-def to_decimal(value: object) -> Decimal:
-    """Convert a TOML number to Decimal through its text, so 0.1 stays 0.1."""
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, bool):
-        raise TypeError("a boolean is not a number")
-    if isinstance(value, (int, str)):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    raise TypeError(f"not a number: {value!r}")
-
-
 def quantize(value: Decimal, places: int = 2, rounding: str = "half_up") -> Decimal:
     """Round ``value`` to ``places`` decimals with the named rounding mode."""
     return value.quantize(_QUANTUMS[places], rounding=ROUNDING_MODES[rounding])

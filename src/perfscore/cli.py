@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from perfscore.errors import ExitCode, PerfscoreError
+from perfscore.limits import check_limits
 from perfscore.files import atomic_write
 from perfscore.messages import LANGUAGES, message
 from perfscore.numbers import DASH, whole
@@ -241,6 +242,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        check_limits()  # a bad PERFSCORE_* setting is one clear error, in every command
         return int(COMMANDS[args.command](args))
     except PerfscoreError as error:
         for problem in error.problems:

@@ -30,19 +30,24 @@ _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 def read_text(path: Path) -> str:
     """Read a UTF-8 text file; name the encoding problem clearly when it is not UTF-8.
 
-    A file larger than ``limit("file_bytes")`` is refused before it is read: its size is
-    known from ``os.stat`` for a regular file, and the read itself stops one byte past the
-    limit for anything else (a pipe, a device), so no input costs more memory than that.
+    Only a regular file is read: a FIFO would block until some writer opened it (a hang
+    with none) and a device may never end, so both are refused by what ``os.stat`` says. A
+    file larger than ``limit("file_bytes")`` is refused before it is read, and the read
+    stops one byte past the limit should the file have grown since.
     """
     most = int(limit("file_bytes"))
     try:
         status = os.stat(path)
+        if stat.S_ISDIR(status.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(status.st_mode):
+            raise InputError(Problem("not a regular file (a FIFO, device or socket)", file=str(path), expected="a TOML file"))
         if status.st_size > most:
             raise _too_large(path, status.st_size, most)
         with open(path, "rb") as handle:
             # read(n) allocates n bytes first: ask for the size stat gave, then read on, in
-            # bounded steps, what a pipe, a device or a file grown since holds
-            data = handle.read(status.st_size + 1) if stat.S_ISREG(status.st_mode) else b""
+            # bounded steps, what a file grown since holds
+            data = handle.read(status.st_size + 1)
             while len(data) <= most:
                 more = handle.read(min(1 << 16, most + 1 - len(data)))
                 if not more:
@@ -139,8 +144,16 @@ def read_toml(path: Path, *, floats_for_pydantic: bool = False) -> dict[str, Any
             return document if floats_for_pydantic else _floats_to_decimal(document, path)
     _check_nesting(text, path)
     try:
-        document = tomllib.loads(text, parse_float=Decimal)
-    except tomllib.TOMLDecodeError as error:
+        document = tomllib.loads(text, parse_float=_bounded_decimal)
+    except _OutOfRange as error:
+        raise _out_of_range(path, text, error.numeral, "a number whose exponent is within ±999") from None
+    except ValueError as error:
+        if not isinstance(error, tomllib.TOMLDecodeError) and "digits" in str(error):
+            # an integer past Python's 4,300-digit conversion limit
+            numeral = max(_LONG_INTEGER.findall(text), key=len, default="")
+            raise _out_of_range(path, text, numeral, "an integer of at most 4,300 digits") from None
+        if not isinstance(error, tomllib.TOMLDecodeError):
+            raise
         message = str(error)
         match = _TOML_POSITION.search(message)
         location = f"line {match.group(1)}, column {match.group(2)}" if match else None
@@ -155,6 +168,34 @@ def read_toml(path: Path, *, floats_for_pydantic: bool = False) -> dict[str, Any
     if not floats_for_pydantic:
         _check_depth(document, path)
     return document
+
+
+#: exponents a figure may have; far beyond any amount or rate, short of Decimal's overflow
+_MAX_EXPONENT = 999
+_LONG_INTEGER = re.compile(r"[0-9_]{4000,}")
+
+
+class _OutOfRange(ValueError):
+    def __init__(self, numeral: str):
+        super().__init__(numeral)
+        self.numeral = numeral
+
+
+def _bounded_decimal(numeral: str) -> Decimal:
+    """tomllib's float parser: exact, and refusing an exponent no figure needs (9e99999999),
+    which would overflow the first arithmetic done with it."""
+    value = Decimal(numeral)
+    if value.is_finite() and value and not -_MAX_EXPONENT <= value.adjusted() <= _MAX_EXPONENT:
+        raise _OutOfRange(numeral)
+    return value
+
+
+def _out_of_range(path: Path, text: str, numeral: str, expected: str) -> InputError:
+    """A number the file holds that no figure can be: named with its line."""
+    index = text.find(numeral) if numeral else -1
+    location = f"line {text.count(chr(10), 0, index) + 1}" if index >= 0 else None
+    shown = numeral if len(numeral) <= 24 else f"{numeral[:12]}…{numeral[-8:]} ({len(numeral)} characters)"
+    return InputError(Problem(f"number out of range: {shown}", file=str(path), location=location, expected=expected))
 
 
 #: one part of a TOML key: bare, "basic" or 'literal'

@@ -90,6 +90,3 @@ def find(unit: UnitScore, host: PluginHost) -> Evaluation:
         found.setdefault(match.key, match)  # a plugin's finding of the same key wins
     ordered = sorted(found.values(), key=finding_sort_key)
     return Evaluation(unit, areas, ordered, host.failures[failures_before:])
-
-
-# --------------------------------------------------------------------------- declarative rules

@@ -24,6 +24,9 @@ class Limit:
     meaning: str
     #: whether a fraction is allowed (seconds) or only a whole number (bytes, counts)
     fractional: bool = False
+    #: the largest value that makes sense (the system's timer takes no more than a day's
+    #: worth of seconds without overflowing on some platforms); None: no bound but the type's
+    maximum: int | float | None = None
 
     def value(self) -> int | float:
         """The limit in force: the environment's setting, or the default."""
@@ -34,8 +37,10 @@ class Limit:
             value: int | float = float(text) if self.fractional else int(text)
         except ValueError:
             value = 0
-        if not value > 0 or value != value or value == float("inf"):
+        if not value > 0 or value != value or (self.maximum is not None and value > self.maximum) or value == float("inf"):
             kind = "a positive number" if self.fractional else "a positive whole number"
+            if self.maximum is not None:
+                kind += f" of at most {self.maximum}"
             raise InputError(Problem(f"{self.variable}={text!r} is not a valid limit", location="environment", expected=f"{kind}: the most {self.meaning}, {self.default} unless set"))
         return value
 
@@ -46,7 +51,7 @@ LIMITS: dict[str, Limit] = {
     "nesting": Limit("PERFSCORE_MAX_NESTING", 16, "arrays and tables nested in one another in a TOML file"),
     "projects": Limit("PERFSCORE_MAX_PROJECTS", 500, "projects in one submission"),
     "rows": Limit("PERFSCORE_MAX_ROWS", 1000, "indicator rows, outputs, fund lines or budget items (each) in one project"),
-    "hook_seconds": Limit("PERFSCORE_HOOK_SECONDS", 10, "seconds the plugin hooks may take for one unit", fractional=True),
+    "hook_seconds": Limit("PERFSCORE_HOOK_SECONDS", 10, "seconds the plugin hooks may take for one unit", fractional=True, maximum=86400),
 }
 
 

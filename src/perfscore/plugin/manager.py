@@ -190,10 +190,6 @@ _REGISTER_EXPECTS = {
 }
 
 
-class _BadRegistration(Exception):
-    """``register`` was given something its hook does not take (the message says what was expected)."""
-
-
 def _summary(value: object) -> str:
     """A short picture of a value a plugin gave, for a message (never its whole repr)."""
     text = repr(value)
@@ -341,6 +337,7 @@ class PluginHost:
     def _guard(self, impl: pluggy.HookImpl, hook_name: str, isolated: bool, firstresult: bool) -> Callable[..., object]:
         function, plugin = impl.function, impl.plugin_name
         findings = hook_name == "perfscore_findings"
+        area_score = hook_name == "perfscore_score_area"
 
         def guarded(*args: object, **kwargs: object) -> object:
             self._current = plugin
@@ -366,6 +363,10 @@ class PluginHost:
                 # each finding names its plugin before any wrapper sees it, so a wrapper
                 # that filters or regroups the lists leaves every finding its source
                 result = [item.model_copy(update={"source": plugin}) if isinstance(item, Finding) and not item.source else item for item in result]
+            elif area_score and not isinstance(result, AreaScore):
+                # refused here, so that firstresult goes on to the next plugin (the default)
+                self._raised.append((plugin, f"returned {_summary(result)}, expected perfscore.AreaScore or None"))
+                return None
             self._produced[id(result)] = (plugin, result)
             return result
 

@@ -16,23 +16,28 @@ from decimal import Decimal
 from typing import Any
 
 from perfscore.models import Finding, FindingRule, Quantity, Ruleset
+from perfscore.numbers import DASH, in_yuan, money_quantity
 from perfscore.plugin.manager import PluginFailure, PluginHost
 from perfscore.plugin.sdk import make_finding
 from perfscore.rules.expressions import Expression, ExpressionError, Tagged, bounded_arithmetic
 from perfscore.rules.validate import rules_file
-from perfscore.rules.variables import SCOPES, Subject
+from perfscore.rules.variables import RULE_MONEY_UNIT, SCOPES, Subject
 from perfscore.scoring.score import UnitScore
 
 
-def _evidence_quantity(value: Any, unit: str) -> Quantity:
+def _evidence_quantity(value: Any, unit: str, money_unit: str) -> Quantity:
+    """One evidence value as a finding quotes it; money (computed by rules in 万元) in the
+    submission's own money unit, so a unit that reports in 元 reads 元."""
     if isinstance(value, Tagged):
         value, unit = value.value, value.unit
     if value is None:
-        return Quantity(value="—", unit="")
+        return Quantity(value=DASH, unit="")
     if isinstance(value, bool):
         return Quantity(value="是" if value else "否", unit="")
     if isinstance(value, str):
         return Quantity(value=value, unit=unit)
+    if unit == RULE_MONEY_UNIT and money_unit != RULE_MONEY_UNIT:
+        return money_quantity(in_yuan(Decimal(value), RULE_MONEY_UNIT), money_unit)
     return Quantity(value=Decimal(value), unit=unit)
 
 
@@ -65,6 +70,8 @@ class RuleMatch:
     #: (name, value, unit): each evidence expression's value and the unit it is quoted in
     evidence: tuple[tuple[str, Any, str], ...]
     ruleset: Ruleset = field(repr=False, compare=False)
+    #: the submission's money unit, the one its findings quote amounts in
+    money_unit: str = field(default=RULE_MONEY_UNIT, compare=False)
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -75,7 +82,7 @@ class RuleMatch:
         return f"rule {self.id}"
 
     def finding(self) -> Finding:
-        quantities = {name: _evidence_quantity(value, unit) for name, value, unit in self.evidence}
+        quantities = {name: _evidence_quantity(value, unit, self.money_unit) for name, value, unit in self.evidence}
         return make_finding(
             self.ruleset, self.id, self.severity, quantities, area=self.area, project=self.project,
             indicator=self.indicator, template=self.template, source=self.source,
@@ -132,6 +139,7 @@ def rule_matches(unit: UnitScore, host: PluginHost | None = None) -> list[RuleMa
                         template=rule.template,
                         evidence=tuple(evidence),
                         ruleset=ruleset,
+                        money_unit=unit.submission.unit.money_unit,
                     )
                 )
     return found
