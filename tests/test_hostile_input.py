@@ -313,3 +313,15 @@ def test_a_hook_time_limit_past_a_day_is_refused(capsys: pytest.CaptureFixture[s
     monkeypatch.setenv("PERFSCORE_HOOK_SECONDS", "1e20")
     code, _, err = run(capsys, "score", str(SEED))
     assert code == ExitCode.USAGE_ERROR and "PERFSCORE_HOOK_SECONDS" in err and "86400" in err
+
+
+def test_a_file_of_countless_errors_lists_a_hundred_and_counts_the_rest(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """Thousands of schema errors in one file: 100 are listed with their key paths, then one line counts the rest."""
+    path = tmp_path / "unit.toml"
+    rows = "".join("\n[[projects.indicators]]\nwrong = 1\n" for _ in range(900))
+    path.write_text(SEED.read_text(encoding="utf-8") + '\n[[projects]]\nid = "many"\nname = "项目"\n' + rows, encoding="utf-8")
+    code, _, err = run(capsys, "check", str(path))
+    lines = err.strip().splitlines()
+    assert code == ExitCode.USAGE_ERROR
+    assert len(lines) == 101 and "more schema errors" in lines[-1]
+    assert all(str(path) in line for line in lines)

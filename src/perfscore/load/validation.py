@@ -41,11 +41,25 @@ def _quoted(key: str) -> str:
     return "".join(char if char.isprintable() else (f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}") for char in text)
 
 
+#: schema errors listed for one file; the rest are counted
+MAX_PROBLEMS = 100
+
+
 def validation_problems(error: ValidationError, file: str, prefix: str = "", docs: str = "docs/formats.md") -> list[Problem]:
     """One problem per schema error of ``file``, at its key path (under ``prefix``), saying
-    what was expected; unknown keys point to the format's documentation ``docs``."""
+    what was expected; unknown keys point to the format's documentation ``docs``.
+
+    At most :data:`MAX_PROBLEMS` are listed, then one line counting the rest: a file of
+    half a million empty rows would otherwise print half a million lines.
+    """
     problems = []
-    for item in error.errors(include_url=False):
+    items = error.errors(include_url=False)
+    if len(items) > MAX_PROBLEMS:
+        rest = len(items) - MAX_PROBLEMS
+        items = items[:MAX_PROBLEMS]
+    else:
+        rest = 0
+    for item in items:
         location = key_path(tuple(item["loc"]))
         if prefix:
             location = f"{prefix}.{location}" if location else prefix
@@ -59,4 +73,6 @@ def validation_problems(error: ValidationError, file: str, prefix: str = "", doc
         elif isinstance(item.get("input"), (str, int, float, bool)) or item.get("input") is None:
             message += f"; got {item.get('input')!r}"
         problems.append(Problem(message, file=file, location=location or None, expected=expected))
+    if rest:
+        problems.append(Problem(f"… and {rest} more schema errors like these, not listed", file=file))
     return problems
