@@ -5,10 +5,18 @@ Kept small on purpose: each test module builds the rulesets and submissions it n
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+from hypothesis import settings
+
+# Under CI, property tests run the same examples every time (derandomized), so that a run
+# proves the code rather than the luck of the draw; at a desk they explore afresh each run.
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 from perfscore.files import read_toml
 from perfscore.models import Ruleset, Submission

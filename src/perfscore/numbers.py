@@ -152,3 +152,12 @@ def bound(comparison: str, quantity: Quantity) -> str:
 def in_percent(ratio: Decimal, places: int = 2) -> Decimal:
     """A ratio as a rounded percentage value, Decimal('1.1') → Decimal('110.00'): what JSON holds."""
     return quantize(ratio * HUNDRED, places)
+
+
+def hedged(value: Decimal | None, qualifier: str | None) -> str:
+    """A reported figure with the qualifier a report hedged it with, where Chinese puts it:
+    约 and 近 before the number ("约79"), 余 and 以上 after it ("60余")."""
+    text = figure(value)
+    if qualifier in ("约", "近"):
+        return qualifier + text
+    return text + (qualifier or "")

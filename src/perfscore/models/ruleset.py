@@ -7,6 +7,8 @@ ruleset is an error at its key path rather than a silently ignored setting.
 
 from __future__ import annotations
 
+import json
+
 import re
 from decimal import Decimal
 from typing import Any, Callable, Literal, Mapping
@@ -260,7 +262,8 @@ class Ruleset(Strict):
                 problems.append(f"{where}.area: {indicator.area!r} is not an area in [areas]")
         for comparison in self.methods:
             if comparison not in (">=", "<=", "=", "qualitative"):
-                problems.append(f"methods.{comparison}: not a comparison (>=, <=, =, qualitative)")
+                # quoted as TOML quotes a key, so that a key of spaces or symbols reads as one
+                problems.append(f"methods.{json.dumps(comparison, ensure_ascii=False)}: not a comparison (>=, <=, =, qualitative)")
         if problems:
             raise ValueError("; ".join(problems))
         return self

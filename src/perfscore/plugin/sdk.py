@@ -29,7 +29,7 @@ from perfscore.models import (
     Ruleset,
 )
 from perfscore.numbers import figure as figure_text
-from perfscore.numbers import in_yuan, money_quantity, plain, quantity_text
+from perfscore.numbers import DASH, hedged, in_yuan, money_quantity, plain, quantity_text
 from perfscore.plugin.hookspecs import hookimpl
 from perfscore.scoring.score import IndicatorScore, ProjectScore, UnitScore
 from perfscore.scoring.status import NOT_APPLICABLE
@@ -233,14 +233,11 @@ class Figure:
         return self.qualifier is None
 
     def quantity(self) -> Quantity:
-        return quantity(self.actual if self.actual is not None else "—", self.unit)
+        return quantity(self.actual if self.actual is not None else DASH, self.unit)
 
     def as_written(self) -> str:
         """The actual as the unit wrote it, hedged: 60 and 余 → "60余", 79 and 约 → "约79"."""
-        text = figure_text(self.actual)
-        if self.qualifier in ("约", "近"):
-            return self.qualifier + text
-        return text + (self.qualifier or "")
+        return hedged(self.actual, self.qualifier)
 
     def in_yuan(self) -> Decimal | None:
         """The actual of a money figure (its unit 元 or 万元), in 元; None when not reported."""
