@@ -161,3 +161,25 @@ def hedged(value: Decimal | None, qualifier: str | None) -> str:
     if qualifier in ("约", "近"):
         return qualifier + text
     return text + (qualifier or "")
+
+
+_CHINESE_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_numeral(n: int) -> str:
+    """1 → 一, 10 → 十, 12 → 十二, 21 → 二十一, 105 → 一百零五: as （一）（二）… are written."""
+    if n <= 0:
+        raise ValueError(f"item numbers start at 1, not {n}")
+    if n < 10:
+        return _CHINESE_DIGITS[n]
+    if n < 20:
+        return "十" + (_CHINESE_DIGITS[n % 10] if n % 10 else "")
+    if n < 100:
+        return _CHINESE_DIGITS[n // 10] + "十" + (_CHINESE_DIGITS[n % 10] if n % 10 else "")
+    hundreds, rest = divmod(n, 100)
+    if rest == 0:
+        return _CHINESE_DIGITS[hundreds] + "百"
+    if rest < 10:
+        return _CHINESE_DIGITS[hundreds] + "百零" + _CHINESE_DIGITS[rest]
+    tail = chinese_numeral(rest)
+    return _CHINESE_DIGITS[hundreds] + "百" + ("一" + tail if tail.startswith("十") else tail)

@@ -1,6 +1,7 @@
 """Narrate stage, its typography: item numerals and cutting a text to a length.
 
-The narrative (:mod:`perfscore.narrate.narrative`) numbers items （一）（二）… and holds
+The narrative (:mod:`perfscore.narrate.narrative`) numbers items （一）（二）… (the numeral
+is :func:`perfscore.numbers.chinese_numeral`'s) and holds
 each to the ruleset's length; when nothing else is left to drop it cuts the text here, at
 a clause break, never inside a figure or between a figure and its unit. How a language
 breaks clauses and separates words is catalogue data (``messages/narrate.toml``).
@@ -9,29 +10,10 @@ breaks clauses and separates words is catalogue data (``messages/narrate.toml``)
 from __future__ import annotations
 
 from perfscore.messages import message
+from perfscore.numbers import chinese_numeral
 
-_DIGITS = "零一二三四五六七八九"
 #: characters of a written figure: a cut never falls next to them
 _NUMBER_CHARS = frozenset("0123456789.%‰")
-
-
-def chinese_numeral(n: int) -> str:
-    """1 → 一, 10 → 十, 12 → 十二, 21 → 二十一, 105 → 一百零五: as （一）（二）… are written."""
-    if n <= 0:
-        raise ValueError(f"item numbers start at 1, not {n}")
-    if n < 10:
-        return _DIGITS[n]
-    if n < 20:
-        return "十" + (_DIGITS[n % 10] if n % 10 else "")
-    if n < 100:
-        return _DIGITS[n // 10] + "十" + (_DIGITS[n % 10] if n % 10 else "")
-    hundreds, rest = divmod(n, 100)
-    if rest == 0:
-        return _DIGITS[hundreds] + "百"
-    if rest < 10:
-        return _DIGITS[hundreds] + "百零" + _DIGITS[rest]
-    tail = chinese_numeral(rest)
-    return _DIGITS[hundreds] + "百" + ("一" + tail if tail.startswith("十") else tail)
 
 
 def _at_break(text: str, index: int, breaks: str, word_separator: str) -> bool:
