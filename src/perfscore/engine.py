@@ -23,12 +23,12 @@ from perfscore.scoring.score import score_submission
 from perfscore.scoring.weights import row_weights
 
 
-def load_ruleset(name_or_path: str, host: PluginHost | None = None) -> Ruleset:
+def load_ruleset(name_or_path: str | Path, host: PluginHost | None = None) -> Ruleset:
     """A ruleset ready to run: resolved, with the plugins' contributions, and its
     ``[[findings]]`` rules and scoring methods checked, so that a bad rule or an unknown
     method fails here, once, by file and key, rather than when a unit is scored."""
     ruleset = load.load_ruleset(name_or_path, None if host is None else host.merge_contributions)
-    file = str(load.find_ruleset(name_or_path))
+    file = str(name_or_path if isinstance(name_or_path, Path) else load.find_ruleset(name_or_path))
     validate_rules(ruleset, file)
     if host is not None:
         problems = _unknown_methods(ruleset, set(host.methods()), file)
@@ -57,7 +57,10 @@ def load_checked(path: Path, ruleset_name: str | None, host: PluginHost | None =
     """Load a submission and its ruleset, and run every check; raise with all problems."""
     submission = load_submission(path)
     if ruleset is None:
-        ruleset = load_ruleset(ruleset_name or submission.ruleset or DEFAULT_RULESET, host)
+        if ruleset_name is None and submission.ruleset is not None:
+            ruleset = load_ruleset(load.submission_ruleset(submission.ruleset, path), host)
+        else:
+            ruleset = load_ruleset(ruleset_name or DEFAULT_RULESET, host)
     problems = check_against_ruleset(submission, ruleset, str(path), row_weights)
     if problems:
         raise InputError(problems)
@@ -74,19 +77,28 @@ class Engine:
         self.ruleset_override = ruleset
         self._rulesets: dict[str, Ruleset] = {}
 
-    def ruleset(self, name: str) -> Ruleset:
-        if name not in self._rulesets:
-            self._rulesets[name] = load_ruleset(name, self.host)
-        return self._rulesets[name]
+    def ruleset(self, name: str | Path) -> Ruleset:
+        """A ruleset by name or file, resolved once per engine (files by their real path)."""
+        key = str(name.resolve()) if isinstance(name, Path) else name
+        if key not in self._rulesets:
+            self._rulesets[key] = load_ruleset(name, self.host)
+        return self._rulesets[key]
 
     def ruleset_name_for(self, declared: str | None) -> str:
         return self.ruleset_override or declared or DEFAULT_RULESET
+
+    def ruleset_for(self, declared: str | None, submission_file: Path) -> str | Path:
+        """What names a submission's ruleset: the override, the submission's own (a path
+        resolved against its folder), or the default."""
+        if self.ruleset_override is None and declared is not None:
+            return load.submission_ruleset(declared, submission_file)
+        return self.ruleset_name_for(declared)
 
     def check(self, path: Path) -> tuple[Submission, Ruleset]:
         """Load and validate without scoring; raise InputError with every problem."""
         submission = load_submission(path)
         try:
-            ruleset = self.ruleset(self.ruleset_name_for(submission.ruleset))
+            ruleset = self.ruleset(self.ruleset_for(submission.ruleset, path))
         except RulesetError as error:
             if self.ruleset_override or submission.ruleset is None:
                 raise

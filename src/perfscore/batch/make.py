@@ -51,7 +51,7 @@ def make_table(paths: Iterable[Path], options: TableOptions) -> Table:
     # Plugins and the ruleset are loaded here first, so a broken plugin or an unknown
     # ruleset is one clear error before any worker starts.
     scorer = make_scorer(options.plugins_dir, options.ruleset, options.by)
-    expected = scorer.engine.ruleset(options.ruleset).fingerprint if options.ruleset else None
+    expected = scorer.engine.ruleset(options.ruleset).scoring_fingerprint if options.ruleset else None
     scored, failed, files = score_batch(paths, options, jobs, "scoring")
     previous = None
     if options.compare:

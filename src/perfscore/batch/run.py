@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from perfscore.arithmetic import ZERO, quantize
 from perfscore.errors import PerfscoreError, Problem
-from perfscore.load import DEFAULT_RULESET
+from perfscore.load import DEFAULT_RULESET, submission_ruleset
 from perfscore.messages import catalogue
 from perfscore.models import SEVERITY_ORDER, Ruleset
 from perfscore.scoring.score import project_points
@@ -205,6 +205,8 @@ class RulesetInfo:
     name_en: str
     version: str
     fingerprint: str
+    #: the print of the scoring settings only: rows of equal scoring prints are comparable
+    scoring_fingerprint: str
     levels: tuple[tuple[str, str, str], ...]  # (id, zh, en) of level-1 categories, in display order
     areas: tuple[tuple[str, str, str], ...]  # (id, zh, en), sorted by id
     grades: tuple[tuple[str, str, Decimal], ...]  # (grade, en, lowest total), best first
@@ -244,6 +246,9 @@ class Part:
     area: str = ""
     area_scores: dict[str, Decimal | None] = field(default_factory=dict)
     missing_required: tuple[str, ...] = ()
+    #: the unit's own stated total, and it minus the computed total (units and projects only)
+    self_total: Decimal | None = None
+    self_difference: Decimal | None = None
     #: area shares only: Σ total × budget, Σ budget of projects, projects, Σ earned and Σ possible
     weighted_total: Decimal = ZERO
     projects: int = 0
@@ -261,7 +266,7 @@ class Scored:
     year: int
     synthetic: bool
     ruleset: RulesetInfo
-    #: the ruleset the file declares (name, fingerprint or None when it cannot be loaded)
+    #: the ruleset the file declares (name, scoring fingerprint or None when it cannot be loaded)
     declared: tuple[str, str | None]
     parts: list[Part]
     incomplete: tuple[str, ...] = ()
@@ -292,6 +297,7 @@ def ruleset_info(ruleset: Ruleset) -> RulesetInfo:
         name_en=meta.name_en or meta.name,
         version=meta.version,
         fingerprint=ruleset.fingerprint,
+        scoring_fingerprint=ruleset.scoring_fingerprint,
         levels=tuple(levels),
         areas=tuple((area, ruleset.areas[area].name, ruleset.areas[area].name_en) for area in sorted(ruleset.areas)),
         grades=tuple((band.grade, band.name_en, band.min) for band in grades),
@@ -308,7 +314,7 @@ class BatchScorer:
         self.by = by
         self._infos: dict[str, RulesetInfo] = {}
         self._required: dict[str, dict[str, tuple[str, ...]]] = {}
-        self._declared: dict[str, str | None] = {}
+        self._declared: dict[str | tuple[str, str], str | None] = {}
         self._frozen = False
 
     def score(self, path: Path | str) -> Outcome:
@@ -341,13 +347,15 @@ class BatchScorer:
             self._required[ruleset.fingerprint] = {area: tuple(sorted(ids)) for area, ids in required.items()}
         return info
 
-    def _declared_fingerprint(self, name: str) -> str | None:
-        if name not in self._declared:
+    def _declared_fingerprint(self, name: str, file: str) -> str | None:
+        """The scoring print of the ruleset a file declares (a path resolved beside the file)."""
+        key = (name, str(Path(file).parent)) if name.endswith(".toml") or "/" in name else name
+        if key not in self._declared:
             try:
-                self._declared[name] = self.engine.ruleset(name).fingerprint
+                self._declared[key] = self.engine.ruleset(submission_ruleset(name, Path(file))).scoring_fingerprint
             except PerfscoreError:
-                self._declared[name] = None
-        return self._declared[name]
+                self._declared[key] = None
+        return self._declared[key]
 
     def summarise(self, evaluation: Evaluation, file: str) -> Scored:
         """Boil an evaluation down to the figures of its row(s), per ``by``."""
@@ -355,13 +363,13 @@ class BatchScorer:
         submission, ruleset = unit.submission, unit.ruleset
         info = self._info(ruleset)
         declared_name = submission.ruleset or DEFAULT_RULESET
-        declared = (declared_name, self._declared_fingerprint(declared_name))
+        declared = (declared_name, self._declared_fingerprint(declared_name, file))
         required = self._required[ruleset.fingerprint]
         reported: set[str] = set()
         if required:
-            for submitted in submission.projects:
-                reported.update(row.indicator for row in submitted.indicators)
-                reported.update(row.indicator for row in submitted.outputs)
+            for project_score in unit.projects:  # free rows count by the library entry they link to
+                reported.update(score.definition.id for score in project_score.indicators)
+                reported.update(row.indicator for row in project_score.project.outputs)
         counts: dict[str | None, list[int]] = {}
         for finding in evaluation.found:  # counted as found: rule matches need no writing up
             key = finding.project if self.by == "project" else (finding.area if self.by == "area" else None)
@@ -386,6 +394,8 @@ class BatchScorer:
                     findings=(tally[0], tally[1], tally[2]),
                     area_scores={area: (evaluation.areas[area].score if area in evaluation.areas else None) for area, _, _ in info.areas},
                     missing_required=missing,
+                    self_total=unit.self_total,
+                    self_difference=unit.self_difference,
                 )
             ]
         elif self.by == "project":
@@ -406,6 +416,8 @@ class BatchScorer:
                         project=project.project.name,
                         area=area,
                         missing_required=tuple(i for i in required.get(area, ()) if i not in reported),
+                        self_total=project.self_total,
+                        self_difference=None if project.self_total is None or project.total is None else project.self_total - project.total,
                     )
                 )
         else:

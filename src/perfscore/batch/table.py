@@ -186,6 +186,8 @@ def build_rows(results: list[Scored], by: str, lang: str, show_ruleset: bool) ->
                     **{f"area:{area}": value for area, value in part.area_scores.items()},
                     "total": part.total,
                     "grade": part.grade,
+                    "self_total": part.self_total,
+                    "self_difference": part.self_difference,
                     "problem": part.findings[0],
                     "warning": part.findings[1],
                     "info": part.findings[2],
@@ -255,8 +257,9 @@ def build_rows(results: list[Scored], by: str, lang: str, show_ruleset: bool) ->
     return rows
 
 
-def build_columns(by: str, lang: str, rulesets: list[RulesetInfo], show_ruleset: bool, compare: bool) -> list[Column]:
-    """The table's columns in display order, headed in ``lang``."""
+def build_columns(by: str, lang: str, rulesets: list[RulesetInfo], show_ruleset: bool, compare: bool, self_scores: bool = False) -> list[Column]:
+    """The table's columns in display order, headed in ``lang``; with ``self_scores`` (some
+    unit states its own total), the self-score and its difference from the computed total."""
 
     def column(key: str, header: str | None = None) -> Column:
         if header is None:
@@ -284,7 +287,10 @@ def build_columns(by: str, lang: str, rulesets: list[RulesetInfo], show_ruleset:
         columns += [column(f"area:{area}", name) for area, name in sorted(areas.items())]
     if by == "area":
         columns.append(column("area_score"))
-    columns += [column("total"), column("grade"), column("problem"), column("warning"), column("info"), column("missing")]
+    columns += [column("total"), column("grade")]
+    if self_scores and by != "area":
+        columns += [column("self_total"), column("self_difference")]
+    columns += [column("problem"), column("warning"), column("info"), column("missing")]
     if by != "area":
         columns.append(column("missing_ids"))
     if compare:
@@ -328,7 +334,7 @@ def check_comparable(results: list[Scored], expected_fingerprint: str | None, al
         if expected_fingerprint is not None and declared_print != expected_fingerprint:
             by_print.setdefault(declared_print, []).append(scored)
         elif expected_fingerprint is None:
-            by_print.setdefault(scored.ruleset.fingerprint, []).append(scored)
+            by_print.setdefault(scored.ruleset.scoring_fingerprint, []).append(scored)
     if expected_fingerprint is not None:
         mixed_rules = bool(by_print)
     else:
@@ -351,8 +357,8 @@ def check_comparable(results: list[Scored], expected_fingerprint: str | None, al
                 names = sorted({scored.declared[0] for scored in group})
                 problems.append(Problem(f"{what}{len(group)} submission(s) declare ruleset {', '.join(names)} ({'fingerprint ' + fingerprint[:12] if fingerprint else 'not found'}), not the table's ruleset: {example(group)}", location="ruleset", expected="submissions for the ruleset given with --ruleset, or --allow-mixed to score them by it anyway"))
         else:
-            groups = sorted(by_print.values(), key=lambda group: (-len(group), group[0].ruleset.fingerprint))
-            described = "; ".join(f"{group[0].ruleset.id} {group[0].ruleset.version} (fingerprint {group[0].ruleset.fingerprint[:12]}): {len(group)} file(s), e.g. {example(group)}" for group in groups)
+            groups = sorted(by_print.values(), key=lambda group: (-len(group), group[0].ruleset.scoring_fingerprint))
+            described = "; ".join(f"{group[0].ruleset.id} {group[0].ruleset.version} (scoring fingerprint {group[0].ruleset.scoring_fingerprint[:12]}): {len(group)} file(s), e.g. {example(group)}" for group in groups)
             problems.append(Problem(f"{what}submissions are scored by {len(groups)} different rulesets, so their totals are not comparable: {described}", location="ruleset", expected="one ruleset per table: split the batch, pass --ruleset, or --allow-mixed to tabulate them anyway"))
     if mixed_years:
         described = "; ".join(f"{year}: {len(group)} file(s), e.g. {example(group)}" for year, group in sorted(years.items()))
@@ -423,10 +429,15 @@ def build_table(
         previous_info = {"years": sorted({item.year for item in old_scored}), "rulesets": old_rulesets, "files": len(old_scored) + len(old_failed)}
         failures += old_failed
         failures.sort(key=lambda item: item.file)
-    columns = build_columns(by, lang, rulesets, show_ruleset, previous is not None)
+    self_scores = any(row.get("self_total") is not None for row in rows)
+    columns = build_columns(by, lang, rulesets, show_ruleset, previous is not None, self_scores)
     sort_rows(rows, columns, options.sort)
     if mixed:
         notes.insert(0, message("table.mixed", lang))
+    elif show_ruleset:
+        # several rulesets, one scoring print: say which rules the rows were compared by
+        names = "、".join(sorted({info.id for info in rulesets}))
+        notes.insert(0, message("table.compared_by", lang, rulesets=names, fingerprint=rulesets[0].scoring_fingerprint[:12]))
     return Table(
         by=by,
         lang=lang,

@@ -17,8 +17,10 @@ from perfscore.load.rulesets import (
     fingerprint,
     load_ruleset,
     ruleset_search_path,
+    scoring_fingerprint,
+    submission_ruleset,
 )
-from perfscore.load.submissions import RowWeights, check_against_ruleset, load_submission
+from perfscore.load.submissions import RowWeights, check_against_ruleset, load_submission, submission_from_raw
 from perfscore.load.validation import key_path, validation_problems
 
 __all__ = [
@@ -32,5 +34,8 @@ __all__ = [
     "load_ruleset",
     "load_submission",
     "ruleset_search_path",
+    "scoring_fingerprint",
+    "submission_from_raw",
+    "submission_ruleset",
     "validation_problems",
 ]

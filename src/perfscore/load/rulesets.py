@@ -59,6 +59,21 @@ def find_ruleset(name_or_path: str, relative_to: Path | None = None) -> Path:
     )
 
 
+def submission_ruleset(name_or_path: str, submission_file: Path) -> Path:
+    """The file of the ruleset a submission names: a path resolves against the submission's
+    folder (so ``table`` finds it from anywhere), a bare name on the search path."""
+    candidate = Path(name_or_path)
+    if not candidate.is_absolute() and (candidate.suffix == ".toml" or os.sep in name_or_path or "/" in name_or_path):
+        beside = Path(submission_file).parent / candidate
+        try:
+            if beside.is_file():
+                return beside
+        except (OSError, ValueError):
+            pass
+        raise RulesetError(Problem(f"ruleset {name_or_path!r} not found beside the submission ({beside})", expected="a path relative to the submission's folder, an absolute path, or a ruleset name"))
+    return find_ruleset(name_or_path)
+
+
 def _find(name_or_path: str, relative_to: Path | None) -> Path | None:
     candidate = Path(name_or_path)
     if candidate.suffix == ".toml" or os.sep in name_or_path:
@@ -160,14 +175,30 @@ def _canonical(value: Any) -> Any:
 
 def fingerprint(raw: dict[str, Any]) -> str:
     """sha256 over the resolved rules (canonical JSON), so equal rules give equal prints."""
-    body = {key: value for key, value in raw.items() if key != "fingerprint"}
+    body = {key: value for key, value in raw.items() if key not in ("fingerprint", "scoring_fingerprint")}
     text = json.dumps(_canonical(body), ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def load_ruleset(name_or_path: str, contribute: Contribute | None = None) -> Ruleset:
+#: the settings that turn rows into points, and points into a grade: two rulesets that agree
+#: on these score a unit's own rows alike, whatever library, aliases and checks they add
+SCORING_KEYS = (
+    "levels", "weights", "budget", "over_completion", "methods", "qualitative",
+    "missing_targets", "not_applicable_redistribute", "grades", "arithmetic", "combine",
+)
+
+
+def scoring_fingerprint(ruleset: Ruleset) -> str:
+    """sha256 over the scoring settings only (:data:`SCORING_KEYS`), defaults filled in, so a
+    ruleset that only adds indicators, aliases, areas and finding rules to another prints alike."""
+    body = ruleset.model_dump(include=set(SCORING_KEYS), mode="python")
+    text = json.dumps(_canonical(body), ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def load_ruleset(name_or_path: str | Path, contribute: Contribute | None = None) -> Ruleset:
     """Resolve, add contributed entries to (``contribute``), validate and fingerprint a ruleset."""
-    path = find_ruleset(name_or_path)
+    path = name_or_path if isinstance(name_or_path, Path) else find_ruleset(name_or_path)
     raw = _resolve_raw(path)
     if contribute is not None:
         raw = contribute(raw)
@@ -176,4 +207,4 @@ def load_ruleset(name_or_path: str, contribute: Contribute | None = None) -> Rul
         ruleset = Ruleset.model_validate(raw)
     except ValidationError as error:
         raise RulesetError(validation_problems(error, str(path), docs="docs/rulesets.md")) from None
-    return ruleset
+    return ruleset.model_copy(update={"scoring_fingerprint": scoring_fingerprint(ruleset)})

@@ -1,7 +1,9 @@
 """Submissions: one file read, schema-validated, then checked against its ruleset.
 
-The second half of the load stage. A submission is validated twice: against the schema
-(every error reported at once with its key path) and against the ruleset (indicator ids,
+The second half of the load stage. A submission's text cells are read first
+(:mod:`.cells`: "≥90人" → figure, comparator, unit); then it is validated twice: against
+the schema (every error reported at once with its key path, and the Excel cell when the
+value carries its origin) and against the ruleset (indicator ids or free rows' categories,
 units, tiers, and weights that add up). The one check that needs derived row weights
 (a qualitative self-score inside its tier's range) receives them as a callable from the
 engine (:func:`perfscore.scoring.weights.row_weights`), since weighting is the score
@@ -10,6 +12,8 @@ stage's arithmetic.
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -20,8 +24,9 @@ from perfscore.arithmetic import ZERO, quantize
 from perfscore.errors import InputError, Problem
 from perfscore.files import read_toml
 from perfscore.limits import LIMITS, limit
+from perfscore.load.cells import cell_path, origin_of, read_text_cells
 from perfscore.load.validation import validation_problems
-from perfscore.models import MONEY_FACTORS, IndicatorRow, OutputRow, Project, Ruleset, Submission
+from perfscore.models import MONEY_FACTORS, IndicatorDef, IndicatorRow, OutputRow, Project, Ruleset, Submission
 
 #: the weight of each indicator row of a project under a ruleset, derived where the unit
 #: gave none (:func:`perfscore.scoring.weights.row_weights`)
@@ -31,11 +36,45 @@ RowWeights = Callable[[Project, Ruleset], list[Decimal]]
 def load_submission(path: Path) -> Submission:
     """Parse and schema-validate one submission file (every schema error at once)."""
     raw = read_toml(Path(path), floats_for_pydantic=True)
-    _check_counts(raw, str(path))
+    return submission_from_raw(raw, str(path))
+
+
+def submission_from_raw(raw: dict[str, Any], file: str) -> Submission:
+    """Validate a submission's raw tables exactly as a TOML file's are (``raw`` is changed:
+    its text cells are read in place)."""
+    _check_counts(raw, file)
+    problems = read_text_cells(raw, file)
     try:
-        return Submission.model_validate(raw)
+        submission = Submission.model_validate(raw)
     except ValidationError as error:
-        raise InputError(validation_problems(error, str(path))) from None
+        raise InputError(problems + [_with_cell(problem, raw) for problem in validation_problems(error, file)]) from None
+    if problems:
+        raise InputError(problems)
+    return submission
+
+
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def _with_cell(problem: Problem, raw: dict[str, Any]) -> Problem:
+    """The problem with the cell its key came from, when the table carries ``origins``."""
+    if not problem.location or not _has_origins(raw):
+        return problem
+    table: Any = raw
+    parts = [(name, int(index)) if index else (name, None) for name, index in _PATH_PART.findall(problem.location)]
+    for name, index in parts[:-1]:
+        table = table[index] if index is not None and isinstance(table, list) and index < len(table) else (table.get(name) if isinstance(table, dict) else None)
+        if table is None:
+            return problem
+    last_name, last_index = parts[-1] if parts else ("", None)
+    cell = origin_of(table, last_name) if last_index is None else None
+    return replace(problem, location=f"{problem.location} ({cell})") if cell else problem
+
+
+def _has_origins(raw: dict[str, Any]) -> bool:
+    """Whether any table of the submission says where its values came from (imported files)."""
+    projects = raw.get("projects")
+    return type(projects) is list and any(type(project) is dict and ("origins" in project or any(type(row) is dict and "origins" in row for row in project.get("indicators") or ())) for project in projects)
 
 
 #: the lists of a project whose length ``limit("rows")`` bounds
@@ -84,29 +123,38 @@ def _check_project(project: Project, where: str, ruleset: Ruleset, file: str, ro
         total = sum(project.level1_weights.values(), ZERO)
         if total != 100:
             problems.append(Problem(f"level-1 weights add up to {total}", file, f"{where}.level1_weights", "a total of 100"))
+    if project.self_scores is not None:
+        for level in project.self_scores.levels:
+            if level != "budget" and ruleset.level1_id(level) is None:
+                problems.append(Problem(f"unknown level-1 category {level!r}", file, f"{where}.self_scores.levels", f"a level-1 id or name: {', '.join(f'{key} ({value.name})' for key, value in sorted(ruleset.levels.items()))}"))
     # (locations are written only for a problem: most rows have none)
-    row_lists: tuple[tuple[str, Sequence[IndicatorRow | OutputRow]], ...] = (("indicators", project.indicators), ("outputs", project.outputs))
-    for kind, rows in row_lists:
-        for r_index, row in enumerate(rows):
-            definition = library.get(row.indicator)
-            if definition is None:
-                problems.append(Problem(f"unknown indicator {row.indicator!r}", file, f"{where}.{kind}[{r_index}].indicator", f"an id from the indicator library of ruleset {ruleset.ruleset.id!r} (rulesets/*.toml, docs/rulesets.md)"))
-            elif row.unit is not None and row.unit != definition.unit and (row.unit, definition.unit) not in MONEY_FACTORS:
-                problems.append(Problem(f"unit {row.unit!r} does not match the indicator's unit", file, f"{where}.{kind}[{r_index}].unit", repr(definition.unit)))
-    weighted = [row for row in project.indicators if row.weight is not None]
-    if weighted and len(weighted) != len(project.indicators):
-        problems.append(Problem("some indicator rows have a weight and some do not", file, f"{where}.indicators", "a weight on every row, or on none (weights then come from the ruleset)"))
-    known_rows = all(row.indicator in library for row in project.indicators)
-    mixed = weighted and len(weighted) != len(project.indicators)
+    definitions: list[IndicatorDef | None] = []
+    for r_index, row in enumerate(project.indicators):
+        definition = ruleset.row_definition(row, project.area)
+        definitions.append(definition)
+        if definition is None:
+            problems.append(_unplaced_row(row, f"{where}.indicators[{r_index}]", ruleset, file))
+        elif row.unit is not None and row.unit != definition.unit and definition.source != "submission" and (row.unit, definition.unit) not in MONEY_FACTORS:
+            problems.append(Problem(f"unit {row.unit!r} does not match the indicator's unit", file, cell_path(f"{where}.indicators[{r_index}]", "unit", row.origins), repr(definition.unit)))
+    for r_index, output in enumerate(project.outputs):
+        definition = library.get(output.indicator)
+        if definition is None:
+            problems.append(Problem(f"unknown indicator {output.indicator!r}", file, f"{where}.outputs[{r_index}].indicator", f"an id from the indicator library of ruleset {ruleset.ruleset.id!r} (rulesets/*.toml, docs/rulesets.md)"))
+        elif output.unit is not None and output.unit != definition.unit and (output.unit, definition.unit) not in MONEY_FACTORS:
+            problems.append(Problem(f"unit {output.unit!r} does not match the indicator's unit", file, f"{where}.outputs[{r_index}].unit", repr(definition.unit)))
+    weighted = [row for row in project.indicators if row.given_weight is not None]
+    mixed = bool(weighted) and len(weighted) != len(project.indicators)
+    if mixed:
+        problems.append(Problem("some indicator rows have a weight and some do not", file, f"{where}.indicators", "a weight (or full_score) on every row, or on none (weights then come from the ruleset)"))
+    known_rows = all(definition is not None for definition in definitions)
     # derived weights are needed only to check a qualitative self_score against its tier
-    needs_weights = any(row.self_score is not None and row.weight is None for row in project.indicators)
+    needs_weights = any(row.self_score is not None and row.given_weight is None for row in project.indicators)
     weights: Sequence[Decimal | None]
     if needs_weights and known_rows and not mixed and not problems:
         weights = row_weights(project, ruleset)
     else:
-        weights = [row.weight for row in project.indicators]
-    for r_index, (row, weight) in enumerate(zip(project.indicators, weights)):
-        definition = library.get(row.indicator)
+        weights = [row.given_weight for row in project.indicators]
+    for r_index, (row, definition, weight) in enumerate(zip(project.indicators, definitions, weights)):
         if definition is None:
             continue
         comparison = row.comparison or definition.comparison
@@ -121,28 +169,39 @@ def _check_project(project: Project, where: str, ruleset: Ruleset, file: str, ro
                 elif row.self_score is not None and weight is not None:
                     low, high = quantize(tier.min * weight, 2), quantize(tier.max * weight, 2)
                     if not low <= row.self_score <= high:
-                        problems.append(Problem(f"self_score {row.self_score} is outside tier {tier.name} ({low}–{high} of weight {weight})", file, f"{row_where}.self_score", f"a score between {low} and {high}"))
-            if not row.not_applicable and not (row.description or "").strip():
+                        problems.append(Problem(f"self_score {row.self_score} is outside tier {tier.name} ({low}–{high} of weight {weight})", file, cell_path(row_where, "self_score", row.origins), f"a score between {low} and {high}"))
+            if not row.not_applicable and not row.lost and not (row.description or "").strip():
                 problems.append(Problem("a qualitative row needs a description of what was achieved", file, f"{row_where}.description", "a short statement"))
         elif row.tier is not None:
             problems.append(Problem(f"tier given on a quantitative ({comparison}) row", file, f"{row_where}.tier", "tier only on qualitative rows"))
         if row.self_score is not None and weight is not None and row.self_score > weight:
-            problems.append(Problem(f"self_score {row.self_score} exceeds the weight {weight}", file, f"{row_where}.self_score", f"at most {weight}"))
-    if weighted and len(weighted) == len(project.indicators) and known_rows:
-        # (an unknown indicator is reported above; its level, hence its sum, is unknown)
-        problems += _check_weights(project, where, ruleset, file)
+            problems.append(Problem(f"self_score {row.self_score} exceeds the weight {weight}", file, cell_path(row_where, "self_score", row.origins), f"at most {weight}"))
+    if weighted and not mixed and known_rows:
+        # (a row without a category is reported above; its level, hence its sum, is unknown)
+        problems += _check_weights(project, [d for d in definitions if d is not None], where, ruleset, file)
     return problems
 
 
-def _check_weights(project: Project, where: str, ruleset: Ruleset, file: str) -> list[Problem]:
+def _unplaced_row(row: IndicatorRow, where: str, ruleset: Ruleset, file: str) -> Problem:
+    """Why a row has no indicator to be scored as: an unknown id, or a free row's categories."""
+    level_names = ", ".join(f"{level.name}（{'、'.join(level2.name for level2 in level.level2.values())}）" for _, level in sorted(ruleset.levels.items(), key=lambda item: item[1].order))
+    if row.indicator is not None and row.indicator not in ruleset.indicator_index:
+        return Problem(f"unknown indicator {row.indicator!r}", file, f"{where}.indicator", f"an id from the indicator library of ruleset {ruleset.ruleset.id!r} (rulesets/*.toml, docs/rulesets.md), or a free row: name, level1 and level2 instead of indicator")
+    if row.level1 is None or row.level2 is None:
+        return Problem(f"row {row.name!r} is not an indicator of ruleset {ruleset.ruleset.id!r}, and its categories are not given", file, f"{where}.{'level1' if row.level1 is None else 'level2'}", f"level1 and level2 of the row as the table prints them: {level_names}")
+    if ruleset.level1_id(row.level1) is None:
+        return Problem(f"level1 {row.level1!r} is not a level-1 category of ruleset {ruleset.ruleset.id!r}", file, cell_path(where, "level1", row.origins), f"one of {level_names}")
+    return Problem(f"level2 {row.level2!r} is not a level-2 category under {row.level1!r}", file, cell_path(where, "level2", row.origins), f"one of {level_names}")
+
+
+def _check_weights(project: Project, definitions: list[IndicatorDef], where: str, ruleset: Ruleset, file: str) -> list[Problem]:
     """Row weights must add up to their level-1 weight (or to the pool)."""
     problems = []
     # the weights in force (scoring.weights.project_level_weights, read without copying)
     level_weights = project.level1_weights if project.level1_weights is not None else ruleset.weights
     sums: dict[str, Decimal] = {}
-    for row in project.indicators:
-        definition = ruleset.indicator_index[row.indicator]
-        sums[definition.level1] = sums.get(definition.level1, ZERO) + (row.weight or ZERO)
+    for row, definition in zip(project.indicators, definitions):
+        sums[definition.level1] = sums.get(definition.level1, ZERO) + (row.given_weight or ZERO)
     if "indicators" in level_weights:
         total = sum(sums.values(), ZERO)
         if total != level_weights["indicators"]:

@@ -16,6 +16,7 @@ from typing import Any, Callable, Literal, Mapping
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from perfscore.models.base import Comparison, FundSource, Strict
+from perfscore.models.submission import IndicatorRow
 
 
 
@@ -48,6 +49,8 @@ class BudgetRules(Strict):
 
     counted_sources: list[FundSource] = Field(default_factory=lambda: list(_EVERY_FUND_SOURCE))
     basis: Literal["all", "own_level"] = "all"
+    #: the rate's denominator: 全年预算数 (10号's), or 年初预算数 where a fund line gives it
+    base: Literal["full_year", "initial"] = "full_year"
     cap: Decimal = Field(default=Decimal(1), gt=0)
     places: int = Field(default=2, ge=0, le=4)
     reason_below: Decimal = Field(default=Decimal("0.9"), ge=0)
@@ -135,6 +138,8 @@ class IndicatorDef(Strict):
     deduction: DeductionRule | None = None
     #: a unit with a project in this area must report this indicator
     required: bool = False
+    #: other names units write for it: a free row of one of these names is linked to it
+    aliases: list[str] = Field(default_factory=list)
     source: str = "ruleset"
 
 
@@ -169,6 +174,54 @@ class FindingRule(Strict):
     area: str | None = None
     template: str | None = None
     evidence: dict[str, str] = Field(default_factory=dict)
+
+
+#: at most this many row definitions (free rows, relabelled library rows) are kept per ruleset
+_ROW_DEFINITIONS_KEPT = 65536
+#: what tells category names apart: not spaces, a printed weight "(50分)", or the word 指标
+_CATEGORY_NOISE = re.compile(r"\s+|[（(][^（）()]*分[）)]|指标$")
+_FULL_WIDTH = str.maketrans({"（": "(", "）": ")", "\u3000": " "})
+
+
+def category_key(text: str) -> str:
+    """A category or indicator name as compared: "产出指标(50分)", "产出指标" and "产出" are one."""
+    folded = text.translate(_FULL_WIDTH).strip()
+    return _CATEGORY_NOISE.sub("", _CATEGORY_NOISE.sub("", folded))
+
+
+def _level1_names(rules: Ruleset) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for level_id, level in rules.levels.items():
+        for text in (level_id, level.name, level.name_en):
+            names[category_key(text)] = level_id
+    names.setdefault(category_key("预算执行率"), "budget")
+    return names
+
+
+def _level2_names(rules: Ruleset) -> dict[tuple[str, str], str]:
+    """(level-1 id, name) → level-2 id, and ("", name) → level-2 id across every level-1.
+
+    A level-1 category with one level-2 category also answers to its own name (a 满意度指标
+    row under 满意度指标, or under 效益指标 as older tables print it)."""
+    names: dict[tuple[str, str], str] = {}
+    for level_id, level in sorted(rules.levels.items(), reverse=True):
+        texts: list[tuple[str, tuple[str, ...]]] = [(level2_id, (level2_id, level2.name, level2.name_en)) for level2_id, level2 in level.level2.items()]
+        if len(texts) == 1:
+            texts[0] = (texts[0][0], (*texts[0][1], level_id, level.name, level.name_en))
+        for level2_id, written in texts:
+            for text in written:
+                names[(level_id, category_key(text))] = level2_id
+                names[("", category_key(text))] = level2_id
+    return names
+
+
+def _indicator_names(rules: Ruleset) -> dict[str, IndicatorDef]:
+    """Library indicators by name and by alias, as a free row's name is compared."""
+    names: dict[str, IndicatorDef] = {}
+    for definition in sorted(rules.indicators, key=lambda d: d.id):
+        for text in (definition.name, *definition.aliases):
+            names.setdefault(category_key(text), definition)
+    return names
 
 
 _PLACEHOLDER = re.compile(r"{([^{}]*)}")
@@ -231,6 +284,10 @@ class Ruleset(Strict):
     narrative: NarrativeRules = NarrativeRules()
     #: sha256 of the resolved rules, filled in by the loader
     fingerprint: str = ""
+    #: sha256 of the settings that score a row, a level, a project and a unit (weights,
+    #: levels, methods, tiers, grades, arithmetic…), not of the library or the checks:
+    #: units scored under rulesets with equal scoring prints are comparable
+    scoring_fingerprint: str = ""
 
     @model_validator(mode="after")
     def _consistent(self) -> Ruleset:
@@ -312,6 +369,82 @@ class Ruleset(Strict):
             if total >= band.min:
                 return band.grade
         return self.grades[-1].grade if self.grades else None
+
+    def level1_id(self, text: str) -> str | None:
+        """A level-1 id from its id or printed name ("效益指标(30分)", "效益"); "budget" for 预算执行率."""
+        names: dict[str, str] = self.derived("level1_names", _level1_names)
+        return names.get(category_key(text))
+
+    def level_ids(self, level1: str | None, level2: str | None) -> tuple[str, str] | None:
+        """The (level-1, level-2) ids of a category as a unit printed it ("产出指标", "数量指标",
+        "效益指标(30分)", or the ids), or None when either is not a category of these rules.
+
+        A level-2 category printed under another level-1 (服务对象满意度 under 效益, as older
+        tables print it) is found under its own level-1 and kept under the one printed."""
+        level1_id = self.level1_id(level1 or "")
+        if level1_id is None or level1_id == "budget":
+            return None
+        level2_names: dict[tuple[str, str], str] = self.derived("level2_names", _level2_names)
+        key = category_key(level2 or "")
+        level2_id = level2_names.get((level1_id, key)) or level2_names.get(("", key))
+        return None if level2_id is None else (level1_id, level2_id)
+
+    def counts_as(self, definition: IndicatorDef) -> str:
+        """The level-1 category a row counts as: its own, or the one its level-2 category
+        belongs to (a satisfaction row printed under 效益 counts as satisfaction)."""
+        level1 = self.levels.get(definition.level1)
+        if level1 is not None and definition.level2 in level1.level2:
+            return definition.level1
+        owners: dict[str, str] = self.derived("level2_owner", lambda rules: {level2: level1_id for level1_id, level1 in sorted(rules.levels.items(), reverse=True) for level2 in level1.level2})
+        return owners.get(definition.level2, definition.level1)
+
+    def row_definition(self, row: IndicatorRow, area: str | None) -> IndicatorDef | None:
+        """The indicator a row is scored as: its library entry (``indicator``, or a name or
+        alias a free row matches), with the levels the unit printed; or, for a free row that
+        matches nothing, a definition of its own. None when its levels are not categories of
+        these rules (or its id is not in the library): the load stage reports why."""
+        cache: dict[tuple[object, ...], IndicatorDef | None] = self.derived("row_definitions", lambda _: {})
+        key = (row.indicator, row.name, row.name_en, row.level1, row.level2, row.unit, row.comparison, area)
+        try:
+            return cache[key]
+        except KeyError:
+            pass
+        if len(cache) >= _ROW_DEFINITIONS_KEPT:
+            cache.clear()
+        definition = cache[key] = self._row_definition(row, area)
+        return definition
+
+    def _row_definition(self, row: IndicatorRow, area: str | None) -> IndicatorDef | None:
+        if row.indicator is not None:
+            library = self.indicator_index.get(row.indicator)
+        else:
+            aliases: dict[str, IndicatorDef] = self.derived("indicator_names", _indicator_names)
+            library = aliases.get(category_key(row.name or ""))
+        if row.level1 is None and row.level2 is None:
+            return library  # the library's levels (a free row without levels is reported by load)
+        levels = self.level_ids(row.level1, row.level2)
+        if levels is None:
+            return None
+        if library is not None:
+            return library if (library.level1, library.level2) == levels else library.model_copy(update={"level1": levels[0], "level2": levels[1]})
+        name = row.name or ""
+        return IndicatorDef.model_construct(
+            id=name,
+            name=name,
+            name_en=row.name_en or name,
+            area=area or "",
+            level1=levels[0],
+            level2=levels[1],
+            unit=row.unit or "",
+            comparison=row.comparison or ">=",
+            default_weight=Decimal(1),
+            method=None,
+            bands=None,
+            deduction=None,
+            required=False,
+            aliases=[],
+            source="submission",
+        )
 
     def grade_name_en(self, grade: str | None) -> str | None:
         for band in self.grades:

@@ -42,12 +42,13 @@ from perfscore.scoring.explain import (
 from perfscore.scoring.methods import ScoringMethod
 from perfscore.scoring.status import (
     ASSESSABLE,
+    LOST,
     MISSING_ACTUAL,
     MISSING_TARGET,
     NOT_APPLICABLE,
     SCORED,
 )
-from perfscore.scoring.weights import project_level_weights, row_in_library_unit, row_weights
+from perfscore.scoring.weights import project_level_weights, row_definitions, row_in_library_unit, row_weights
 
 _UNBUILT = object()
 
@@ -99,14 +100,26 @@ class BudgetScore:
     basis: str
     cap: Decimal
     places: int
+    #: False when a counted fund line's spending is unknown: no rate, no score
+    spending_known: bool = True
+    #: Σ 年初预算数, when every counted line gives it
+    initial_budget: Decimal | None = None
+    #: the rate's denominator: "full_year" (全年预算数) or "initial" (年初预算数)
+    base: str = "full_year"
+
+    @property
+    def rate_base(self) -> Decimal:
+        """The rate's denominator: 年初预算数 when the rules say so and it is given, else 全年预算数."""
+        return self.initial_budget if self.base == "initial" and self.initial_budget is not None else self.budget
 
     @property
     def execution_rate(self) -> Decimal | None:
-        return self.spending / self.budget if self.budget > ZERO else None
+        base = self.rate_base
+        return self.spending / base if base > ZERO and self.spending_known else None
 
     @property
     def own_level_execution_rate(self) -> Decimal | None:
-        if self.own_level_budget is None or self.own_level_spending is None or self.own_level_budget <= ZERO:
+        if not self.spending_known or self.own_level_budget is None or self.own_level_spending is None or self.own_level_budget <= ZERO:
             return None
         return self.own_level_spending / self.own_level_budget
 
@@ -150,6 +163,12 @@ class ProjectScore:
     def id(self) -> str:
         return self.project.id
 
+    @property
+    def self_total(self) -> Decimal | None:
+        """The total the unit's 自评表 prints for this project, if it states one."""
+        stated = self.project.self_scores
+        return None if stated is None else stated.total
+
     def explain(self, lang: str = DEFAULT_LANGUAGE) -> Explanation:
         """How the project's total adds up (:func:`~perfscore.scoring.explain.explain_project`)."""
         return explain_project(self, lang)
@@ -172,6 +191,24 @@ class UnitScore:
     @property
     def indicators(self) -> list[IndicatorScore]:
         return [indicator for project in self.projects for indicator in project.indicators]
+
+    @property
+    def self_total(self) -> Decimal | None:
+        """The unit's own total: the one it states, else its projects' stated totals combined
+        as the computed total combines projects (None unless every project states one)."""
+        stated = self.submission.stated
+        if stated is not None and stated.self_score is not None:
+            return stated.self_score
+        totals = [project.self_total for project in self.projects]
+        if not totals or any(total is None for total in totals):
+            return None
+        return _combine([(total, project.budget.budget) for total, project in zip(totals, self.projects) if total is not None], self.ruleset)
+
+    @property
+    def self_difference(self) -> Decimal | None:
+        """The unit's own total minus the computed one (positive: the unit scored itself higher)."""
+        own, total = self.self_total, self.total
+        return None if own is None or total is None else own - total
 
     def level_points(self) -> dict[str, Decimal]:
         """The unit's budget score and level-1 scores, each combined over its projects the
@@ -223,15 +260,7 @@ def score_submission(submission: Submission, ruleset: Ruleset, methods: Mapping[
     budget = _sum_budgets([project.budget for project in projects], ruleset)
     # A project with nothing assessable has no total (policy "assessable"); it is left out
     # of the unit's total rather than counted as 0.
-    scored = [(project.total, project.budget.budget) for project in projects if project.total is not None]
-    weight_sum = sum((budget for _, budget in scored), ZERO)
-    total: Decimal | None
-    if not scored:
-        total = None
-    elif ruleset.combine == "budget_weighted" and weight_sum > ZERO:
-        total = quantize(sum((project_total * budget for project_total, budget in scored), ZERO) / weight_sum, places, rounding)
-    else:
-        total = quantize(sum((project_total for project_total, _ in scored), ZERO) / len(scored), places, rounding)
+    total = _combine([(project.total, project.budget.budget) for project in projects if project.total is not None], ruleset)
     all_budget = sum((project.budget.budget for project in projects), ZERO)
     if ruleset.combine == "budget_weighted" and all_budget > ZERO:
         assessable = sum((p.assessable * p.budget.budget for p in projects), ZERO) / all_budget
@@ -240,10 +269,22 @@ def score_submission(submission: Submission, ruleset: Ruleset, methods: Mapping[
     return UnitScore(submission, ruleset, projects, budget, total, ruleset.grade_for(total), quantize(assessable, places, rounding), source)
 
 
+def _combine(scored: list[tuple[Decimal, Decimal]], ruleset: Ruleset) -> Decimal | None:
+    """Project totals (each with its budget) combined into the unit's, as the ruleset says."""
+    if not scored:
+        return None
+    places, rounding = ruleset.arithmetic.places, ruleset.arithmetic.rounding
+    weight_sum = sum((budget for _, budget in scored), ZERO)
+    if ruleset.combine == "budget_weighted" and weight_sum > ZERO:
+        return quantize(sum((project_total * budget for project_total, budget in scored), ZERO) / weight_sum, places, rounding)
+    return quantize(sum((project_total for project_total, _ in scored), ZERO) / len(scored), places, rounding)
+
+
 def _sum_budgets(budgets: list[BudgetScore], ruleset: Ruleset) -> BudgetScore:
     # the own-level sums are known only if every project's are
     own_budget = [b.own_level_budget for b in budgets if b.own_level_budget is not None]
     own_spending = [b.own_level_spending for b in budgets if b.own_level_spending is not None]
+    initial = [b.initial_budget for b in budgets if b.initial_budget is not None]
     return BudgetScore(
         weight=ZERO,
         budget=sum((b.budget for b in budgets), ZERO),
@@ -254,6 +295,9 @@ def _sum_budgets(budgets: list[BudgetScore], ruleset: Ruleset) -> BudgetScore:
         basis=ruleset.budget.basis,
         cap=ruleset.budget.cap,
         places=ruleset.budget.places,
+        spending_known=all(b.spending_known for b in budgets),
+        initial_budget=None if len(initial) < len(budgets) else sum(initial, ZERO),
+        base=ruleset.budget.base,
     )
 
 
@@ -261,14 +305,21 @@ def budget_score(project: Project, money_unit: str, weight: Decimal, ruleset: Ru
     """预算执行率 over the fund lines the ruleset counts; amounts kept in 元."""
     rules = ruleset.budget
     to_yuan = MONEY_UNITS_IN_YUAN[money_unit]
-    budget = spending = own_budget = own_spending = ZERO
-    counted, own_known = 0, True
+    budget = spending = own_budget = own_spending = initial = ZERO
+    counted, own_known, spending_known, initial_known = 0, True, True, True
     for line in project.funds:  # one pass over the fund lines the ruleset counts
         if line.source not in rules.counted_sources:
             continue
         counted += 1
         budget += line.budget
-        spending += line.spending
+        if line.spending is None:
+            spending_known = False
+        else:
+            spending += line.spending
+        if line.initial_budget is None:
+            initial_known = False
+        else:
+            initial += line.initial_budget
         if line.own_level_budget is None or line.own_level_spending is None:
             own_known = False
         elif own_known:
@@ -285,6 +336,9 @@ def budget_score(project: Project, money_unit: str, weight: Decimal, ruleset: Ru
         basis=rules.basis,
         cap=rules.cap,
         places=rules.places,
+        spending_known=spending_known,
+        initial_budget=initial * to_yuan if initial_known and counted > 0 else None,
+        base=rules.base,
     )
     rate = result.scored_rate
     if rate is not None:
@@ -297,10 +351,9 @@ def score_project(project: Project, submission: Submission, ruleset: Ruleset, me
     level_weights = project_level_weights(project, ruleset)
     money_unit = submission.money_unit_of(project)
     budget = budget_score(project, money_unit, level_weights.get("budget", ZERO), ruleset)
-    library = ruleset.indicator_index
     rows = project.indicators
-    definitions = [library[row.indicator] for row in rows]
-    weights = row_weights(project, ruleset)
+    definitions = row_definitions(project, ruleset)
+    weights = row_weights(project, ruleset, definitions)
 
     scores = [
         score_indicator(project.id, row, definition, weight, ruleset, methods)
@@ -323,6 +376,8 @@ def score_indicator(project_id: str, row: IndicatorRow, definition: IndicatorDef
     is read once (docs/performance.md has the figures behind each choice)."""
     if row.not_applicable:
         return IndicatorScore(project_id, definition, row, row.target, row.actual, weight, ZERO, None, NOT_APPLICABLE, None, "", ruleset)
+    if row.lost:
+        return IndicatorScore(project_id, definition, row, row.target, row.actual, weight, ZERO, None, LOST, None, "", ruleset)
     method = methods.get(definition.method or ruleset.methods[row.comparison or definition.comparison])
     if method is None:
         method_name = definition.method or ruleset.methods[row.comparison or definition.comparison]

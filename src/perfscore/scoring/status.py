@@ -8,7 +8,9 @@ and the report.
 from __future__ import annotations
 
 SCORED, NOT_APPLICABLE, MISSING_TARGET, MISSING_ACTUAL = "scored", "not_applicable", "missing_target", "missing_actual"
+#: a row cut off in a truncated source: its weight is known, its values are not, and nothing is invented
+LOST = "lost"
 #: the statuses whose weight counts as assessable points
 ASSESSABLE = (SCORED, MISSING_ACTUAL)
 
-__all__ = ["ASSESSABLE", "MISSING_ACTUAL", "MISSING_TARGET", "NOT_APPLICABLE", "SCORED"]
+__all__ = ["ASSESSABLE", "LOST", "MISSING_ACTUAL", "MISSING_TARGET", "NOT_APPLICABLE", "SCORED"]

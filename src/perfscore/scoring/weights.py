@@ -20,8 +20,9 @@ from perfscore.models import MONEY_FACTORS, IndicatorDef, IndicatorRow, Project,
 #: at most this many indicator layouts' derived weights are kept per ruleset
 _LAYOUTS_KEPT = 4096
 
-#: an indicator layout: the rows' indicator ids and the level-1 weights in force
-_Layout = tuple[tuple[str, ...], tuple[tuple[str, Decimal], ...]]
+#: an indicator layout: each row's key, level-1 category and default weight, and the
+#: level-1 weights in force
+_Layout = tuple[tuple[tuple[str, str, Decimal], ...], tuple[tuple[str, Decimal], ...]]
 
 
 def apportion(total: Decimal, shares: dict[int, Decimal], tiebreak: dict[int, str], places: int) -> dict[int, Decimal]:
@@ -56,7 +57,7 @@ def derive_weights(rows: list[IndicatorRow], definitions: list[IndicatorDef], le
     """Split each level-1 weight (or the pool) over its rows in proportion to default weights."""
     weights = [ZERO] * len(rows)
     for group, members in _weight_groups(definitions, level_weights).items():
-        parts = apportion(level_weights.get(group, ZERO), {i: definitions[i].default_weight for i in members}, {i: rows[i].indicator for i in members}, places)
+        parts = apportion(level_weights.get(group, ZERO), {i: definitions[i].default_weight for i in members}, {i: rows[i].key for i in members}, places)
         for index, weight in parts.items():
             weights[index] = weight
     return weights
@@ -71,27 +72,36 @@ def redistribute_not_applicable(rows: list[IndicatorRow], definitions: list[Indi
         group_total = sum((weights[i] for i in members), ZERO)
         if len(kept) == len(members) or not kept or sum((weights[i] for i in kept), ZERO) == ZERO:
             continue
-        parts = apportion(group_total, {i: weights[i] for i in kept}, {i: rows[i].indicator for i in kept}, places)
+        parts = apportion(group_total, {i: weights[i] for i in kept}, {i: rows[i].key for i in kept}, places)
         for index in members:
             weights[index] = parts.get(index, ZERO)
     return weights
 
 
-def row_weights(project: Project, ruleset: Ruleset) -> list[Decimal]:
-    """The weight of each indicator row: the unit's own, or derived from the ruleset; with
-    ``not_applicable_redistribute``, not-applicable rows' weight moved to their siblings."""
+def row_definitions(project: Project, ruleset: Ruleset) -> list[IndicatorDef]:
+    """The indicator each row is scored as (:meth:`~perfscore.models.Ruleset.row_definition`);
+    the load stage has checked that every row has one."""
+    area = project.area
+    return cast(list[IndicatorDef], [ruleset.row_definition(row, area) for row in project.indicators])
+
+
+def row_weights(project: Project, ruleset: Ruleset, definitions: list[IndicatorDef] | None = None) -> list[Decimal]:
+    """The weight of each indicator row: the unit's own (分值, or the full score of a table
+    without one), or derived from the ruleset; with ``not_applicable_redistribute``,
+    not-applicable rows' weight moved to their siblings."""
     rows = project.indicators
     level_weights = {k: v for k, v in project_level_weights(project, ruleset).items() if k != "budget"}
-    definitions = [ruleset.indicator_index[row.indicator] for row in rows]
+    if definitions is None:
+        definitions = row_definitions(project, ruleset)
     places = ruleset.arithmetic.places
     weights: list[Decimal]
-    if rows and all(row.weight is not None for row in rows):
-        # every weight is given (checked just above): the list holds no None
-        weights = cast(list[Decimal], [row.weight for row in rows])
+    if rows and all(row.given_weight is not None for row in rows):
+        # every weight is given (checked at load): the list holds no None
+        weights = cast(list[Decimal], [row.given_weight for row in rows])
     else:
         # units of one kind share their indicator layout: derive each layout's weights once
         cache: dict[_Layout, list[Decimal]] = ruleset.derived("derived_weights", lambda _: {})
-        layout = (tuple(row.indicator for row in rows), tuple(level_weights.items()))
+        layout = (tuple((row.key, definition.level1, definition.default_weight) for row, definition in zip(rows, definitions)), tuple(level_weights.items()))
         derived = cache.get(layout)
         if derived is None:
             if len(cache) >= _LAYOUTS_KEPT:
