@@ -237,7 +237,11 @@ def test_rules_on_a_small_submission(tmp_path):
     # each language names them in its own words
     assert "上门服务户数" in missing.problem.zh and "Households served at home" in missing.problem.en
     assert "上门服务户数" not in missing.problem.en
-    assert one(evaluation, "indicator_kinds_missing").severity == "warning"
+    # no benefit or satisfaction row: one finding, with the points those categories cost
+    levels = one(evaluation, "levels_missing")
+    assert levels.severity == "problem"
+    assert "效益指标" in levels.problem.zh and "满意度指标" in levels.problem.zh and "失分40分" in levels.problem.zh
+    assert not [f for f in evaluation.findings if f.id == "indicator_kinds_missing"]
 
 
 def test_rule_with_reason_is_info_not_warning(tmp_path):

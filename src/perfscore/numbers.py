@@ -183,3 +183,9 @@ def chinese_numeral(n: int) -> str:
         return _CHINESE_DIGITS[hundreds] + "百零" + _CHINESE_DIGITS[rest]
     tail = chinese_numeral(rest)
     return _CHINESE_DIGITS[hundreds] + "百" + ("一" + tail if tail.startswith("十") else tail)
+
+
+def signed_figure(value: Decimal) -> str:
+    """A difference as a figure with its sign when negative: 8 → '8', -1.5 → '−1.5'."""
+    text = figure(abs(value))
+    return f"−{text}" if value < 0 else text

@@ -174,6 +174,9 @@ class FindingRule(Strict):
     area: str | None = None
     template: str | None = None
     evidence: dict[str, str] = Field(default_factory=dict)
+    #: ``perfscore check`` reports a match as a warning (and ``check --strict`` fails on it):
+    #: for what a unit can fix before handing in, such as a missing target or category
+    check: bool = False
 
 
 #: at most this many row definitions (free rows, relabelled library rows) are kept per ruleset

@@ -120,6 +120,18 @@ def _group(findings: Iterable[Finding], project_rank: Mapping[str, int]) -> list
     return sorted(groups.values(), key=order)
 
 
+def _quoted_pair(finding: Finding, name: str) -> bool:
+    """Whether ``name`` is one of a pair of evidence values, ``x`` in Chinese and ``x_en`` in
+    English (names of indicators, say), each quoted by the text of its own language."""
+    evidence = finding.evidence
+    zh_name, en_name = (name[:-3], name) if name.endswith("_en") else (name, f"{name}_en")
+    if zh_name not in evidence or en_name not in evidence:
+        return False
+    zh_text = _in(finding.title, "zh") + " " + _in(finding.problem, "zh")
+    en_text = _in(finding.title, "en") + " " + _in(finding.problem, "en")
+    return _quotes(zh_text, quantity_text(evidence[zh_name])) and _quotes(en_text, quantity_text(evidence[en_name]))
+
+
 def _quotes(text: str, value: str) -> bool:
     """Does ``text`` cite ``value`` as a whole figure (so 0 is not found inside 100)?"""
     start = text.find(value)
@@ -193,9 +205,12 @@ class _Writer:
         items: list[str] = []
         several = len(group.findings) > 1
         for finding in group.findings:
-            for name, quantity in finding.evidence.items():
+            evidence = finding.evidence
+            for name, quantity in evidence.items():
                 value = quantity_text(quantity)
                 if all(_quotes(_in(finding.title, lg) + " " + _in(finding.problem, lg), value) for lg in LANGS):
+                    continue
+                if _quoted_pair(finding, name):
                     continue
                 label = self.template.evidence_label(name, lang)
                 if several and finding.project:

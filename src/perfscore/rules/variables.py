@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable
 
-from perfscore.arithmetic import ZERO
-from perfscore.models import MONEY_UNITS_IN_YUAN, IndicatorDef, Ruleset
-from perfscore.numbers import money_factor, unrounded_in_money_unit
+from perfscore.arithmetic import ONE, ZERO
+from perfscore.messages import message, pick
+from perfscore.models import MONEY_UNITS_IN_YUAN, IndicatorDef, Quantity, Ruleset
+from perfscore.numbers import bound, money_factor, quantity_text, signed_figure, unrounded_in_money_unit
 from perfscore.scoring.score import BudgetScore, IndicatorScore, ProjectScore, UnitScore
-from perfscore.scoring.status import MISSING_ACTUAL, NOT_APPLICABLE, SCORED
+from perfscore.scoring.status import LOST, MISSING_ACTUAL, MISSING_TARGET, NOT_APPLICABLE, SCORED
+from perfscore.scoring.weights import project_level_weights
 
 #: what a rule is evaluated against: its context, and the project and row it is about
 Subject = tuple[dict[str, Any], ProjectScore | None, IndicatorScore | None]
@@ -127,8 +129,81 @@ def unit_context(unit: UnitScore) -> dict[str, Any]:
         "stated_work_funds_spending": work,
         "stated_special_funds_spending": special,
         "stated_parts_spending": None if work is None or special is None else work + special,
+        "stated_self_score": stated.self_score if stated else None,
+        "self_difference": None if stated is None or stated.self_score is None or unit.total is None else stated.self_score - unit.total,
+        "self_difference_parts": _project_differences(unit, "zh"),
+        "self_difference_parts_en": _project_differences(unit, "en"),
+        "claims_all_met": bool(stated and stated.all_targets_met),
+        "rows_short": _count(sum(len(_short_rows(project)) for project in unit.projects)),
+        "rows_short_names": "、".join(_short_text(score, "zh") for project in unit.projects for score in _short_rows(project)),
+        "rows_short_names_en": "; ".join(_short_text(score, "en") for project in unit.projects for score in _short_rows(project)),
         **unit.ruleset.derived("rule_thresholds", _shared),
     }
+
+
+def _short_rows(project: ProjectScore) -> list[IndicatorScore]:
+    """Rows assessed short of their target (or over a lower-is-better one)."""
+    short = []
+    for score in project.indicators:
+        completion = score.completion
+        if score.status != SCORED or completion is None:
+            continue
+        comparison = score.comparison
+        if (comparison == "<=" and completion > ONE) or (comparison != "<=" and completion < ONE):
+            short.append(score)
+    return short
+
+
+def _short_text(score: IndicatorScore, lang: str) -> str:
+    """A short row with its figures: 资助幼儿人数（实际99人，目标≥100人）."""
+    unit = score.row.unit or score.definition.unit
+    actual = quantity_text(Quantity(score.row.actual if score.row.actual is not None else ZERO, unit))
+    target = bound(score.comparison, Quantity(score.row.target if score.row.target is not None else ZERO, unit))
+    name = pick((score.name, score.row.name_en or score.definition.name_en or score.name), lang)
+    return message("rules.short_row", lang, name=name, actual=actual, target=target)
+
+
+def _differences(parts: list[tuple[str, Decimal]], difference: Decimal, lang: str) -> str:
+    """The parts of a difference between the unit's scores and the computed ones, each in the
+    difference's direction (the rest, if the parts the unit stated do not cover it, as 其他)."""
+    direction = -1 if difference < 0 else 1
+    known = [(name, value) for name, value in parts if value != ZERO]
+    rest = difference - sum((value for _, value in parts), ZERO)
+    if rest != ZERO and parts:
+        known.append((message("rules.difference_rest", lang), rest))
+    if not known:
+        return ""
+    listed = message("rules.list_separator", lang).join(message("rules.difference_part", lang, part=name, points=signed_figure(value * direction)) for name, value in known)
+    return message("rules.parts_lead", lang, parts=listed)
+
+
+def _project_parts(project: ProjectScore, ruleset: Ruleset, lang: str) -> str:
+    """Where a project's stated total departs from the computed one: budget row and levels."""
+    stated = project.project.self_scores
+    if stated is None or stated.total is None or project.total is None:
+        return ""
+    parts: list[tuple[str, Decimal]] = []
+    if stated.budget is not None and project.budget.score is not None:
+        parts.append((message("table.header_budget_score", lang), stated.budget - project.budget.score))
+    stated_levels = {ruleset.level1_id(key): value for key, value in stated.levels.items()}
+    for level in project.levels:
+        own = stated_levels.get(level.id)
+        if own is None:
+            rows = [score.row.self_score for score in project.indicators if score.definition.level1 == level.id or level.id == "indicators"]
+            if not rows or any(value is None for value in rows):
+                continue
+            own = sum((value for value in rows if value is not None), ZERO)
+        parts.append((pick((level.name, level.name_en), lang), own - level.score))
+    return _differences(parts, stated.total - project.total, lang)
+
+
+def _project_differences(unit: UnitScore, lang: str) -> str:
+    """Where the unit's stated total departs from the computed one, project by project."""
+    stated = unit.submission.stated
+    if stated is None or stated.self_score is None or unit.total is None:
+        return ""
+    parts = [(project.project.name, project.self_total - project.total) for project in unit.projects if project.self_total is not None and project.total is not None]
+    return _differences(parts, stated.self_score - unit.total, lang) if parts else ""
 
 
 def _required_by_area(ruleset: Ruleset) -> dict[str, list[IndicatorDef]]:
@@ -154,23 +229,34 @@ def project_context(project: ProjectScore, unit: UnitScore) -> dict[str, Any]:
     reported_project = project.project
     indicators = 0
     counts: dict[Any, int] = {}
+    weighted_levels: set[str] = set()
+    no_target: list[IndicatorScore] = []
+    lost: list[IndicatorScore] = []
     for s in project.indicators:  # one pass: rows per level-1 and per (level-1, level-2)
-        if s.status == NOT_APPLICABLE:
+        status = s.status
+        if status == NOT_APPLICABLE:
             continue
         indicators += 1
         definition = s.definition
-        level1, level2 = definition.level1, (definition.level1, definition.level2)
+        weighted_levels.add(definition.level1)
+        level1 = ruleset.counts_as(definition)  # satisfaction printed under 效益 counts as satisfaction
+        level2 = (level1, definition.level2)
         counts[level1] = counts.get(level1, 0) + 1
         counts[level2] = counts.get(level2, 0) + 1
+        if status == MISSING_TARGET:
+            no_target.append(s)
+        elif status == LOST:
+            lost.append(s)
+    missing_levels, missing_points = _missing_levels(project, ruleset, counts, weighted_levels)
     area = reported_project.area
     required: list[IndicatorDef] = ruleset.derived("required_by_area", _required_by_area).get(area, []) if area is not None else []
     if required:  # already in id order
-        reported = {row.indicator for row in reported_project.indicators} | {row.indicator for row in reported_project.outputs}
+        reported = {score.definition.id for score in project.indicators} | {row.indicator for row in reported_project.outputs}
         required = [definition for definition in required if definition.id not in reported]
     items = reported_project.budget_items
     return {
         **_budget_values(project.budget),
-        "has_execution_reason": bool((reported_project.execution_reason or "").strip()),
+        "has_execution_reason": reported_project.execution_reason_given is not None,
         "budget_items": _count(len(items)),
         "budget_items_total": sum((item.amount for item in items), ZERO) * _TO_RULE_MONEY[project.money_unit] if items else None,
         "indicators": _count(indicators),
@@ -186,8 +272,41 @@ def project_context(project: ProjectScore, unit: UnitScore) -> dict[str, Any]:
         "missing_required_names_en": ", ".join(definition.name_en for definition in required),
         "total": project.total,
         "has_area": area is not None,
+        "self_total": project.self_total,
+        "self_difference": None if project.self_total is None or project.total is None else project.self_total - project.total,
+        "self_difference_parts": _project_parts(project, ruleset, "zh"),
+        "self_difference_parts_en": _project_parts(project, ruleset, "en"),
+        "missing_targets": _count(len(no_target)),
+        "missing_target_points": sum((s.weight for s in no_target), ZERO),
+        "missing_target_names": "、".join(s.name for s in no_target),
+        "missing_target_names_en": ", ".join(s.row.name_en or s.definition.name_en or s.name for s in no_target),
+        "missing_levels": _count(len(missing_levels)),
+        "missing_level_points": missing_points,
+        "missing_level_names": "、".join(ruleset.levels[level].name for level in missing_levels),
+        "missing_level_names_en": ", ".join(ruleset.levels[level].name_en for level in missing_levels),
+        "lost_rows": _count(len(lost)),
+        "lost_points": sum((s.weight for s in lost), ZERO),
+        "spending_unknown": not project.budget.spending_known,
+        "budget_weight": project.budget.weight,
+        "claims_all_met": reported_project.all_targets_met,
+        "rows_short": _count(len(_short_rows(project))),
+        "rows_short_names": "、".join(_short_text(score, "zh") for score in _short_rows(project)),
+        "rows_short_names_en": "; ".join(_short_text(score, "en") for score in _short_rows(project)),
         **ruleset.derived("rule_thresholds", _shared),
     }
+
+
+def _missing_levels(project: ProjectScore, ruleset: Ruleset, counts: dict[Any, int], weighted_levels: set[str]) -> tuple[list[str], Decimal]:
+    """Level-1 categories with a weight but no row (效益 included), and the points they cost:
+    a category's weight, when no row carries it and the ruleset scores missing targets as 0."""
+    level_weights = project_level_weights(project.project, ruleset)
+    if "indicators" in level_weights:
+        return [], ZERO  # one pooled weight: no category is owed rows of its own
+    missing = [level for level in ruleset.indicator_levels if level_weights.get(level, ZERO) > ZERO and not counts.get(level)]
+    points = ZERO
+    if ruleset.missing_targets == "zero":
+        points = sum((level_weights[level] for level in missing if level not in weighted_levels), ZERO)
+    return missing, points
 
 
 def indicator_context(score: IndicatorScore, ruleset: Ruleset) -> dict[str, Any]:
@@ -252,6 +371,14 @@ UNIT_VARIABLES = (
     Variable("stated_work_funds_spending", "万元", "stated 工作经费 spending"),
     Variable("stated_special_funds_spending", "万元", "stated 专项经费 spending"),
     Variable("stated_parts_spending", "万元", "stated work funds + special funds spending"),
+    Variable("stated_self_score", "分", "the unit's own stated total (stated.self_score), None if not stated"),
+    Variable("self_difference", "分", "stated self-score minus the computed total, None without one"),
+    Variable("self_difference_parts", "", "that difference by project, e.g. 康复项目3分、就业项目5分"),
+    Variable("self_difference_parts_en", "", "the same in English"),
+    Variable("claims_all_met", "", "the report claims every target was met (stated.all_targets_met)"),
+    Variable("rows_short", "项", "rows assessed short of target, in every project"),
+    Variable("rows_short_names", "", "those rows with actual and target, separated by 、"),
+    Variable("rows_short_names_en", "", "the same in English"),
 )
 
 PROJECT_VARIABLES = (
@@ -277,6 +404,26 @@ PROJECT_VARIABLES = (
     Variable("missing_required_names_en", "", "their English names, comma-separated"),
     Variable("total", "", "the engine's project score"),
     Variable("has_area", "", "the project names its work area"),
+    Variable("self_total", "分", "the total the project's 自评表 prints (self_scores.total), None if not stated"),
+    Variable("self_difference", "分", "that total minus the computed one"),
+    Variable("self_difference_parts", "", "the difference by budget row and level-1 category, e.g. 预算执行1分、产出指标5分"),
+    Variable("self_difference_parts_en", "", "the same in English"),
+    Variable("missing_targets", "项", "rows without an annual target (年度指标值)"),
+    Variable("missing_target_points", "分", "the weight of those rows"),
+    Variable("missing_target_names", "", "their names, separated by 、"),
+    Variable("missing_target_names_en", "", "their English names (the Chinese when none), comma-separated"),
+    Variable("missing_levels", "项", "level-1 categories with a weight but no row, 效益 included (a satisfaction row under 效益 counts as satisfaction)"),
+    Variable("missing_level_points", "分", "the points those categories cost (their weight, when no row carries it and missing_targets = \"zero\")"),
+    Variable("missing_level_names", "", "their names, separated by 、"),
+    Variable("missing_level_names_en", "", "their English names, comma-separated"),
+    Variable("lost_rows", "项", "rows marked lost from a truncated source"),
+    Variable("lost_points", "分", "their weight, which could not be assessed"),
+    Variable("spending_unknown", "", "a counted fund line's spending is unknown: no execution rate"),
+    Variable("budget_weight", "分", "the budget row's weight"),
+    Variable("claims_all_met", "", "the project claims every target was met (all_targets_met)"),
+    Variable("rows_short", "项", "rows assessed short of target (or over a lower-is-better one)"),
+    Variable("rows_short_names", "", "those rows with actual and target, separated by 、"),
+    Variable("rows_short_names_en", "", "the same in English"),
 )
 
 INDICATOR_VARIABLES = (
