@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 from perfscore.errors import ExitCode, PerfscoreError
 from perfscore.limits import check_limits
 from perfscore.files import atomic_write
-from perfscore.messages import LANGUAGES, message
+from perfscore.messages import LANGUAGES, message, pick
 from perfscore.numbers import DASH, whole
 
 if TYPE_CHECKING:
@@ -49,9 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--indicator", metavar="ID", help="explain this indicator only")
     _common(explain)
 
-    check = commands.add_parser("check", help="validate a submission without scoring it")
+    check = commands.add_parser("check", help="validate a submission, and warn about what it lacks (missing targets, categories)")
     check.add_argument("file", type=Path, nargs="+")
     check.add_argument("--ruleset")
+    check.add_argument("--strict", action="store_true", help="exit 2 when there is any warning, as for an error")
     _common(check)
 
     report = commands.add_parser("report", help="write the full self-evaluation report (一 to 六)")
@@ -136,19 +137,30 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """Validate each file; then score it and warn about what the unit should fix before
+    handing it in (rules marked ``check = true``). ``--strict`` makes a warning fail."""
     engine = _engine(args)
-    failed = False
+    failed = warned = False
     for path in args.file:
         try:
-            submission, ruleset = engine.check(path)
+            evaluation = engine.evaluate(path)
         except PerfscoreError as error:
             failed = True
             for problem in error.problems:
                 print(f"perfscore: {problem.render()}", file=sys.stderr)
             continue
-        verdict = message("labels.valid", args.lang)
+        submission, ruleset = evaluation.unit.submission, evaluation.unit.ruleset
+        warnings = evaluation.check_warnings
+        verdict = message("labels.valid_with_warnings" if warnings else "labels.valid", args.lang, count=whole(len(warnings)))
         print(f"{path}: {verdict} ({submission.unit.name} {whole(submission.unit.year)}, {whole(len(submission.projects))} projects, ruleset {ruleset.ruleset.id} {ruleset.ruleset.version})")
-    return ExitCode.USAGE_ERROR if failed else ExitCode.OK
+        names = {project.id: project.name for project in submission.projects}
+        for finding in warnings:
+            warned = True
+            where = names.get(finding.project or "", "")
+            print(message("labels.check_warning", args.lang, project=where, text=pick((finding.title.zh, finding.title.en), args.lang)))
+    if failed or (warned and args.strict):
+        return ExitCode.USAGE_ERROR
+    return ExitCode.OK
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -51,6 +51,13 @@ class Evaluation:
         return bool(self.failures)
 
     @property
+    def check_warnings(self) -> list[Finding]:
+        """The findings of rules marked ``check = true``: what ``perfscore check`` warns about
+        (a missing target or category, unknown spending), for the unit to fix before handing in."""
+        flagged = {rule.id for rule in self.unit.ruleset.findings if rule.check}
+        return [finding for finding in self.findings if finding.id in flagged]
+
+    @property
     def timed_out(self) -> bool:
         """The unit's plugin hooks ran out of time: some were stopped or never called."""
         return any(failure.timed_out for failure in self.failures)

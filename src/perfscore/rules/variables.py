@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable
 
-from perfscore.arithmetic import ONE, ZERO
+from perfscore.arithmetic import ONE, ZERO, quantize
 from perfscore.messages import message, pick
 from perfscore.models import MONEY_UNITS_IN_YUAN, IndicatorDef, Quantity, Ruleset
 from perfscore.numbers import bound, money_factor, quantity_text, signed_figure, unrounded_in_money_unit
@@ -202,8 +202,17 @@ def _project_differences(unit: UnitScore, lang: str) -> str:
     stated = unit.submission.stated
     if stated is None or stated.self_score is None or unit.total is None:
         return ""
-    parts = [(project.project.name, project.self_total - project.total) for project in unit.projects if project.self_total is not None and project.total is not None]
-    return _differences(parts, stated.self_score - unit.total, lang) if parts else ""
+    # each project's difference counts as its share of the unit's total does
+    combined = [project for project in unit.projects if project.total is not None]
+    budget_sum = sum((project.budget.budget for project in combined), ZERO)
+    weighted = unit.ruleset.combine == "budget_weighted" and budget_sum > ZERO
+    parts = [
+        (project.project.name, (project.self_total - project.total) * (project.budget.budget / budget_sum if weighted else ONE / len(combined)))
+        for project in combined
+        if project.self_total is not None and project.total is not None
+    ]
+    places = unit.ruleset.arithmetic.places
+    return _differences([(name, quantize(value, places)) for name, value in parts], stated.self_score - unit.total, lang) if parts else ""
 
 
 def _required_by_area(ruleset: Ruleset) -> dict[str, list[IndicatorDef]]:

@@ -11,11 +11,12 @@ The score classes' ``.explain(lang)`` methods call these.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from perfscore.arithmetic import HUNDRED, ZERO
 from perfscore.messages import catalogue, message, pick
-from perfscore.numbers import DASH, as_written, figure, money, percent, plain
+from perfscore.numbers import COMPARISON_SYMBOLS, DASH, as_written, figure, hedged, money, percent, plain
 from perfscore.scoring.status import SCORED
 
 if TYPE_CHECKING:
@@ -40,12 +41,15 @@ def explain_indicator(score: IndicatorScore, lang: str) -> Explanation:
     values = formula_values(score)
     definition, row = score.definition, score.row
     inputs = {
-        message("explain.indicator", lang): f"{definition.id} {pick((score.name, definition.name_en), lang)}",
+        message("explain.indicator", lang): pick((score.name, definition.name_en), lang) if definition.source == "submission" else f"{definition.id} {pick((score.name, definition.name_en), lang)}",
         message("explain.comparison", lang): score.comparison,
         message("explain.target", lang): values["target"],
         message("explain.actual", lang): values["actual"],
         message("explain.weight", lang): values["weight"],
     }
+    for key, text, number in (("target", row.target_text, row.target), ("actual", row.actual_text, row.actual)):
+        if text is not None:
+            inputs[message(f"explain.{key}_text", lang)] = message("explain.read_value", lang, text=text, read=_read_as(score, key, number, lang))
     if row.deduction is not None:
         inputs[message("explain.deduction", lang)] = message("explain.deduction_value", lang, points=as_written(row.deduction), reason=row.deduction_reason)
     method = score.method
@@ -59,6 +63,18 @@ def explain_indicator(score: IndicatorScore, lang: str) -> Explanation:
         rule = message(f"explain.rule_{score.status}", lang)
         formula = message(f"explain.formula_{score.status}", lang)
     return Explanation(rule, inputs, formula, message("explain.of_weight", lang, score=values["score"], weight=values["weight"]))
+
+
+def _read_as(score: IndicatorScore, key: str, number: Decimal | None, lang: str) -> str:
+    """What a text value was read as: its comparator (targets), number and unit, or a statement."""
+    if score.row.not_applicable:
+        return message("explain.read_not_applicable", lang)
+    if number is None:
+        return message("explain.read_qualitative", lang)
+    unit = score.row.unit or score.definition.unit or DASH
+    if key == "actual":
+        return message("explain.read_actual", lang, number=hedged(number, score.row.qualifier), unit=unit)
+    return message("explain.read_figure", lang, comparison=COMPARISON_SYMBOLS.get(score.comparison, DASH), number=figure(number), unit=unit)
 
 
 def formula_values(score: IndicatorScore) -> dict[str, str]:
@@ -95,12 +111,14 @@ def explain_budget(budget: BudgetScore, lang: str, money_unit: str) -> Explanati
     """预算执行率: the amounts, both rates, the basis scored on, and weight × capped rate."""
     inputs = {
         message("explain.budget", lang): money(budget.budget, money_unit, unit_separator=" "),
-        message("explain.spending", lang): money(budget.spending, money_unit, unit_separator=" "),
+        message("explain.spending", lang): money(budget.spending, money_unit, unit_separator=" ") if budget.spending_known else message("explain.unknown", lang),
         message("explain.execution_rate_all", lang): percent(budget.execution_rate),
         message("explain.execution_rate_own_level", lang): percent(budget.own_level_execution_rate),
         message("explain.scored_on", lang): message(f"explain.basis_{budget.basis}", lang),
         message("explain.weight", lang): as_written(budget.weight),
     }
+    if budget.base == "initial" and budget.initial_budget is not None:
+        inputs[message("explain.rate_base", lang)] = message("explain.base_initial", lang, amount=money(budget.initial_budget, money_unit, unit_separator=" "))
     if budget.score is None:
         return Explanation(message("explain.budget_rule_no_rate", lang), inputs, message("explain.budget_formula_no_rate", lang), DASH)
     rate = budget.scored_rate
