@@ -18,7 +18,7 @@ from perfscore.load.rulesets import (
     load_ruleset,
     ruleset_search_path,
 )
-from perfscore.load.submissions import RowWeights, check_against_ruleset, load_submission
+from perfscore.load.submissions import RowWeights, check_against_ruleset, load_submission, submission_from_raw
 from perfscore.load.validation import key_path, validation_problems
 
 __all__ = [
@@ -32,5 +32,6 @@ __all__ = [
     "load_ruleset",
     "load_submission",
     "ruleset_search_path",
+    "submission_from_raw",
     "validation_problems",
 ]

@@ -21,6 +21,8 @@ from perfscore.errors import InputError, Problem
 from perfscore.files import read_toml
 from perfscore.limits import LIMITS, limit
 from perfscore.load.validation import validation_problems
+from perfscore.workbook import is_workbook
+from perfscore.workbook import load_raw as workbook_raw
 from perfscore.models import MONEY_FACTORS, IndicatorRow, OutputRow, Project, Ruleset, Submission
 
 #: the weight of each indicator row of a project under a ruleset, derived where the unit
@@ -29,8 +31,17 @@ RowWeights = Callable[[Project, Ruleset], list[Decimal]]
 
 
 def load_submission(path: Path) -> Submission:
-    """Parse and schema-validate one submission file (every schema error at once)."""
+    """Parse and schema-validate one submission file (every schema error at once); a
+    workbook (.xlsx, .xls, .ods) is imported in memory, all its project sheets one unit."""
+    if is_workbook(Path(path)):
+        return submission_from_raw(workbook_raw(Path(path)), str(path))
     raw = read_toml(Path(path), floats_for_pydantic=True)
+    return submission_from_raw(raw, str(path))
+
+
+def submission_from_raw(raw: dict[str, Any], file: str) -> Submission:
+    """Validate a raw dict exactly as a TOML file holding it would be (every schema error at once)."""
+    path = file
     _check_counts(raw, str(path))
     try:
         return Submission.model_validate(raw)
