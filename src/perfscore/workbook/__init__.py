@@ -13,7 +13,9 @@ project: it is listed, not scored. :mod:`.template` writes the blank workbook a 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +137,31 @@ def sheet_submissions(book: WorkbookRead, overrides: UnitOverrides = UnitOverrid
     return out
 
 
+def output_name(workbook: Path, sheet: str) -> str:
+    """The file ``perfscore import`` writes a sheet to: ``WORKBOOK-SHEET.toml``, with the
+    characters a file name cannot hold replaced by _."""
+    stem = f"{Path(workbook).stem}-{sheet}"
+    return re.sub(r'[\\/:*?"<>|\x00-\x1f]', "_", stem).strip(" .") + ".toml"
+
+
+def _plain(value: Any) -> Any:
+    """A raw value ready for TOML: a whole Decimal as an int, containers walked."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else value
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def to_toml(raw: dict[str, Any]) -> str:
+    """A raw submission as the TOML text ``perfscore import`` writes (tomli-w)."""
+    import tomli_w
+
+    return str(tomli_w.dumps(_plain(raw)))
+
+
 def load_raw(path: Path) -> dict[str, Any]:
     """The raw submission of a workbook used directly: one unit, every project sheet."""
     return workbook_submission(read(path))
@@ -150,8 +177,10 @@ __all__ = [
     "from_sheets",
     "is_workbook",
     "load_raw",
+    "output_name",
     "read",
     "sheet_submissions",
     "sheets_from_bytes",
+    "to_toml",
     "workbook_submission",
 ]
