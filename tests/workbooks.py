@@ -114,7 +114,6 @@ def write_national(ws: Worksheet, spec: ProjectSheet) -> None:
     ws.cell(start, 1, "绩效指标")
     for offset, text in enumerate(headers):
         ws.cell(start, 2 + offset, text)
-    ws.merge_cells(start_row=start, start_column=1, end_row=start + len(spec.rows) + (2 if spec.blank_rows else 0) + (2 if spec.template_rows else 0), end_column=1)
     row = start + 1
     groups: dict[tuple[str, str], list[int]] = {}
     level1_rows: dict[str, list[int]] = {}
@@ -158,6 +157,7 @@ def write_national(ws: Worksheet, spec: ProjectSheet) -> None:
         for rows in groups.values():
             if len(rows) > 1 and rows[-1] - rows[0] == len(rows) - 1:
                 ws.merge_cells(start_row=rows[0], start_column=3, end_row=rows[-1], end_column=3)
+    ws.merge_cells(start_row=start, start_column=1, end_row=row - 1, end_column=1)
     ws.cell(row, 1, "总分")
     weight_column = headers.index("分值") + 2
     ws.cell(row, weight_column, 100)
