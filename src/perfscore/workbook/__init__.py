@@ -65,7 +65,7 @@ def from_sheets(sheets: list[Sheet], file: str) -> WorkbookRead:
     results = [convert_sheet(sheet, file) for sheet in sheets]
     book = WorkbookRead(file, results)
     if not book.projects:
-        raise InputError(Problem(f"no 自评表 sheet in the workbook: {describe_skipped(book) or 'no sheets'}", file=file, expected="a sheet with the 三级指标 header of a 项目支出绩效自评表 (docs/workbook.md)"))
+        raise InputError(Problem(f"no 自评表 sheet in the workbook: {describe_skipped(book) or 'no sheets'}", file=file, expected="a sheet with the 三级指标 header of a 项目支出绩效自评表 (docs/excel.md)"))
     return book
 
 

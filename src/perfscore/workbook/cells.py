@@ -23,6 +23,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from decimal import Decimal
 from pathlib import Path
 from typing import Union
@@ -57,6 +58,8 @@ class Sheet:
     percent: frozenset[tuple[int, int]] = frozenset()
     #: cells that hold no usable value: the reason (a formula error, a formula without a value)
     flagged: dict[tuple[int, int], str] = field(default_factory=dict)
+    #: the number of columns (every row as long)
+    width: int = 0
 
     def value(self, row: int, column: int) -> CellValue:
         """The value at a cell, None outside the grid."""
@@ -67,20 +70,23 @@ class Sheet:
         return None
 
     def text(self, row: int, column: int) -> str:
-        """The value at a cell as stripped text ("" for an empty cell)."""
-        value = self.value(row, column)
-        if value is None:
-            return ""
-        return value.strip() if isinstance(value, str) else format(value, "f")
+        """The value at a cell as stripped text ("" for an empty cell or outside the grid)."""
+        if 0 <= row < len(self.rows) and 0 <= column < self.width:
+            return self.texts[row][column]
+        return ""
+
+    @cached_property
+    def texts(self) -> list[list[str]]:
+        """Every cell as stripped text, made once (the layout reads each cell many times)."""
+        return [["" if value is None else value.strip() if value.__class__ is str else format(value, "f") for value in cells] for cells in self.rows]  # type: ignore[union-attr]
 
     def address(self, row: int, column: int) -> str:
         """The cell's address as Excel names it, "项目1!D12"; a merged cell names its range's top-left."""
         row, column = self.anchors.get((row, column), (row, column))
         return f"{self.name}!{column_letters(column)}{row + 1}"
 
-    @property
-    def width(self) -> int:
-        return max((len(cells) for cells in self.rows), default=0)
+    #: the number of columns (every row is padded to it)
+    width: int = 0
 
 
 def column_letters(column: int) -> str:
@@ -161,7 +167,11 @@ def _sheet(name: str, grid: list[list[object]], merged: list[tuple[tuple[int, in
                 if (row, column) != (top, left):
                     cells[column] = first
                     anchors[(row, column)] = (top, left)
-    return Sheet(name, rows, anchors, extras.percent, extras.flagged)
+    width = max((len(cells) for cells in rows), default=0)
+    for cells in rows:
+        if len(cells) < width:
+            cells.extend([None] * (width - len(cells)))
+    return Sheet(name, rows, anchors, extras.percent, extras.flagged, width)
 
 
 def _cell_value(value: object) -> CellValue:

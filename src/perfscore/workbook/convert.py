@@ -169,7 +169,7 @@ class _Reader:
     def _funds(self) -> tuple[list[dict[str, Any]], Decimal | None, Decimal | None]:
         block = self.layout.budget
         if block is None:
-            raise InputError(Problem("no budget block: no header 全年预算数 (调整后预算数, 预算数) with 全年执行数 (执行数) above the indicators", self.file, self.sheet.name, "the 项目资金 block of the 自评表 (docs/workbook.md)"))
+            raise InputError(Problem("no budget block: no header 全年预算数 (调整后预算数, 预算数) with 全年执行数 (执行数) above the indicators", self.file, self.sheet.name, "the 项目资金 block of the 自评表 (docs/excel.md)"))
         columns = block.columns
         lines: list[dict[str, Any]] = []
         for source in ("fiscal", "carry_over", "other"):

@@ -3,7 +3,7 @@
 Pure functions of a :class:`~perfscore.workbook.cells.Sheet`. A header's text is normalised
 first (spaces and line breaks removed, full-width brackets folded, a trailing "(A)",
 "(B/A)", "(50分)" or "（万元）" cut off) and then matched against the wording variants of
-the four families of 自评表 that units hand in (docs/workbook.md): the national annex to
+the four families of 自评表 that units hand in (docs/excel.md): the national annex to
 财预〔2020〕10号, Sichuan's 部门预算项目支出绩效自评表, the Hubei (襄阳) / Yunnan form without a
 分值 column, and the older 决策/管理/产出/效益 form. The anchor of the indicator block is its
 三级指标 header; the budget block is found by its 全年预算数 (调整后预算数, 预算数) header. A
@@ -13,6 +13,7 @@ sheet without the anchor is not a 自评表, and :func:`headers_found` says what
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 from perfscore.workbook.cells import Sheet
@@ -23,6 +24,7 @@ _TRAILING_BRACKETS = re.compile(r"(?:\([^()]*\))+$")
 _POINTS = re.compile(r"\(\s*([0-9]+(?:\.[0-9]+)?)\s*分\s*\)")
 
 
+@lru_cache(maxsize=4096)
 def normalise(text: str) -> str:
     """A header's text without spaces, breaks and trailing brackets: "年度指标值\\n(A)" → "年度指标值"."""
     folded = _SPACES.sub("", text.translate(_FOLD))

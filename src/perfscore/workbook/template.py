@@ -1,7 +1,7 @@
 """The national 自评表 layout written with openpyxl: the blank template, and the sheet export fills.
 
 :func:`write_form` draws one project sheet in the layout of the annex to 财预〔2020〕10号, with
-the 指标性质 and 度量单位 columns (family 1 of docs/workbook.md, so :mod:`.convert` reads it
+the 指标性质 and 度量单位 columns (family 1 of docs/excel.md, so :mod:`.convert` reads it
 back), from a :class:`Form` of plain values; ``perfscore export`` (:mod:`perfscore.output.excel`)
 fills it with a scored unit and extra columns. :func:`template` makes the blank workbook a
 unit fills: ``--projects`` project sheets, drop-downs for the 一级/二级 categories of a
