@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from decimal import Decimal
 from pathlib import Path
-from typing import Union
+from typing import Sequence, Union
 
 import python_calamine
 
@@ -58,8 +58,12 @@ class Sheet:
     percent: frozenset[tuple[int, int]] = frozenset()
     #: cells that hold no usable value: the reason (a formula error, a formula without a value)
     flagged: dict[tuple[int, int], str] = field(default_factory=dict)
-    #: the number of columns (every row as long)
+    #: the number of columns (every row as long); measured when not given
     width: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.width:
+            object.__setattr__(self, "width", max((len(cells) for cells in self.rows), default=0))
 
     def value(self, row: int, column: int) -> CellValue:
         """The value at a cell, None outside the grid."""
@@ -78,15 +82,18 @@ class Sheet:
     @cached_property
     def texts(self) -> list[list[str]]:
         """Every cell as stripped text, made once (the layout reads each cell many times)."""
-        return [["" if value is None else value.strip() if value.__class__ is str else format(value, "f") for value in cells] for cells in self.rows]  # type: ignore[union-attr]
+        return [[_as_text(value) for value in cells] + [""] * (self.width - len(cells)) for cells in self.rows]
 
     def address(self, row: int, column: int) -> str:
         """The cell's address as Excel names it, "项目1!D12"; a merged cell names its range's top-left."""
         row, column = self.anchors.get((row, column), (row, column))
         return f"{self.name}!{column_letters(column)}{row + 1}"
 
-    #: the number of columns (every row is padded to it)
-    width: int = 0
+
+def _as_text(value: CellValue) -> str:
+    if value is None:
+        return ""
+    return value.strip() if isinstance(value, str) else format(value, "f")
 
 
 def column_letters(column: int) -> str:
@@ -152,7 +159,7 @@ def sheets_from_bytes(data: bytes, file: str) -> list[Sheet]:
     return sheets
 
 
-def _sheet(name: str, grid: list[list[object]], merged: list[tuple[tuple[int, int], tuple[int, int]]], extras: _XlsxExtras) -> Sheet:
+def _sheet(name: str, grid: Sequence[Sequence[object]], merged: list[tuple[tuple[int, int], tuple[int, int]]], extras: _XlsxExtras) -> Sheet:
     rows: list[list[CellValue]] = [[_cell_value(value) for value in cells] for cells in grid]
     anchors: dict[tuple[int, int], tuple[int, int]] = {}
     for (top, left), (bottom, right) in merged:
