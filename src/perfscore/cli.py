@@ -1,4 +1,4 @@
-"""Command line: ``perfscore score | explain | check | report | table | generate | plugins | new-plugin``.
+"""Command line: ``perfscore score | explain | check | report | table | import | template | export | generate | plugins | new-plugin``.
 
 The top of the flow (load → scoring → plugin/rules → find → narrate / batch → output →
 cli) and the only module that sees argparse: it turns arguments into typed calls (for
@@ -67,12 +67,32 @@ def build_parser() -> argparse.ArgumentParser:
     table.add_argument("--ruleset")
     table.add_argument("--by", choices=("unit", "project", "area"), default="unit")
     table.add_argument("--sort", default="total", metavar="COL")
-    table.add_argument("--format", choices=("table", "github", "csv", "json", "markdown"), default="table")
+    table.add_argument("--format", choices=("table", "github", "csv", "json", "markdown", "xlsx"), default="table", help="csv written to a file (-o) starts with a BOM, for Excel; xlsx needs -o")
     table.add_argument("-o", "--output", type=Path)
     table.add_argument("--jobs", type=int, default=1, metavar="N")
     table.add_argument("--compare", type=Path, nargs="+", metavar="OLD_PATHS", help="previous-year submissions, matched by unit id")
     table.add_argument("--allow-mixed", action="store_true", help="accept mixed rulesets or years")
     _common(table)
+
+    importing = commands.add_parser("import", help="read 自评表 workbooks (.xlsx, .xls, .ods) into submission TOML files, one a project sheet")
+    importing.add_argument("workbooks", type=Path, nargs="+", metavar="WORKBOOK")
+    importing.add_argument("-o", "--output", type=Path, default=Path("."), metavar="DIR", help="the folder to write to (default: the current one)")
+    importing.add_argument("--unit-id", help="the unit's id (default: its name)")
+    importing.add_argument("--unit-name", help="the unit's name (default: 实施单位, else 主管部门)")
+    importing.add_argument("--year", type=int, help="the year (default: the （YYYY年度） of the title)")
+    importing.add_argument("--ruleset", help="write this ruleset into the submissions")
+
+    template = commands.add_parser("template", help="write a blank 自评表 workbook in the national layout for a unit to fill")
+    template.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
+    template.add_argument("--ruleset", help="the ruleset whose categories the drop-downs offer (default canlian)")
+    template.add_argument("--projects", type=int, default=1, metavar="N", help="project sheets (default 1)")
+    _common(template)
+
+    export = commands.add_parser("export", help="write a scored submission as a 自评表 workbook: own scores beside computed ones")
+    export.add_argument("file", type=Path)
+    export.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
+    export.add_argument("--ruleset")
+    _common(export)
 
     generate = commands.add_parser("generate", help="write realistic synthetic submissions (marked synthetic)")
     generate.add_argument("count", type=int)
@@ -192,8 +212,17 @@ def cmd_table(args: argparse.Namespace) -> int:
     from perfscore.batch.make import make_table
     from perfscore.output.table import render
 
+    if args.format == "xlsx" and args.output is None:
+        raise PerfscoreError("table --format xlsx writes a workbook: give the file with -o table.xlsx")
     table = make_table(args.paths, table_options(args))
-    _emit(render(table, args.format), args.output)
+    if args.format == "xlsx":
+        from perfscore.output.excel import table_xlsx
+
+        atomic_write(args.output, table_xlsx(table))
+    elif args.format == "csv" and args.output is not None:
+        atomic_write(args.output, "\ufeff" + render(table, "csv"))  # the BOM tells Excel it is UTF-8
+    else:
+        _emit(render(table, args.format), args.output)
     if args.output is not None or args.format == "csv":
         # the errors section is in the file (or, for csv, nowhere): say so where a person looks
         for failure in table.failures:
@@ -203,6 +232,62 @@ def cmd_table(args: argparse.Namespace) -> int:
         for reason in reasons:
             print(f"perfscore: {file}: {reason}", file=sys.stderr)
     return int(table.exit_code)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Read every workbook first; write nothing unless all of them read (one TOML a project sheet)."""
+    from perfscore import workbook
+
+    overrides = workbook.UnitOverrides(args.unit_id, args.unit_name, args.year, args.ruleset)
+    problems = []
+    outputs: list[tuple[Path, str]] = []
+    notes: list[str] = []
+    for path in args.workbooks:
+        try:
+            book = workbook.read(path)
+            for sheet, raw in workbook.sheet_submissions(book, overrides):
+                outputs.append((args.output / workbook.output_name(path, sheet), workbook.to_toml(raw)))
+        except PerfscoreError as error:
+            problems += error.problems
+            continue
+        skipped = workbook.describe_skipped(book)
+        if skipped:
+            notes.append(f"{path}: {skipped}")
+    if problems:
+        raise PerfscoreError(problems)
+    names = [target for target, _ in outputs]
+    clashes = sorted({str(name) for name in names if names.count(name) > 1})
+    if clashes:
+        raise PerfscoreError(f"two project sheets would be written to the same file: {', '.join(clashes)} (rename a sheet)")
+    for note in notes:
+        print(f"perfscore: {note}", file=sys.stderr)
+    try:
+        args.output.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise PerfscoreError(f"{args.output}: cannot make the output folder: {error.strerror or error}") from None
+    for target, text in outputs:
+        atomic_write(target, text)
+        print(target)
+    return ExitCode.OK
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from perfscore.engine import load_ruleset
+    from perfscore.load import DEFAULT_RULESET
+    from perfscore.workbook.template import template
+
+    if not 1 <= args.projects <= 100:
+        raise PerfscoreError(f"--projects {args.projects}: expected 1 to 100 project sheets")
+    atomic_write(args.output, template(load_ruleset(args.ruleset or DEFAULT_RULESET), args.projects, lang=args.lang))
+    return ExitCode.OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from perfscore.output.excel import export_xlsx
+
+    evaluation = _engine(args).evaluate(args.file)
+    atomic_write(args.output, export_xlsx(evaluation, args.lang))
+    return _status(evaluation)
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -245,6 +330,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "check": cmd_check,
     "report": cmd_report,
     "table": cmd_table,
+    "import": cmd_import,
+    "template": cmd_template,
+    "export": cmd_export,
     "generate": cmd_generate,
     "plugins": cmd_plugins,
     "new-plugin": cmd_new_plugin,

@@ -27,13 +27,14 @@ from perfscore.limits import LIMITS, limit
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
-def read_text(path: Path) -> str:
-    """Read a UTF-8 text file; name the encoding problem clearly when it is not UTF-8.
+def read_bytes(path: Path, expected: str = "a TOML file") -> bytes:
+    """Read a regular file's bytes, refusing what the limits refuse (a workbook is read so).
 
     Only a regular file is read: a FIFO would block until some writer opened it (a hang
     with none) and a device may never end, so both are refused by what ``os.stat`` says. A
     file larger than ``limit("file_bytes")`` is refused before it is read, and the read
-    stops one byte past the limit should the file have grown since.
+    stops one byte past the limit should the file have grown since. ``expected`` is what
+    the error messages say the file should have been.
     """
     most = int(limit("file_bytes"))
     try:
@@ -41,7 +42,7 @@ def read_text(path: Path) -> str:
         if stat.S_ISDIR(status.st_mode):
             raise IsADirectoryError
         if not stat.S_ISREG(status.st_mode):
-            raise InputError(Problem("not a regular file (a FIFO, device or socket)", file=str(path), expected="a TOML file"))
+            raise InputError(Problem("not a regular file (a FIFO, device or socket)", file=str(path), expected=expected))
         if status.st_size > most:
             raise _too_large(path, status.st_size, most)
         with open(path, "rb") as handle:
@@ -56,13 +57,20 @@ def read_text(path: Path) -> str:
     except FileNotFoundError:
         raise InputError(Problem("file not found", file=str(path))) from None
     except IsADirectoryError:
-        raise InputError(Problem("is a directory, expected a TOML file", file=str(path))) from None
+        raise InputError(Problem(f"is a directory, expected {expected}", file=str(path))) from None
     except OSError as error:
         raise InputError(Problem(f"cannot read: {error.strerror or error}", file=str(path))) from None
     except ValueError as error:  # a path holding a NUL byte
         raise InputError(Problem(f"cannot read: {error}", file=str(path))) from None
     if len(data) > most:
         raise _too_large(path, None, most)
+    return data
+
+
+def read_text(path: Path) -> str:
+    """Read a UTF-8 text file (as :func:`read_bytes` reads it); name the encoding problem
+    clearly when it is not UTF-8."""
+    data = read_bytes(path)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):

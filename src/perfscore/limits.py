@@ -51,6 +51,8 @@ LIMITS: dict[str, Limit] = {
     "nesting": Limit("PERFSCORE_MAX_NESTING", 16, "arrays and tables nested in one another in a TOML file"),
     "projects": Limit("PERFSCORE_MAX_PROJECTS", 500, "projects in one submission"),
     "rows": Limit("PERFSCORE_MAX_ROWS", 1000, "indicator rows, outputs, fund lines or budget items (each) in one project"),
+    "unzipped_bytes": Limit("PERFSCORE_MAX_UNZIPPED_BYTES", 64 * 1024 * 1024, "bytes a workbook (a zip) may unpack to"),
+    "sheet_rows": Limit("PERFSCORE_MAX_SHEET_ROWS", 10000, "rows in one sheet of a workbook"),
     "hook_seconds": Limit("PERFSCORE_HOOK_SECONDS", 10, "seconds the plugin hooks may take for one unit", fractional=True, maximum=86400),
 }
 

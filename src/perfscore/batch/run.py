@@ -36,6 +36,7 @@ from perfscore.load import DEFAULT_RULESET, submission_ruleset
 from perfscore.messages import catalogue
 from perfscore.models import SEVERITY_ORDER, Ruleset
 from perfscore.scoring.score import project_points
+from perfscore.workbook import WORKBOOK_SUFFIXES
 
 if TYPE_CHECKING:
     from perfscore.engine import Engine
@@ -62,7 +63,7 @@ class Discovered:
 
 
 def discover(paths: Iterable[Path]) -> Discovered:
-    """Every ``*.toml`` file named or found (recursively) under ``paths``, sorted, once each.
+    """Every ``*.toml`` file and workbook (.xlsx, .xls, .ods) named or found (recursively) under ``paths``, sorted, once each.
 
     A named file is taken whatever its suffix; a missing path is a usage error naming it.
     Folders are walked in sorted order; links are followed, a folder reached twice is
@@ -125,7 +126,7 @@ def _walk(top: Path, status: os.stat_result, found: dict[str, Path], failed: dic
                     if target is None:
                         continue
                     if stat.S_ISREG(target.st_mode):
-                        if entry.name.endswith(".toml"):
+                        if _is_submission(entry.name):
                             found.setdefault(os.path.normpath(entry.path), Path(entry.path))
                         continue
                     if not stat.S_ISDIR(target.st_mode):
@@ -138,7 +139,7 @@ def _walk(top: Path, status: os.stat_result, found: dict[str, Path], failed: dic
                 elif entry.is_dir(follow_symlinks=False):
                     key = _identity(entry.stat(follow_symlinks=False))
                 else:
-                    if entry.name.endswith(".toml") and entry.is_file(follow_symlinks=False):
+                    if _is_submission(entry.name) and entry.is_file(follow_symlinks=False):
                         found.setdefault(os.path.normpath(entry.path), Path(entry.path))
                     continue
             except OSError as error:  # vanished while walking, or cannot be examined
@@ -150,6 +151,12 @@ def _walk(top: Path, status: os.stat_result, found: dict[str, Path], failed: dic
         pending.extend(reversed(below))  # popped in sorted order
 
 
+def _is_submission(name: str) -> bool:
+    """A file a folder's walk takes: a ``*.toml`` submission or a workbook (not Excel's
+    ``~$name.xlsx`` owner file, which only says the workbook is open)."""
+    return name.endswith(".toml") or (name.lower().endswith(tuple(WORKBOOK_SUFFIXES)) and not name.startswith("~$"))
+
+
 def _follow(entry: os.DirEntry[str], failed: dict[str, Failed]) -> os.stat_result | None:
     """What a symlink met while walking leads to; None (and named when it matters) if nothing.
 
@@ -159,7 +166,7 @@ def _follow(entry: os.DirEntry[str], failed: dict[str, Failed]) -> os.stat_resul
     try:
         return os.stat(entry.path)
     except OSError as error:
-        if entry.name.endswith(".toml") or "." not in entry.name.lstrip("."):
+        if _is_submission(entry.name) or "." not in entry.name.lstrip("."):
             _fail(failed, entry.path, _unfollowable(Path(entry.path), error) or f"cannot follow the link: {_reason(error)}", "a link to a submission or a folder of them")
         return None
 

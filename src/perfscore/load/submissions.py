@@ -27,6 +27,8 @@ from perfscore.limits import LIMITS, limit
 from perfscore.load.cells import cell_path, origin_of, read_text_cells
 from perfscore.load.validation import validation_problems
 from perfscore.models import MONEY_FACTORS, IndicatorDef, IndicatorRow, OutputRow, Project, Ruleset, Submission
+from perfscore.workbook import is_workbook
+from perfscore.workbook import load_raw as workbook_raw
 
 #: the weight of each indicator row of a project under a ruleset, derived where the unit
 #: gave none (:func:`perfscore.scoring.weights.row_weights`)
@@ -34,7 +36,10 @@ RowWeights = Callable[[Project, Ruleset], list[Decimal]]
 
 
 def load_submission(path: Path) -> Submission:
-    """Parse and schema-validate one submission file (every schema error at once)."""
+    """Parse and schema-validate one submission file (every schema error at once); a
+    workbook (.xlsx, .xls, .ods) is imported in memory, all its project sheets one unit."""
+    if is_workbook(Path(path)):
+        return submission_from_raw(workbook_raw(Path(path)), str(path))
     raw = read_toml(Path(path), floats_for_pydantic=True)
     return submission_from_raw(raw, str(path))
 

@@ -161,7 +161,8 @@ def render(table: Table, fmt: str) -> str:
 
 
 def render_csv(table: Table) -> str:
-    """Rows only, one header line, every column; the ruleset and fingerprint on each row."""
+    """Rows only, one header line, every column; the ruleset and fingerprint on each row;
+    an absent value is an empty cell."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     lang = table.lang
@@ -169,7 +170,8 @@ def render_csv(table: Table) -> str:
     writer.writerow([column.header for column in table.columns] + extra + [message("table.fingerprint", lang)])
     single = table.rulesets[0] if len(table.rulesets) == 1 else None
     for row in table.rows:
-        values = [table_cell(row.get(column.key)) for column in table.columns]
+        # an empty cell stays empty (not —), so that Excel reads a numeric column as numbers
+        values = ["" if row.get(column.key) is None else table_cell(row.get(column.key)) for column in table.columns]
         if extra:
             values.append(ruleset_label(single) if single else "")
         values.append(single.fingerprint if single else "")

@@ -1,0 +1,344 @@
+"""Reading a workbook into cell grids: the only part of the importer that touches a file.
+
+A workbook (.xlsx, .xls, .ods) is read through :func:`perfscore.files.read_bytes` (a regular
+file within the size limit), checked as untrusted input, and read by python-calamine (Rust;
+about 20 times faster than openpyxl on a small workbook, docs/performance.md) into one
+:class:`Sheet` a worksheet: its values as a grid, its merged ranges filled with their
+top-left value (each cell remembering that anchor, so an origin names the cell that holds
+the value), the cells formatted as a percentage, and the cells whose formula has no usable
+value. calamine exposes values only, so for .xlsx the few things it cannot say are read
+from the zip's XML with byte-level scans: percent number formats (a 0.95 shown as 95%),
+formula errors (#DIV/0!, #REF!) and formulas saved without a value, which calamine reads as
+empty cells. Refused with a clear error before the reader builds anything: a file that is
+neither a zip nor an Excel 97 file, an encrypted workbook, a zip that unpacks past
+``limit("unzipped_bytes")``, a sheet past ``limit("sheet_rows")`` rows, and a workbook with
+external links (its values would come from files that are not here).
+"""
+
+from __future__ import annotations
+
+import datetime
+import html
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from functools import cached_property
+from decimal import Decimal
+from pathlib import Path
+from typing import Sequence, Union
+
+import python_calamine
+
+from perfscore.errors import InputError, Problem
+from perfscore.files import read_bytes
+from perfscore.limits import LIMITS, limit
+
+#: a cell's value as the importer sees it: text, an exact number, or nothing
+CellValue = Union[str, Decimal, None]
+
+#: the suffixes read as workbooks (by ``load``, ``import`` and the batch's discovery)
+WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods"})
+
+_EXPECTED = "an Excel workbook (.xlsx, .xls) or an OpenDocument spreadsheet (.ods)"
+_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+#: Excel's built-in percent formats (0%, 0.00%)
+_BUILTIN_PERCENT = {9, 10}
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One worksheet as a grid of values (0-based rows and columns), merged cells filled."""
+
+    name: str
+    rows: list[list[CellValue]]
+    #: a merged cell → the top-left cell of its range, which holds the value
+    anchors: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
+    #: the cells formatted as a percentage (0.95 shown as 95%)
+    percent: frozenset[tuple[int, int]] = frozenset()
+    #: cells that hold no usable value: the reason (a formula error, a formula without a value)
+    flagged: dict[tuple[int, int], str] = field(default_factory=dict)
+    #: the number of columns (every row as long); measured when not given
+    width: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.width:
+            object.__setattr__(self, "width", max((len(cells) for cells in self.rows), default=0))
+
+    def value(self, row: int, column: int) -> CellValue:
+        """The value at a cell, None outside the grid."""
+        if 0 <= row < len(self.rows):
+            cells = self.rows[row]
+            if 0 <= column < len(cells):
+                return cells[column]
+        return None
+
+    def text(self, row: int, column: int) -> str:
+        """The value at a cell as stripped text ("" for an empty cell or outside the grid)."""
+        if 0 <= row < len(self.rows) and 0 <= column < self.width:
+            return self.texts[row][column]
+        return ""
+
+    @cached_property
+    def texts(self) -> list[list[str]]:
+        """Every cell as stripped text, made once (the layout reads each cell many times)."""
+        return [[_as_text(value) for value in cells] + [""] * (self.width - len(cells)) for cells in self.rows]
+
+    def address(self, row: int, column: int) -> str:
+        """The cell's address as Excel names it, "项目1!D12"; a merged cell names its range's top-left."""
+        row, column = self.anchors.get((row, column), (row, column))
+        return f"{self.name}!{column_letters(column)}{row + 1}"
+
+
+def _as_text(value: CellValue) -> str:
+    if value is None:
+        return ""
+    return value.strip() if isinstance(value, str) else format(value, "f")
+
+
+def column_letters(column: int) -> str:
+    """A 0-based column index as Excel's letters: 0 → A, 26 → AA."""
+    letters = ""
+    column += 1
+    while column:
+        column, remainder = divmod(column - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - 64
+    return index - 1
+
+
+def read_workbook(path: Path) -> list[Sheet]:
+    """Every visible worksheet of the workbook at ``path``, in workbook order."""
+    data = read_bytes(Path(path), _EXPECTED)
+    return sheets_from_bytes(data, str(path))
+
+
+def sheets_from_bytes(data: bytes, file: str) -> list[Sheet]:
+    """Every visible worksheet of a workbook held in ``data`` (``file`` names it in errors)."""
+    extra: dict[str, _XlsxExtras] = {}
+    if data.startswith(_CFB_MAGIC):
+        if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
+            raise _encrypted(file)
+    elif data.startswith(b"PK"):
+        extra = _check_zip(data, file)
+    else:
+        raise InputError(Problem("not a workbook: neither a zip (.xlsx, .ods) nor an Excel 97 file (.xls)", file=file, expected=_EXPECTED))
+    try:
+        # calamine raises its own errors (and a few plain ones) for every malformed file it
+        # meets; all of them mean one thing here: this file cannot be read as a workbook
+        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        metadata = book.sheets_metadata
+    except python_calamine.PasswordError:
+        raise _encrypted(file) from None
+    except Exception as error:  # noqa: BLE001 - see above
+        raise InputError(Problem(f"cannot read the workbook: {error}", file=file, expected=_EXPECTED)) from None
+    most = int(limit("sheet_rows"))
+    sheets = []
+    for info in metadata:
+        if info.visible != python_calamine.SheetVisibleEnum.Visible or info.typ != python_calamine.SheetTypeEnum.WorkSheet:
+            continue  # a hidden sheet holds lists and lookups (the template's drop-downs), not a table
+        extras = extra.get(info.name, _XlsxExtras())
+        try:
+            sheet = book.get_sheet_by_name(info.name)
+            height = sheet.height
+            if height > most or extras.rows > most:
+                raise _too_many_rows(file, info.name, max(height, extras.rows), most)
+            grid = sheet.to_python(skip_empty_area=False)
+            merged = sheet.merged_cell_ranges or []
+        except InputError:
+            raise
+        except Exception as error:  # noqa: BLE001 - a malformed sheet, as above
+            raise InputError(Problem(f"cannot read sheet {info.name!r}: {error}", file=file, expected=_EXPECTED)) from None
+        sheets.append(_sheet(info.name, grid, merged, extras))
+    return sheets
+
+
+def _sheet(name: str, grid: Sequence[Sequence[object]], merged: list[tuple[tuple[int, int], tuple[int, int]]], extras: _XlsxExtras) -> Sheet:
+    rows: list[list[CellValue]] = [[_cell_value(value) for value in cells] for cells in grid]
+    anchors: dict[tuple[int, int], tuple[int, int]] = {}
+    for (top, left), (bottom, right) in merged:
+        if not (0 <= top < len(rows)):
+            continue
+        first = rows[top][left] if left < len(rows[top]) else None
+        for row in range(top, min(bottom, len(rows) - 1) + 1):
+            cells = rows[row]
+            if len(cells) <= right:
+                cells.extend([None] * (right + 1 - len(cells)))
+            for column in range(left, right + 1):
+                if (row, column) != (top, left):
+                    cells[column] = first
+                    anchors[(row, column)] = (top, left)
+    width = max((len(cells) for cells in rows), default=0)
+    for cells in rows:
+        if len(cells) < width:
+            cells.extend([None] * (width - len(cells)))
+    return Sheet(name, rows, anchors, extras.percent, extras.flagged, width)
+
+
+def _cell_value(value: object) -> CellValue:
+    """A calamine value as text or an exact Decimal; "" and None are no value."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return None
+        # a cell holds a double; Excel shows it with at most 15 significant digits, so that
+        # 0.1 + 0.2 reads as the 0.3 the unit saw, not 0.30000000000000004
+        number = Decimal(format(value, ".15g"))
+        return number.quantize(Decimal(1)) if number == number.to_integral_value() else number.normalize()
+    if isinstance(value, datetime.datetime):
+        if value.time() == datetime.time(0):
+            return f"{value.year}年{value.month}月{value.day}日"
+        return value.isoformat(sep=" ")
+    if isinstance(value, datetime.date):
+        return f"{value.year}年{value.month}月{value.day}日"
+    return str(value)
+
+
+# --------------------------------------------------------------------------- xlsx extras
+
+
+@dataclass(frozen=True)
+class _XlsxExtras:
+    rows: int = 0
+    percent: frozenset[tuple[int, int]] = frozenset()
+    flagged: dict[tuple[int, int], str] = field(default_factory=dict)
+
+
+_SHEET_ENTRY = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)/?>")
+_ATTRIBUTE = re.compile(rb'([\w:]+)="([^"]*)"')
+_RELATIONSHIP = re.compile(rb"<(?:\w+:)?Relationship\b([^>]*)/?>")
+_CELL = re.compile(rb'<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)', re.S)
+_CELL_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]{1,7})"')
+_STYLE = re.compile(rb'\bs="([0-9]+)"')
+_ERROR_TYPE = re.compile(rb'\bt="e"')
+_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+_ROW = re.compile(rb"<(?:\w+:)?row\b")
+_NUM_FMT = re.compile(rb'<(?:\w+:)?numFmt\b[^>]*numFmtId="([0-9]+)"[^>]*formatCode="([^"]*)"')
+_CELL_XFS = re.compile(rb"<(?:\w+:)?cellXfs\b.*?</(?:\w+:)?cellXfs>", re.S)
+_XF = re.compile(rb"<(?:\w+:)?xf\b([^>]*)")
+_NUM_FMT_ID = re.compile(rb'numFmtId="([0-9]+)"')
+
+
+def _check_zip(data: bytes, file: str) -> dict[str, _XlsxExtras]:
+    """Refuse a zip bomb and external links; for .xlsx, what calamine does not say, by sheet name."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as error:
+        raise InputError(Problem(f"not a workbook: a damaged zip ({error})", file=file, expected=_EXPECTED)) from None
+    most = int(limit("unzipped_bytes"))
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > most:
+        raise InputError(Problem(f"the workbook unpacks to {unpacked:,} bytes, over the limit of {most:,} (a zip bomb?)", file=file, expected=f"at most {most:,} unpacked bytes, set by {LIMITS['unzipped_bytes'].variable}"))
+    names = {member.filename for member in members}
+    links = sorted(name for name in names if name.startswith("xl/externalLinks/") and name.endswith(".xml"))
+    if links:
+        raise InputError(Problem(f"the workbook links to other workbooks ({len(links)} external link{'s' if len(links) > 1 else ''}): its values may come from files that are not here", file=file, expected="a workbook whose values are its own: in Excel, Data → Edit Links → Break Link, then save"))
+    if "xl/workbook.xml" not in names:
+        return {}  # an .ods: calamine reads all it holds
+    try:
+        return _xlsx_extras(archive, names, most)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, KeyError, EOFError) as error:
+        raise InputError(Problem(f"not a workbook: a damaged zip ({error})", file=file, expected=_EXPECTED)) from None
+
+
+def _read_member(archive: zipfile.ZipFile, name: str, most: int) -> bytes:
+    """One zip member, never more than ``most`` bytes (the directory's sizes may lie)."""
+    with archive.open(name) as member:
+        data = member.read(most + 1)
+    if len(data) > most:
+        raise ValueError(f"{name} unpacks past the limit of {most:,} bytes")
+    return data
+
+
+def _xlsx_extras(archive: zipfile.ZipFile, names: set[str], most: int) -> dict[str, _XlsxExtras]:
+    workbook = _read_member(archive, "xl/workbook.xml", most)
+    targets: dict[bytes, str] = {}
+    if "xl/_rels/workbook.xml.rels" in names:
+        for match in _RELATIONSHIP.finditer(_read_member(archive, "xl/_rels/workbook.xml.rels", most)):
+            attributes = dict(_ATTRIBUTE.findall(match.group(1)))
+            target = attributes.get(b"Target", b"").decode("utf-8", "replace")
+            target = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            targets[attributes.get(b"Id", b"")] = target
+    percent_styles = _percent_styles(_read_member(archive, "xl/styles.xml", most)) if "xl/styles.xml" in names else frozenset()
+    extras = {}
+    for match in _SHEET_ENTRY.finditer(workbook):
+        attributes = dict(_ATTRIBUTE.findall(match.group(1)))
+        name = html.unescape(attributes.get(b"name", b"").decode("utf-8", "replace"))
+        relation = next((value for key, value in attributes.items() if key.endswith(b":id")), b"")
+        target = targets.get(relation)
+        if target is None or target not in names:
+            continue
+        extras[name] = _sheet_extras(_read_member(archive, target, most), percent_styles)
+    return extras
+
+
+def _percent_styles(styles: bytes) -> frozenset[int]:
+    """The indexes of the cell styles (cellXfs) whose number format shows a percentage."""
+    percent_formats = set(_BUILTIN_PERCENT)
+    for identifier, code in _NUM_FMT.findall(styles):
+        if b"%" in html.unescape(code.decode("utf-8", "replace")).replace('"%"', "").encode():
+            percent_formats.add(int(identifier))
+    block = _CELL_XFS.search(styles)
+    if block is None:
+        return frozenset()
+    found = set()
+    for index, xf in enumerate(_XF.finditer(block.group(0))):
+        identifier = _NUM_FMT_ID.search(xf.group(1))
+        if identifier is not None and int(identifier.group(1)) in percent_formats:
+            found.add(index)
+    return frozenset(found)
+
+
+def _sheet_extras(xml: bytes, percent_styles: frozenset[int]) -> _XlsxExtras:
+    rows = len(_ROW.findall(xml))
+    dimension = re.search(rb'<(?:\w+:)?dimension\b[^>]*ref="[A-Z]{1,3}[0-9]{1,7}:[A-Z]{1,3}([0-9]{1,7})"', xml[:4096])
+    if dimension is not None:
+        rows = max(rows, int(dimension.group(1)))
+    has_formulas = b"<f" in xml or b":f>" in xml or b't="e"' in xml
+    if not percent_styles and not has_formulas:
+        return _XlsxExtras(rows)
+    percent: set[tuple[int, int]] = set()
+    flagged: dict[tuple[int, int], str] = {}
+    for cell in _CELL.finditer(xml):
+        attributes, body = cell.group(1), cell.group(2) or b""
+        reference = _CELL_REF.search(attributes)
+        if reference is None:
+            continue
+        position = (int(reference.group(2)) - 1, _column_index(reference.group(1).decode()))
+        if percent_styles:
+            style = _STYLE.search(attributes)
+            if style is not None and int(style.group(1)) in percent_styles:
+                percent.add(position)
+        if has_formulas:
+            if _ERROR_TYPE.search(attributes):
+                value = _VALUE.search(body)
+                shown = value.group(1).decode("utf-8", "replace") if value else "#ERROR"
+                flagged[position] = f"the formula gives the error {shown}"
+            elif b"<f" in body or b":f" in body:
+                value = _VALUE.search(body)
+                if value is None or not value.group(1):
+                    flagged[position] = "a formula saved without its value (the program that wrote the file did not calculate it)"
+    return _XlsxExtras(rows, frozenset(percent), flagged)
+
+
+def _encrypted(file: str) -> InputError:
+    return InputError(Problem("the workbook is encrypted (protected by a password to open)", file=file, expected="a workbook saved without a password to open: in Excel, File → Info → Protect Workbook → Encrypt with Password, cleared"))
+
+
+def _too_many_rows(file: str, sheet: str, rows: int, most: int) -> InputError:
+    return InputError(Problem(f"sheet {sheet} has {rows:,} rows, over the limit of {most:,}", file=file, location=sheet, expected=f"at most {most:,} rows in a sheet, set by {LIMITS['sheet_rows'].variable}"))
+
+
+__all__ = ["WORKBOOK_SUFFIXES", "CellValue", "Sheet", "column_letters", "read_workbook", "sheets_from_bytes"]
