@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 from decimal import Decimal
-from typing import Any
+from typing import Any, Sequence
 
 from wcwidth import wcswidth
 
@@ -22,6 +22,7 @@ from perfscore.arithmetic import quantize
 from perfscore.batch.table import TWO, Table
 from perfscore.find import Evaluation
 from perfscore.messages import message, pick
+from perfscore.models import FundLine
 from perfscore.numbers import DASH
 from perfscore.output.table import GRADE_COLUMNS, MACHINE_ONLY
 from perfscore.workbook.template import Form, FormRow, write_form
@@ -149,14 +150,14 @@ def export_xlsx(evaluation: Evaluation, lang: str) -> bytes:
         first = False
         sheet.title = f"项目{number}"
         data = project.project
-        totals = [sum((line.budget for line in data.funds), Decimal(0)), sum((line.spending for line in data.funds), Decimal(0))]
+        totals = [sum((line.budget for line in data.funds), Decimal(0)), _spent(data.funds)]
         funds: list[tuple[Any, Any, Any]] = [(None, totals[0], totals[1])]
         for source in ("fiscal", "carry_over", "other"):
             lines = [line for line in data.funds if line.source == source]
-            funds.append((None, sum((line.budget for line in lines), Decimal(0)), sum((line.spending for line in lines), Decimal(0))) if lines else (None, None, None))
-        stated = getattr(data, "self_scores", None)
-        own_budget = getattr(stated, "budget", None) if stated is not None else None
-        own_total = getattr(stated, "total", None) if stated is not None else None
+            funds.append((None, sum((line.budget for line in lines), Decimal(0)), _spent(lines)) if lines else (None, None, None))
+        stated = data.self_scores
+        own_budget = stated.budget if stated is not None else None
+        own_total = stated.total if stated is not None else None
         rows = []
         for scored in project.indicators:
             row = scored.row
@@ -226,3 +227,10 @@ def _nature(comparison: str | None) -> str | None:
 
 
 __all__ = ["export_xlsx", "table_xlsx"]
+
+
+def _spent(lines: Sequence[FundLine]) -> Decimal | None:
+    """The lines' spending added up; None (a blank cell) when one of them is unknown."""
+    if any(line.spending is None for line in lines):
+        return None
+    return sum((line.spending for line in lines if line.spending is not None), Decimal(0))
