@@ -28,7 +28,13 @@ _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
 def read_text(path: Path) -> str:
-    """Read a UTF-8 text file; name the encoding problem clearly when it is not UTF-8.
+    """Read a UTF-8 text file; name the encoding problem clearly when it is not UTF-8
+    (the bytes are read by :func:`read_bytes`, with its checks)."""
+    return decode_text(path, read_bytes(path))
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of an input file (the store hashes and keeps them), read with every check.
 
     Only a regular file is read: a FIFO would block until some writer opened it (a hang
     with none) and a device may never end, so both are refused by what ``os.stat`` says. A
@@ -63,6 +69,11 @@ def read_text(path: Path) -> str:
         raise InputError(Problem(f"cannot read: {error}", file=str(path))) from None
     if len(data) > most:
         raise _too_large(path, None, most)
+    return data
+
+
+def decode_text(path: Path, data: bytes) -> str:
+    """The UTF-8 text of an input file's bytes; GBK and UTF-16 named, with the command that converts them."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
