@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Iterator
 
-from sqlalchemy import create_engine, event, inspect, select
+from sqlalchemy import create_engine, event, insert, inspect, select
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -173,7 +173,7 @@ def upgrade(engine: Engine, url: str) -> str:
         with engine.begin() as connection:
             command.upgrade(_alembic_config(connection), "head")
             if connection.execute(select(StoreInfo.name).where(StoreInfo.name == STORE_NAME)).first() is None:
-                connection.execute(StoreInfo.__table__.insert().values(name=STORE_NAME, created_at=now()))
+                connection.execute(insert(StoreInfo).values(name=STORE_NAME, created_at=now()))
     except DBAPIError as error:
         # another process creating the same store at the same moment: it is there now
         if schema_state(engine, url).kind == "perfscore":

@@ -106,7 +106,7 @@ class Submission(Base):
     file_name: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
     #: the submission as it was read (TOML text), or a workbook's submission as JSON
-    source_text: Mapped[str] = mapped_column(Text)
+    source_text: Mapped[str] = mapped_column(Text, deferred=True)
     source_format: Mapped[str] = mapped_column(String(16))
     ruleset_ref: Mapped[int] = mapped_column(ForeignKey("rulesets.id"))
     declared_ruleset: Mapped[str] = mapped_column(String(200))
@@ -132,8 +132,9 @@ class Submission(Base):
     incomplete: Mapped[str] = mapped_column(Text)
     project_count: Mapped[int]
     row_count: Mapped[int]
-    explanation_zh: Mapped[str] = mapped_column(Text)
-    explanation_en: Mapped[str] = mapped_column(Text)
+    #: the large texts are read only when asked for (deferred): a year's table never needs them
+    explanation_zh: Mapped[str] = mapped_column(Text, deferred=True)
+    explanation_en: Mapped[str] = mapped_column(Text, deferred=True)
 
 
 class ProjectScore(Base):
