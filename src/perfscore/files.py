@@ -27,8 +27,15 @@ from perfscore.limits import LIMITS, limit
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
+def read_text(path: Path) -> str:
+    """Read a UTF-8 text file; name the encoding problem clearly when it is not UTF-8
+    (the bytes are read by :func:`read_bytes`, with its checks)."""
+    return decode_text(path, read_bytes(path))
+
+
 def read_bytes(path: Path, expected: str = "a TOML file") -> bytes:
-    """Read a regular file's bytes, refusing what the limits refuse (a workbook is read so).
+    """The bytes of an input file, read with every check (a workbook is read so, and the
+    store hashes and keeps them).
 
     Only a regular file is read: a FIFO would block until some writer opened it (a hang
     with none) and a device may never end, so both are refused by what ``os.stat`` says. A
@@ -67,10 +74,8 @@ def read_bytes(path: Path, expected: str = "a TOML file") -> bytes:
     return data
 
 
-def read_text(path: Path) -> str:
-    """Read a UTF-8 text file (as :func:`read_bytes` reads it); name the encoding problem
-    clearly when it is not UTF-8."""
-    data = read_bytes(path)
+def decode_text(path: Path, data: bytes) -> str:
+    """The UTF-8 text of an input file's bytes; GBK and UTF-16 named, with the command that converts them."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):

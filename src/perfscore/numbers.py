@@ -9,6 +9,7 @@ integers; money in the submission's own money unit (元 or 万元), never re-sca
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal, localcontext
 
 from perfscore.arithmetic import HUNDRED, ONE, quantize
@@ -189,3 +190,14 @@ def signed_figure(value: Decimal) -> str:
     """A difference as a figure with its sign when negative: 8 → '8', -1.5 → '−1.5'."""
     text = figure(abs(value))
     return f"−{text}" if value < 0 else text
+
+
+def signed(value: Decimal) -> str:
+    """Points added or taken away, always with their sign: '+2.00', '-1.50' (a review adjustment)."""
+    text = plain(value)
+    return text if text.startswith("-") else f"+{text}"
+
+
+def moment(value: datetime.datetime) -> str:
+    """A stored time as the log shows it: UTC to the second, '2026-12-03 10:15:00 UTC'."""
+    return value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")

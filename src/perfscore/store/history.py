@@ -1,0 +1,297 @@
+"""Reading the store back: a year's table, a unit's history, its explanation and audit trail.
+
+The store's last step (:mod:`perfscore.store`), read by :mod:`perfscore.cli` and rendered by
+:mod:`perfscore.output.store`. A year's table is built from stored figures as the batch's
+own summaries (:class:`perfscore.batch.run.Scored`), so :func:`perfscore.batch.table.build_table`
+checks comparability, ranks and summarises exactly as ``perfscore table`` does, and
+:mod:`perfscore.output.table` writes the same columns and formats. Each unit is its latest
+stored version for the year; its total is the reviewed score (computed + adjustments in
+force, :mod:`.review`), and the table gains two columns beside it: the unit's own stated
+total (自评分) and the computed score.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from perfscore.arithmetic import ZERO, quantize
+from perfscore.batch.run import Failed, Part, RulesetInfo, Scored
+from perfscore.batch.table import Column, Table, TableOptions, build_table
+from perfscore.messages import message
+from perfscore.numbers import whole
+from perfscore.store.codec import info_from_json, problems_from_json
+from perfscore.store.database import Store
+from perfscore.store.review import Reviewed, entries, in_force, latest_submission, reviewed
+from perfscore.store.schema import AreaScore, FailedIngest, LevelScore, ProjectScore, ReviewEntry, RulesetRecord, Submission
+
+#: the columns a table from the store adds, placed before the (reviewed) total
+STORE_COLUMNS = ("self_total", "computed_total")
+
+
+@dataclass(slots=True)
+class YearData:
+    scored: list[Scored]
+    failed: list[Failed]
+    #: row key → (self-score, computed score)
+    beside: dict[str, tuple[Decimal | None, Decimal | None]]
+    reviewed_units: int
+
+
+def _latest(session: Session, year: int) -> list[Submission]:
+    newest = select(Submission.unit_id, func.max(Submission.version).label("version")).where(Submission.year == year).group_by(Submission.unit_id).subquery()
+    query = select(Submission).join(newest, (Submission.unit_id == newest.c.unit_id) & (Submission.version == newest.c.version)).where(Submission.year == year).order_by(Submission.unit_id)
+    return list(session.scalars(query))
+
+
+def year_data(session: Session, year: int, by: str) -> YearData:
+    """The year's latest versions as the batch's summaries, with reviewed totals."""
+    submissions = _latest(session, year)
+    ids = [submission.id for submission in submissions]
+    infos = {record.id: info_from_json(record.info) for record in session.scalars(select(RulesetRecord))}
+    declared = {submission.id: (submission.declared_ruleset, submission.declared_fingerprint) for submission in submissions}
+    logs = entries(session, ids)
+    reviews: dict[int, Reviewed] = {}
+    for submission in submissions:
+        force = in_force(logs[submission.id])
+        if force:
+            reviews[submission.id] = reviewed(session, submission, force)
+    areas: dict[int, list[AreaScore]] = {}
+    projects: dict[int, list[ProjectScore]] = {}
+    levels: dict[tuple[int, int], dict[str, Decimal]] = {}
+    if ids:
+        for area in _in_chunks(session, AreaScore, AreaScore.submission_id, ids):
+            areas.setdefault(area.submission_id, []).append(area)
+        if by != "unit":
+            for project in _in_chunks(session, ProjectScore, ProjectScore.submission_id, ids):
+                projects.setdefault(project.submission_id, []).append(project)
+            for level in _in_chunks(session, LevelScore, LevelScore.submission_id, ids):
+                levels.setdefault((level.submission_id, level.project_position), {})[level.level] = level.score if level.score is not None else ZERO
+    scored: list[Scored] = []
+    beside: dict[str, tuple[Decimal | None, Decimal | None]] = {}
+    for submission in submissions:
+        info = infos[submission.ruleset_ref]
+        review = reviews.get(submission.id)
+        unit_areas = {area.area: area for area in areas.get(submission.id, [])}
+        if by == "unit":
+            total = review.total if review is not None else submission.total
+            points = review.points if review is not None else _points(submission)
+            parts = [
+                Part(
+                    key=submission.unit_id,
+                    budget=submission.budget,
+                    spending=submission.spending,
+                    points=points,
+                    total=total,
+                    grade=info.grade_for(total) if review is not None else submission.grade,
+                    findings=(submission.problems, submission.warnings, submission.infos),
+                    area_scores={area: (unit_areas[area].score if area in unit_areas else None) for area, _, _ in info.areas},
+                    missing_required=tuple(submission.missing_required.split()),
+                )
+            ]
+            beside[submission.unit_id] = (submission.self_total, submission.total)
+        else:
+            parts = _project_parts(submission, info, review, sorted(projects.get(submission.id, []), key=lambda p: p.position), levels, unit_areas, by, beside)
+        scored.append(
+            Scored(
+                file=submission.file_name,
+                unit_id=submission.unit_id,
+                unit=submission.unit_name,
+                year=submission.year,
+                synthetic=submission.synthetic,
+                ruleset=info,
+                declared=declared[submission.id],
+                parts=parts,
+                incomplete=tuple(line for line in submission.incomplete.split("\n") if line),
+            )
+        )
+    stored_units = {submission.unit_id for submission in submissions}
+    failed = [
+        Failed(record.file_name, problems_from_json(record.problems))
+        for record in session.scalars(select(FailedIngest).where(FailedIngest.year == year).order_by(FailedIngest.file_name, FailedIngest.id))
+        if record.unit_id not in stored_units
+    ]
+    return YearData(scored, failed, beside, len(reviews))
+
+
+def _in_chunks(session: Session, model: Any, column: Any, ids: list[int]) -> list[Any]:
+    """The rows of ``model`` for these submissions, as named tuples: a year has tens of
+    thousands of them, and building ORM objects for each cost more than the query."""
+    columns = [attribute for attribute in model.__table__.columns]
+    found: list[Any] = []
+    for start in range(0, len(ids), 5000):  # bound the IN list (SQLite's parameter limit)
+        found += session.execute(select(*columns).where(column.in_(ids[start : start + 5000]))).all()
+    return found
+
+
+def _points(submission: Submission) -> dict[str, Decimal]:
+    from perfscore.store.codec import points_from_json
+
+    return points_from_json(submission.points)
+
+
+def _project_parts(submission: Submission, info: RulesetInfo, review: Reviewed | None, projects: list[ProjectScore], levels: dict[tuple[int, int], dict[str, Decimal]], unit_areas: dict[str, AreaScore], by: str, beside: dict[str, tuple[Decimal | None, Decimal | None]]) -> list[Part]:
+    parts: list[Part] = []
+    shares: dict[str, Part] = {}
+    for project in projects:
+        figures = review.projects.get(project.project_id) if review is not None else None
+        points = figures.points if figures is not None else levels.get((submission.id, project.position), {})
+        total = figures.total if figures is not None else project.total
+        grade = info.grade_for(total) if figures is not None else project.grade
+        if by == "project":
+            key = f"{submission.unit_id}/{project.project_id}"
+            parts.append(
+                Part(
+                    key=key,
+                    budget=project.budget,
+                    spending=project.spending,
+                    points={level: quantize(value, info.places) for level, value in points.items()},
+                    total=total,
+                    grade=grade,
+                    findings=(project.problems, project.warnings, project.infos),
+                    project_id=project.project_id,
+                    project=project.name,
+                    area=project.area or "",
+                    missing_required=tuple(project.missing_required.split()),
+                )
+            )
+            beside[key] = (project.self_total, project.total)
+            continue
+        area = project.area or ""
+        if not area:
+            continue
+        share = shares.get(area)
+        if share is None:
+            share = shares[area] = Part(key=area, budget=ZERO, spending=ZERO, points={}, total=None, grade=None, findings=(0, 0, 0), area=area)
+            share.missing_required = tuple(project.missing_required.split())
+        share.budget += project.budget
+        share.spending += project.spending
+        share.projects += 1
+        share.weighted_total += (total if total is not None else ZERO) * project.budget
+        for level, value in points.items():
+            share.points[level] = share.points.get(level, ZERO) + value * project.budget
+    for area, share in shares.items():
+        scored = unit_areas.get(area)
+        if scored is not None:
+            share.earned, share.possible = scored.earned, scored.possible
+            share.findings = (scored.problems, scored.warnings, scored.infos)
+        parts.append(share)
+    return sorted(parts, key=lambda part: part.key) if by == "area" else parts
+
+
+def store_table(store: Store, year: int, options: TableOptions, compare: int | None = None) -> Table:
+    """``perfscore table --db --year Y [--compare Y0]``: the batch table from stored, reviewed scores."""
+    with store.reading() as session:
+        data = year_data(session, year, options.by)
+        if not data.scored and not data.failed:
+            years = sorted(set(session.scalars(select(Submission.year).distinct())))
+            from perfscore.errors import PerfscoreError, Problem
+
+            raise PerfscoreError(Problem(f"the store holds no units for {year}", location="--year", expected=f"one of the stored years: {', '.join(map(str, years)) or 'none yet (perfscore ingest)'}"))
+        previous = year_data(session, compare, options.by) if compare is not None else None
+    table = build_table(data.scored, data.failed, options, files=len(data.scored) + len(data.failed), expected_fingerprint=None, previous=None if previous is None else (previous.scored, previous.failed))
+    if options.by != "area":
+        _add_beside(table, data.beside, options.lang)
+    if data.reviewed_units:
+        table.notes.append(message("store.reviewed_note", options.lang, count=whole(data.reviewed_units)))
+    return table
+
+
+def _add_beside(table: Table, beside: dict[str, tuple[Decimal | None, Decimal | None]], lang: str) -> None:
+    """The self-score and computed columns, before the total, which is now the reviewed score."""
+    position = next(index for index, column in enumerate(table.columns) if column.key == "total")
+    table.columns[position].header = message("store.header_reviewed_total", lang)
+    table.columns[position:position] = [Column(key, message(f"store.header_{key}", lang), True) for key in STORE_COLUMNS]
+    for row in table.rows:
+        self_total, computed = beside.get(row["_key"], (None, None))
+        row["self_total"] = self_total
+        row["computed_total"] = computed
+
+
+# --------------------------------------------------------------------------- one unit
+
+
+@dataclass(slots=True)
+class Version:
+    """One stored version of a unit, with its three scores."""
+
+    submission_id: int
+    year: int
+    version: int
+    ingested_at: datetime.datetime
+    file_name: str
+    sha256: str
+    ruleset: str
+    self_total: Decimal | None
+    computed: Decimal | None
+    reviewed: Decimal | None
+    grade: str | None
+    adjustments: int
+
+
+@dataclass(slots=True)
+class UnitHistory:
+    unit_id: str
+    unit: str
+    versions: list[Version]
+    failures: list[tuple[int | None, datetime.datetime, str, list[str]]]
+
+
+def unit_history(store: Store, unit_id: str) -> UnitHistory:
+    """Every stored version of a unit across years, oldest year first, and its failed ingests."""
+    with store.reading() as session:
+        submissions = list(session.scalars(select(Submission).where(Submission.unit_id == unit_id).order_by(Submission.year, Submission.version)))
+        failures = [(record.year, record.ingested_at, record.file_name, [problem.render() for problem in problems_from_json(record.problems)]) for record in session.scalars(select(FailedIngest).where(FailedIngest.unit_id == unit_id).order_by(FailedIngest.id))]
+        if not submissions and not failures:
+            from perfscore.errors import PerfscoreError, Problem
+
+            raise PerfscoreError(Problem(f"the store holds nothing of unit {unit_id!r}", location="UNIT", expected="a unit id that perfscore ingest stored"))
+        rulesets = {record.id: record for record in session.scalars(select(RulesetRecord))}
+        logs = entries(session, [submission.id for submission in submissions])
+        versions = []
+        for submission in submissions:
+            force = in_force(logs[submission.id])
+            review = reviewed(session, submission, force)
+            info = info_from_json(rulesets[submission.ruleset_ref].info)
+            versions.append(
+                Version(
+                    submission.id, submission.year, submission.version, submission.ingested_at, submission.file_name, submission.sha256,
+                    f"{info.id} {info.version} ({info.fingerprint[:12]})", submission.self_total, submission.total, review.total,
+                    info.grade_for(review.total), len(force),
+                )
+            )  # fmt: skip
+        name = submissions[-1].unit_name if submissions else unit_id
+    return UnitHistory(unit_id, name, versions, failures)
+
+
+@dataclass(slots=True)
+class Audit:
+    """What ``explain --db`` shows: the stored explanation, the three scores and the review log."""
+
+    unit_id: str
+    unit: str
+    year: int
+    version: int
+    file_name: str
+    explanation: str
+    self_total: Decimal | None
+    computed: Decimal | None
+    reviewed: Decimal | None
+    log: list[ReviewEntry]
+
+
+def audit(store: Store, unit_id: str, year: int, lang: str) -> Audit:
+    with store.reading() as session:
+        submission = latest_submission(session, unit_id, year)
+        log = entries(session, [submission.id])[submission.id]
+        review = reviewed(session, submission, in_force(log))
+        explanation = getattr(submission, f"explanation_{lang}")
+        return Audit(submission.unit_id, submission.unit_name, submission.year, submission.version, submission.file_name, explanation, submission.self_total, submission.total, review.total, log)
+
+
+__all__ = ["STORE_COLUMNS", "Audit", "UnitHistory", "Version", "YearData", "audit", "store_table", "unit_history", "year_data"]

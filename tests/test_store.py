@@ -1,0 +1,307 @@
+"""The results store (issue 13): ingest, versions, review, tables and history from the store,
+schema checks, two ingests at once and a killed ingest, on SQLite and on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+from sqlalchemy import func, select, text
+
+from perfscore.cli import main
+from perfscore.store.database import make_engine, open_store
+from perfscore.store.schema import FailedIngest, LevelScore, ProjectScore, ReviewEntry, RowScore, Submission
+
+SEED = ROOT / "seeds" / "district-canlian-2022.toml"
+PERFSCORE = [sys.executable, "-m", "perfscore.cli"]
+SEED_UNIT = "district-canlian-2022"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main([*argv])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err, captured.err
+    return code, captured.out, captured.err
+
+
+def generate(folder: Path, count: int, year: int, seed: int = 1) -> Path:
+    assert main(["generate", str(count), "--seed", str(seed), "--year", str(year), "-o", str(folder)]) == 0
+    return folder
+
+
+def count(url: str, model: type) -> int:
+    store = open_store(url)
+    try:
+        with store.reading() as session:
+            return int(session.scalar(select(func.count()).select_from(model)) or 0)
+    finally:
+        store.close()
+
+
+def seed_unit_id() -> str:
+    for line in SEED.read_text(encoding="utf-8").splitlines():
+        if line.startswith("id = "):
+            return line.split('"')[1]
+    raise AssertionError("the seed has no unit id")
+
+
+@pytest.fixture
+def two_years(tmp_path: Path) -> tuple[Path, Path]:
+    return generate(tmp_path / "y2021", 6, 2021), generate(tmp_path / "y2022", 6, 2022)
+
+
+def test_ingest_keeps_every_score_and_an_unchanged_file_changes_nothing(capsys: pytest.CaptureFixture[str], store_url: str, tmp_path: Path) -> None:
+    """Ingest stores unit, rows, findings and explanation; ingesting again adds nothing."""
+    code, out, _ = run(capsys, "ingest", str(SEED), "--db", store_url)
+    assert code == 0, out
+    _, score_json, _ = run(capsys, "score", str(SEED), "--format", "json")
+    expected = json.loads(score_json)
+    store = open_store(store_url)
+    try:
+        with store.reading() as session:
+            stored = session.scalars(select(Submission)).one()
+            assert stored.unit_id == seed_unit_id() and stored.version == 1
+            assert stored.source_text == SEED.read_text(encoding="utf-8")
+            assert float(stored.total or 0) == expected["total"]
+            rows = session.scalar(select(func.count()).select_from(RowScore))
+            assert rows == stored.row_count == sum(len(project["indicators"]) for project in expected["projects"])
+            assert session.scalar(select(func.count()).select_from(ProjectScore)) == stored.project_count == len(expected["projects"])
+            assert stored.explanation_zh and stored.explanation_en and stored.explanation_zh != stored.explanation_en
+    finally:
+        store.close()
+    _, explained, _ = run(capsys, "explain", str(SEED))
+    assert explained == stored.explanation_zh
+    before = [count(store_url, model) for model in (Submission, ProjectScore, LevelScore, RowScore)]
+    code, out, _ = run(capsys, "ingest", str(SEED), "--db", store_url)
+    assert code == 0 and "未变 1 个" in out
+    assert [count(store_url, model) for model in (Submission, ProjectScore, LevelScore, RowScore)] == before
+
+
+def test_a_changed_file_is_a_new_version_and_the_old_one_is_kept(capsys: pytest.CaptureFixture[str], store_url: str, tmp_path: Path) -> None:
+    """Ingesting an edited file adds version 2; version 1 stays as it was."""
+    copy = tmp_path / "unit.toml"
+    shutil.copy(SEED, copy)
+    assert run(capsys, "ingest", str(copy), "--db", store_url)[0] == 0
+    copy.write_text(SEED.read_text(encoding="utf-8") + "\n# corrected by the unit\n", encoding="utf-8")
+    code, out, _ = run(capsys, "ingest", str(copy), "--db", store_url, "--lang", "en")
+    assert code == 0 and "1 new versions" in out
+    store = open_store(store_url)
+    try:
+        with store.reading() as session:
+            versions = session.execute(select(Submission.version, Submission.sha256).order_by(Submission.version)).all()
+    finally:
+        store.close()
+    assert [version for version, _ in versions] == [1, 2] and versions[0][1] != versions[1][1]
+    _, history, _ = run(capsys, "history", seed_unit_id(), "--db", store_url)
+    assert "unit.toml" in history and history.count(" 2022 ") >= 2
+
+
+def test_a_unit_that_fails_is_recorded_with_its_reason(capsys: pytest.CaptureFixture[str], store_url: str, tmp_path: Path) -> None:
+    """A file that cannot be scored: exit 1, the errors section, and a failure row with the problem."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text(SEED.read_text(encoding="utf-8").replace("[[projects]]", "[[projects]]\nnonsense = 1", 1), encoding="utf-8")
+    code, out, _ = run(capsys, "ingest", str(bad), str(SEED), "--db", store_url)
+    assert code == 1
+    assert "未能评分" in out and "bad.toml" in out and "nonsense" in out
+    store = open_store(store_url)
+    try:
+        with store.reading() as session:
+            failure = session.scalars(select(FailedIngest)).one()
+    finally:
+        store.close()
+    assert failure.file_name == str(bad) and failure.unit_id == seed_unit_id() and failure.year == 2022 and "nonsense" in failure.problems
+    assert count(store_url, Submission) == 1
+
+
+def test_review_table_and_audit_trail(capsys: pytest.CaptureFixture[str], store_url: str, two_years: tuple[Path, Path]) -> None:
+    """Two years in; two adjustments and one withdrawn; the table shows self, computed and reviewed; explain --db the trail."""
+    old, new = two_years
+    assert run(capsys, "ingest", str(old), str(new), str(SEED), "--db", store_url)[0] == 0
+    unit = "synthetic-1-00001"
+    store = open_store(store_url)
+    try:
+        with store.reading() as session:
+            stored = session.scalars(select(Submission).where(Submission.unit_id == unit, Submission.year == 2022)).one()
+            project = session.scalars(select(ProjectScore).where(ProjectScore.submission_id == stored.id, ProjectScore.position == 0)).one()
+            row = session.scalars(select(RowScore).where(RowScore.submission_id == stored.id, RowScore.project_position == 0).order_by(RowScore.position)).first()
+    finally:
+        store.close()
+    assert row is not None and project.total is not None and stored.total is not None
+    code, out, _ = run(capsys, "review", unit, "--year", "2022", "--adjust", f"{project.project_id}=-5", "--reason", "资金管理不规范", "--by", "张三", "--db", store_url)
+    assert code == 0 and "#1" in out
+    # a row may not go above its weight: +100 lands on the weight
+    code, out, _ = run(capsys, "review", unit, "--year", "2022", "--adjust", f"{project.project_id}/{row.indicator}=+100", "--reason", "佐证材料补齐", "--by", "李四", "--db", store_url)
+    assert code == 0
+    code, out, _ = run(capsys, "review", unit, "--year", "2022", "--withdraw", "1", "--reason", "复核后撤回", "--by", "张三", "--db", store_url)
+    assert code == 0 and "#3" in out
+    # withdrawing twice is refused, and nothing was deleted
+    code, _, err = run(capsys, "review", unit, "--year", "2022", "--withdraw", "1", "--reason", "again", "--by", "张三", "--db", store_url)
+    assert code == 2 and "already withdrawn" in err
+    assert count(store_url, ReviewEntry) == 3
+
+    code, out, _ = run(capsys, "table", "--db", store_url, "--year", "2022", "--compare", "2021", "--format", "json")
+    assert code == 0
+    table = json.loads(out)
+    keys = [column["key"] for column in table["columns"]]
+    assert keys.index("self_total") < keys.index("computed_total") < keys.index("total") < keys.index("previous_total")
+    headers = {column["key"]: column["header"] for column in table["columns"]}
+    assert (headers["self_total"], headers["computed_total"], headers["total"]) == ("自评分", "计算得分", "复核得分")
+    by_unit = {r["unit_id"]: r for r in table["rows"]}
+    assert len(by_unit) == 7  # six generated units and the seed
+    adjusted = by_unit[unit]
+    row_gain = row.weight - row.score
+    assert adjusted["computed_total"] == float(stored.total)
+    assert adjusted["total"] > adjusted["computed_total"] or row_gain == 0
+    assert all(r["previous_total"] is not None for key, r in by_unit.items() if key.startswith("synthetic"))
+    assert any("复核" in note for note in table["notes"])
+    # the text table carries the same three columns
+    code, grid, _ = run(capsys, "table", "--db", store_url, "--year", "2022", "--compare", "2021")
+    assert code == 0 and "自评分" in grid and "计算得分" in grid and "复核得分" in grid and "上年总分" in grid
+
+    code, trail, _ = run(capsys, "explain", "--db", store_url, unit, "--year", "2022")
+    assert code == 0
+    assert "资金管理不规范" in trail and "张三" in trail and "李四" in trail and "（已由 #3 撤回）" in trail and "撤回 #1" in trail
+    assert "UTC" in trail and f"{project.project_id}/{row.indicator} +100.00" in trail
+
+
+def test_reviewed_score_adds_up_as_scoring_does(capsys: pytest.CaptureFixture[str], store_url: str, tmp_path: Path) -> None:
+    """A row adjusted by -1 gives the unit the total the engine gives the same file with that row's deduction = 1."""
+    assert main(["ingest", str(SEED), "--db", store_url]) == 0
+    store = open_store(store_url)
+    try:
+        with store.reading() as session:
+            stored = session.scalars(select(Submission)).one()
+            row = next(r for r in session.scalars(select(RowScore).where(RowScore.submission_id == stored.id).order_by(RowScore.project_position, RowScore.position)) if r.score >= 1 and r.status == "scored")
+            project = session.scalars(select(ProjectScore).where(ProjectScore.submission_id == stored.id, ProjectScore.position == row.project_position)).one()
+    finally:
+        store.close()
+    code, _, _ = run(capsys, "review", stored.unit_id, "--year", "2022", "--adjust", f"{project.project_id}/{row.indicator}=-1", "--reason", "r", "--by", "b", "--db", store_url)
+    assert code == 0
+    # the same deduction written into the unit's file (a copy), scored by the engine
+    lines = SEED.read_text(encoding="utf-8").splitlines()
+    in_project = False
+    for index, line in enumerate(lines):
+        if line.startswith("id = ") and line.split('"')[1] == project.project_id:
+            in_project = True
+        if in_project and line.strip() == f'indicator = "{row.indicator}"':
+            lines.insert(index + 1, 'deduction = 1\ndeduction_reason = "test"')
+            break
+    else:
+        raise AssertionError("row not found in the seed")
+    edited = tmp_path / "edited.toml"
+    edited.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    _, scored, _ = run(capsys, "score", str(edited), "--format", "json")
+    expected = json.loads(scored)
+    code, out, _ = run(capsys, "table", "--db", store_url, "--year", "2022", "--format", "json")
+    (table_row,) = json.loads(out)["rows"]
+    assert table_row["total"] == expected["total"] and table_row["total"] != table_row["computed_total"]
+    code, out, _ = run(capsys, "history", stored.unit_id, "--db", store_url)
+    assert f"{Decimal(str(expected['total'])):.2f}" in out
+
+
+def test_a_newer_or_foreign_database_is_a_clear_error(capsys: pytest.CaptureFixture[str], store_url: str, tmp_path: Path) -> None:
+    """A store with a schema this perfscore does not know, or a database that is not a store, is exit 2 with a reason."""
+    code, out, _ = run(capsys, "db", "upgrade", "--db", store_url)
+    assert code == 0 and "0001" in out
+    assert run(capsys, "db", "upgrade", "--db", store_url)[0] == 0  # again: nothing to do
+    engine = make_engine(store_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    engine.dispose()
+    code, _, err = run(capsys, "history", "x", "--db", store_url)
+    assert code == 2 and "newer than this perfscore knows" in err
+    foreign = tmp_path / "other.db"
+    engine = make_engine(f"sqlite:///{foreign}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE invoices (id INTEGER PRIMARY KEY)"))
+    engine.dispose()
+    code, _, err = run(capsys, "ingest", str(SEED), "--db", str(foreign))
+    assert code == 2 and "not a perfscore store" in err and "invoices" in err
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not a database at all, just text" * 100)
+    code, _, err = run(capsys, "table", "--db", str(junk), "--year", "2022")
+    assert code == 2 and "cannot open the store" in err
+
+
+def test_the_default_store_is_perfscore_db_here(capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --db or PERFSCORE_DB, ingest creates perfscore.db in the current folder; PERFSCORE_DB names another."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PERFSCORE_DB", raising=False)
+    assert run(capsys, "ingest", str(SEED))[0] == 0
+    assert (tmp_path / "perfscore.db").is_file()
+    code, out, _ = run(capsys, "table", "--db", "--year", "2022")
+    assert code == 0 and "复核得分" in out
+    monkeypatch.setenv("PERFSCORE_DB", str(tmp_path / "other.db"))
+    assert run(capsys, "ingest", str(SEED))[0] == 0
+    assert (tmp_path / "other.db").is_file()
+
+
+def _ingest_process(url: str, *paths: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen([*PERFSCORE, "ingest", *map(str, paths), "--db", url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def test_two_ingests_at_once_lose_nothing_and_duplicate_nothing(store_url: str, tmp_path: Path) -> None:
+    """Two real processes ingesting overlapping folders at the same time store each unit exactly once."""
+    units = generate(tmp_path / "units", 60, 2022)
+    files = sorted(units.glob("*.toml"))
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    for index, file in enumerate(files):  # a: the first two thirds, b: the last two thirds
+        if index < 40:
+            shutil.copy(file, first / file.name)
+        if index >= 20:
+            shutil.copy(file, second / file.name)
+    assert main(["db", "upgrade", "--db", store_url]) == 0
+    processes = [_ingest_process(store_url, first), _ingest_process(store_url, second)]
+    for process in processes:
+        out, err = process.communicate(timeout=600)
+        assert process.returncode == 0, out + err
+        assert "Traceback" not in err
+    store = open_store(store_url)
+    try:
+        with store.reading() as session:
+            stored = session.execute(select(Submission.unit_id, Submission.version)).all()
+    finally:
+        store.close()
+    assert sorted(unit for unit, _ in stored) == sorted(f.stem for f in files) or len(stored) == 60
+    assert len({unit for unit, _ in stored}) == 60 and all(version == 1 for _, version in stored)
+
+
+def test_a_killed_ingest_leaves_the_store_consistent(store_url: str, tmp_path: Path) -> None:
+    """SIGKILL mid-ingest: every stored unit is whole, and ingesting again completes the set."""
+    units = generate(tmp_path / "units", 150, 2022)
+    assert main(["db", "upgrade", "--db", store_url]) == 0
+    process = _ingest_process(store_url, units)
+    deadline = time.monotonic() + 300
+    while count(store_url, Submission) < 10:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.communicate()
+    store = open_store(store_url)
+    try:
+        with store.reading() as session:
+            stored = list(session.scalars(select(Submission)))
+            projects = dict(session.execute(select(ProjectScore.submission_id, func.count()).group_by(ProjectScore.submission_id)).all())
+            rows = dict(session.execute(select(RowScore.submission_id, func.count()).group_by(RowScore.submission_id)).all())
+            assert 10 <= len(stored) < 150
+            for submission in stored:
+                assert projects.get(submission.id, 0) == submission.project_count
+                assert rows.get(submission.id, 0) == submission.row_count
+            if store.backend == "sqlite":
+                assert session.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+    finally:
+        store.close()
+    assert main(["ingest", str(units), "--db", store_url]) == 0
+    assert count(store_url, Submission) == 150
