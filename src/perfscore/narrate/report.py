@@ -20,17 +20,13 @@ from perfscore.arithmetic import HUNDRED, ZERO
 from perfscore.find import Evaluation
 from perfscore.messages import message, pick
 from perfscore.models import Quantity, Tier
-from perfscore.narrate.narrative import Narrative, NarrativeItem, build_narrative
+from perfscore.narrate.narrative import Narrative, NarrativeItem, build_narrative, group_wordings
 from perfscore.narrate.template import LANGS, TEXT_KEYS, ReportTemplate, load_report_template
-from perfscore.numbers import DASH, bound, figure, money, percent, plain, quantity_text
+from perfscore.numbers import DASH, bound, figure, hedged, money, money_text, percent, plain, quantity_text, unit_name
 from perfscore.scoring.score import IndicatorScore, UnitScore
 from perfscore.scoring.status import MISSING_ACTUAL, SCORED
 
 REPORT_FORMAT = "perfscore-report/1"
-
-#: a qualifier an output was reported with (约79人) → the template key that writes it
-QUALIFIER_KEYS = {"约": "qualifier_about", "近": "qualifier_nearly", "余": "qualifier_more", "以上": "qualifier_at_least"}
-
 
 # --------------------------------------------------------------------------- the document
 
@@ -172,7 +168,7 @@ class _ReportBuilder:
             return self.t("qualitative_target")
         if score.target is None:
             return DASH
-        return bound(score.comparison, Quantity(value=score.target, unit=score.definition.unit))
+        return bound(score.comparison, Quantity(value=score.target, unit=score.definition.unit), self.lang)
 
     def actual_text(self, score: IndicatorScore) -> str:
         if score.comparison == "qualitative":
@@ -182,21 +178,21 @@ class _ReportBuilder:
             return score.row.description or DASH
         if score.actual is None:
             return DASH
-        return quantity_text(Quantity(value=score.actual, unit=score.definition.unit))
+        return quantity_text(Quantity(value=score.actual, unit=score.definition.unit), self.lang)
 
     # ------------------------------------------------------------------ 一
     def basic(self) -> Section:
         unit = self.unit
         submission = unit.submission
         summary = self.t(
-            "funds_summary", year=submission.unit.year, budget=money(unit.budget.budget, self.money_unit, unit_separator=""),
-            projects=len(unit.projects), spending=money(unit.budget.spending, self.money_unit, unit_separator=""),
+            "funds_summary", year=submission.unit.year, budget=money_text(unit.budget.budget, self.money_unit, self.lang),
+            projects=len(unit.projects), spending=money_text(unit.budget.spending, self.money_unit, self.lang),
             execution_rate=percent(unit.budget.execution_rate),
         )
         if unit.budget.own_level_budget is not None and unit.budget.own_level_spending is not None:
             summary += self.sentences + self.t(
-                "funds_own_level", own_level_budget=money(unit.budget.own_level_budget, self.money_unit, unit_separator=""),
-                own_level_spending=money(unit.budget.own_level_spending, self.money_unit, unit_separator=""),
+                "funds_own_level", own_level_budget=money_text(unit.budget.own_level_budget, self.money_unit, self.lang),
+                own_level_spending=money_text(unit.budget.own_level_spending, self.money_unit, self.lang),
                 own_level_execution_rate=percent(unit.budget.own_level_execution_rate),
             )
         rows = []
@@ -213,7 +209,7 @@ class _ReportBuilder:
             self.money(total.spending), self.money(total.own_level_spending),
             percent(total.execution_rate), percent(total.own_level_execution_rate),
         ])
-        funds = Section("funds", self.t("h_funds"), [Paragraph(summary), Table(self.header("funds_headers"), rows, self.t("money_unit_note", money_unit=self.money_unit))])
+        funds = Section("funds", self.t("h_funds"), [Paragraph(summary), Table(self.header("funds_headers"), rows, self.t("money_unit_note", money_unit=unit_name(self.money_unit, self.lang)))])
 
         targets = Section("targets", self.t("h_targets"))
         scored = [score for project in unit.projects for score in project.indicators]
@@ -240,15 +236,9 @@ class _ReportBuilder:
 
     def qualified(self, value: Decimal, unit: str, qualifier: str | None) -> str:
         """A reported figure with the report's own qualifier: 约79人, 60余次, 90.00%以上."""
-        text = quantity_text(Quantity(value=value, unit=unit))
         if qualifier is None:
-            return text
-        number_text, unit_text = text, ""
-        if unit == "%" and text.endswith("%"):
-            number_text, unit_text = text[:-1], "%"
-        elif unit and text.endswith(" " + unit):
-            number_text, unit_text = text[: -len(unit) - 1], " " + unit
-        return self.t(QUALIFIER_KEYS[qualifier], number=number_text, unit=unit_text)
+            return quantity_text(Quantity(value=value, unit=unit), self.lang)
+        return hedged(value, qualifier, unit, self.lang)
 
     # ------------------------------------------------------------------ 二
     def work(self) -> Section:
@@ -396,7 +386,7 @@ class _ReportBuilder:
         narrative = build_narrative(
             self.evaluation.findings, self.lang, project_names=self.project_names,
             indicator_names={i.id: (i.name, i.name_en) for i in self.ruleset.indicators},
-            max_chars=self.ruleset.narrative.max_chars, template=self.template,
+            max_chars=self.ruleset.narrative.max_chars, template=self.template, groups=group_wordings(self.ruleset.templates),
         )
         preface = [Paragraph(self.t("synthetic_note"))] if submission.unit.synthetic else []
         sections = [self.basic(), self.work(), self.conclusion(), *self.narrative_sections(narrative), self.other(narrative)]
