@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="write the full self-evaluation report (一 to 六)")
     report.add_argument("file", type=Path)
     report.add_argument("--ruleset")
-    report.add_argument("--format", choices=("markdown", "text", "json"), default="markdown")
+    report.add_argument("--format", choices=("markdown", "text", "json", "docx"), default="markdown")
     report.add_argument("-o", "--output", type=Path)
     _common(report)
 
@@ -90,9 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _emit(text: str, output: Path | None) -> None:
+def _emit(text: str | bytes, output: Path | None) -> None:
     if output is None:
-        sys.stdout.write(text)
+        if isinstance(text, bytes):
+            sys.stdout.flush()
+            sys.stdout.buffer.write(text)
+        else:
+            sys.stdout.write(text)
     else:
         atomic_write(output, text)
 
@@ -155,7 +159,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     from perfscore.output import report
 
     evaluation = _engine(args).evaluate(args.file)
-    _emit(report.render_report(evaluation, args.format, args.lang), args.output)
+    if args.format == "docx":
+        from perfscore.narrate.report import build_report
+        from perfscore.output.docx import render_docx
+
+        _emit(render_docx(build_report(evaluation, args.lang)), args.output)
+    else:
+        _emit(report.render_report(evaluation, args.format, args.lang), args.output)
     return _status(evaluation)
 
 

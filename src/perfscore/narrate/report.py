@@ -84,7 +84,38 @@ class Items:
         }
 
 
-Block = Paragraph | Table | Items
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One bar of a chart: a label, what was earned and what could be (full marks)."""
+
+    label: str
+    earned: Decimal
+    full: Decimal
+
+    @property
+    def share(self) -> Decimal:
+        """earned ÷ full, between 0 and 1 (0 when nothing could be earned)."""
+        if self.full <= ZERO:
+            return ZERO
+        return min(max(self.earned / self.full, ZERO), Decimal(1))
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """A bar chart of scores (earned against full), with its caption and column headers."""
+
+    caption: str
+    headers: list[str]
+    bars: list[Bar]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "type": "chart", "caption": self.caption, "headers": self.headers,
+            "bars": [{"label": bar.label, "earned": plain(bar.earned), "full": plain(bar.full)} for bar in self.bars],
+        }
+
+
+Block = Paragraph | Table | Items | Chart
 
 
 @dataclass(slots=True)
@@ -216,7 +247,7 @@ class _ReportBuilder:
         if scored:
             targets.blocks.append(Paragraph(self.t("targets_intro", count=len(scored))))
             targets.blocks.append(Table(self.header("targets_headers"), [
-                [self.project_names[s.project_id], self.indicator_name(s), self.target_text(s), self.actual_text(s), percent(s.completion), plain(s.weight), plain(s.score)]
+                [self.project_names[s.project_id], self.indicator_name(s), self.target_text(s), self.actual_text(s), percent(s.completion), plain(s.weight), plain(s.row.self_score), plain(s.score)]
                 for s in scored
             ]))
         else:
@@ -295,7 +326,7 @@ class _ReportBuilder:
             lines.append(self.t("score_assessable", assessable=plain(unit.assessable)))
         else:
             lines.append(self.t("score_assessable_full"))
-        score = Section("score", self.t("h_score"), [Paragraph(self.sentences.join(lines)), Paragraph(self.t("levels_intro")), self.levels_table()])
+        score = Section("score", self.t("h_score"), [Paragraph(self.sentences.join(lines)), Paragraph(self.t("levels_intro")), self.levels_table(), self.levels_chart()])
 
         deviations = self.deviations()
         deviation_section = Section("deviations", self.t("h_deviations"))
@@ -312,6 +343,21 @@ class _ReportBuilder:
             ]
             sections.append(Section("areas", self.t("h_areas"), [Paragraph(self.t("areas_intro")), Table(self.header("areas_headers"), rows)]))
         return Section("conclusion", self.t("h_conclusion"), subsections=sections)
+
+    def levels_chart(self) -> Chart:
+        """The unit's score by level (budget execution and each level-1 category), earned
+        against full, combined over projects the way the total is."""
+        bars = []
+        for level_id, earned in self.unit.level_points().items():
+            if level_id == "budget":
+                label = self.t("weight_budget")
+            elif level_id == "indicators":
+                label = self.t("weight_indicators")
+            else:
+                level = self.ruleset.levels[level_id]
+                label = self.pick(level.name, level.name_en)
+            bars.append(Bar(label, earned, self.ruleset.weights.get(level_id, ZERO)))
+        return Chart(self.t("chart_caption"), self.header("chart_headers"), bars)
 
     def levels_table(self) -> Table:
         unit = self.unit
@@ -431,4 +477,4 @@ def build_report(evaluation: Evaluation, lang: str = "zh", template: ReportTempl
     return _ReportBuilder(evaluation, lang, template or load_report_template()).build()
 
 
-__all__ = ["REPORT_FORMAT", "Block", "Items", "Paragraph", "Report", "Section", "Table", "build_report"]
+__all__ = ["REPORT_FORMAT", "Bar", "Block", "Chart", "Items", "Paragraph", "Report", "Section", "Table", "build_report"]

@@ -72,6 +72,7 @@ TEXT_KEYS: dict[str, frozenset[str]] = {
     "score_assessable": frozenset({"assessable"}),
     "score_assessable_full": frozenset(),
     "levels_intro": frozenset(),
+    "chart_caption": frozenset(),
     "unit_row": frozenset(),
     "deviations_intro": frozenset({"count", "threshold"}),
     "deviations_none": frozenset({"threshold"}),
@@ -109,12 +110,13 @@ TEXT_KEYS: dict[str, frozenset[str]] = {
 #: table header keys: (number of columns, placeholders supplied)
 HEADER_KEYS: dict[str, tuple[int, frozenset[str]]] = {
     "funds_headers": (7, frozenset()),
-    "targets_headers": (7, frozenset()),
+    "targets_headers": (8, frozenset()),
     "outputs_headers": (3, frozenset()),
     "levels_headers_lead": (2, frozenset()),
     "levels_headers_tail": (3, frozenset()),
     "deviations_headers": (7, frozenset()),
     "areas_headers": (4, frozenset()),
+    "chart_headers": (3, frozenset()),
 }
 
 #: reports one problem found in a template: (message, key, expected)

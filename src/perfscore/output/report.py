@@ -10,11 +10,14 @@ re-exported here, so that ``perfscore report``'s whole public face is one import
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 from tabulate import tabulate
 
+from perfscore.arithmetic import quantize
 from perfscore.find import Evaluation
-from perfscore.narrate.report import Paragraph, Report, Section, Table, build_report
+from perfscore.narrate.report import Chart, Paragraph, Report, Section, Table, build_report
+from perfscore.numbers import percent, plain
 from perfscore.narrate.template import DEFAULT_TEMPLATE, HEADER_KEYS, LANGS, TEXT_KEYS, ReportTemplate, load_report_template
 
 FORMATS = ("markdown", "text", "json")
@@ -60,6 +63,10 @@ def _render(report: Report, markdown: bool) -> str:
                     out.extend([block.caption, ""])
                 table = tabulate(block.rows, headers=block.headers, tablefmt="github" if markdown else "simple", disable_numparse=True)
                 out.extend([table, ""])
+            elif isinstance(block, Chart):
+                out.extend([block.caption, ""])
+                rows = [[bar.label, f"{plain(bar.earned)}/{plain(bar.full)}", f"{_bar(bar.share)} {percent(bar.share)}"] for bar in block.bars]
+                out.extend([tabulate(rows, headers=block.headers, tablefmt="github" if markdown else "simple", disable_numparse=True), ""])
             else:
                 for item in block.items:
                     if markdown:
@@ -73,6 +80,16 @@ def _render(report: Report, markdown: bool) -> str:
     for node in report.sections:
         section(node, 2)
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+#: how many blocks a full bar of a text chart has
+BAR_WIDTH = 20
+
+
+def _bar(share: Decimal) -> str:
+    """A share (0 to 1) as a bar of block characters, rounded to the nearest block."""
+    filled = int(quantize(share * BAR_WIDTH, 0))
+    return "█" * filled + "░" * (BAR_WIDTH - filled)
 
 
 def _md_escape(text: str) -> str:
