@@ -61,6 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("-o", "--output", type=Path)
     _common(report)
 
+    opinion = commands.add_parser("opinion", help="write the bureau's opinion (评价意见) on a submission")
+    opinion.add_argument("file", type=Path)
+    opinion.add_argument("--ruleset")
+    opinion.add_argument("--format", choices=("markdown", "text", "json", "docx"), default="markdown")
+    opinion.add_argument("--deadline", metavar="DATE", help="when the corrections are due (default: within 30 days)")
+    opinion.add_argument("-o", "--output", type=Path)
+    _common(opinion)
+
     table = commands.add_parser("table", help="score many submissions into one ranked, comparable table")
     table.add_argument("paths", type=Path, nargs="+")
     table.add_argument("--ruleset")
@@ -169,6 +177,21 @@ def cmd_report(args: argparse.Namespace) -> int:
     return _status(evaluation)
 
 
+def cmd_opinion(args: argparse.Namespace) -> int:
+    from perfscore.narrate.opinion import build_opinion
+    from perfscore.output.report import render_document
+
+    evaluation = _engine(args).evaluate(args.file)
+    opinion = build_opinion(evaluation, args.lang, deadline=args.deadline)
+    if args.format == "docx":
+        from perfscore.output.docx import render_docx
+
+        _emit(render_docx(opinion), args.output)
+    else:
+        _emit(render_document(opinion, args.format), args.output)
+    return _status(evaluation)
+
+
 def table_options(args: argparse.Namespace) -> TableOptions:
     """The typed options of ``perfscore table`` from its parsed arguments."""
     from perfscore.batch.table import TableOptions
@@ -242,6 +265,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "explain": cmd_explain,
     "check": cmd_check,
     "report": cmd_report,
+    "opinion": cmd_opinion,
     "table": cmd_table,
     "generate": cmd_generate,
     "plugins": cmd_plugins,

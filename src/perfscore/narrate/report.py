@@ -146,10 +146,12 @@ class Report:
     sections: list[Section]
     meta: dict[str, Any]
     narrative: Narrative
+    #: what the document is: the unit's report, or the bureau's opinion (narrate.opinion)
+    format: str = REPORT_FORMAT
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "format": REPORT_FORMAT,
+            "format": self.format,
             "lang": self.lang,
             "title": self.title,
             **self.meta,

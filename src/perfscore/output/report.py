@@ -27,7 +27,11 @@ def render_report(evaluation: Evaluation, fmt: str = "markdown", lang: str = "zh
     """The full report (一 to 六) as markdown, plain text or JSON; same input, same bytes."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, not {fmt!r}")
-    report = build_report(evaluation, lang, template)
+    return render_document(build_report(evaluation, lang, template), fmt)
+
+
+def render_document(report: Report, fmt: str = "markdown") -> str:
+    """A built document (the unit's report or the bureau's opinion) as markdown, text or JSON."""
     if fmt == "json":
         return report_json(report)
     return report_markdown(report) if fmt == "markdown" else report_text(report)
@@ -105,6 +109,7 @@ __all__ = [
     "TEXT_KEYS",
     "ReportTemplate",
     "load_report_template",
+    "render_document",
     "render_report",
     "report_json",
     "report_markdown",
