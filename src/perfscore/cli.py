@@ -11,14 +11,15 @@ Exit statuses are :class:`perfscore.errors.ExitCode`.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, Sequence
 
-from perfscore.errors import ExitCode, PerfscoreError
+from perfscore.errors import ExitCode, PerfscoreError, Problem
 from perfscore.limits import check_limits
 from perfscore.files import atomic_write
-from perfscore.messages import LANGUAGES, message
+from perfscore.messages import DEFAULT_LANGUAGE, LANGUAGES, interface_language, message, render_problem
 from perfscore.numbers import DASH, whole
 
 if TYPE_CHECKING:
@@ -27,75 +28,108 @@ if TYPE_CHECKING:
     from perfscore.find import Evaluation
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--lang", choices=LANGUAGES, default=LANGUAGES[0], help="language of the output (default zh)")
-    parser.add_argument("--plugins-dir", action="append", type=Path, default=[], metavar="DIR", help="also load plugin modules (*.py) from DIR")
+class _Parser(argparse.ArgumentParser):
+    """argparse in the tool's language: headings, the help option and the error line come
+    from the catalogue (messages/cli.toml); argparse's own detail stays as argparse says it."""
+
+    lang: str = DEFAULT_LANGUAGE
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("add_help", False)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = message("cli.positionals", self.lang)
+        self._optionals.title = message("cli.optionals", self.lang)
+        self.add_argument("-h", "--help", action="help", help=message("cli.help", self.lang))
+
+    def format_usage(self) -> str:
+        return super().format_usage().replace("usage: ", message("cli.usage", self.lang), 1)
+
+    def format_help(self) -> str:
+        return super().format_help().replace("usage: ", message("cli.usage", self.lang), 1)
+
+    def error(self, text: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(ExitCode.USAGE_ERROR, f"{self.prog}: {message('cli.error', self.lang)}: {message('errors.usage_error', self.lang, detail=text)}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="perfscore", description="Score project-expenditure performance self-evaluations (项目支出绩效自评).")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def _common(parser: argparse.ArgumentParser, lang: str) -> None:
+    parser.add_argument("--lang", choices=LANGUAGES, default=LANGUAGES[0], help=message("cli.lang", lang))
+    parser.add_argument("--plugins-dir", action="append", type=Path, default=[], metavar="DIR", help=message("cli.plugins_dir", lang))
 
-    score = commands.add_parser("score", help="print the project and unit score table")
-    score.add_argument("file", type=Path)
-    score.add_argument("--ruleset", help="ruleset name or path (default: the submission's, else canlian)")
-    score.add_argument("--format", choices=("table", "json", "markdown"), default="table")
-    score.add_argument("-o", "--output", type=Path, help="write to this file (atomically) instead of stdout")
-    _common(score)
 
-    explain = commands.add_parser("explain", help="print why every point was given or lost")
-    explain.add_argument("file", type=Path)
-    explain.add_argument("--ruleset")
-    explain.add_argument("--indicator", metavar="ID", help="explain this indicator only")
-    _common(explain)
+def build_parser(lang: str = DEFAULT_LANGUAGE) -> argparse.ArgumentParser:
+    """The command line, its --help in ``lang`` (the tool's language: see interface_language)."""
+    def h(key: str) -> str:
+        return message(f"cli.{key}", lang)
 
-    check = commands.add_parser("check", help="validate a submission without scoring it")
-    check.add_argument("file", type=Path, nargs="+")
-    check.add_argument("--ruleset")
-    _common(check)
+    parser_class = type("Parser", (_Parser,), {"lang": lang})
+    parser = parser_class(prog="perfscore", description=h("description"))
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title=h("commands"), parser_class=parser_class)
 
-    report = commands.add_parser("report", help="write the full self-evaluation report (一 to 六)")
-    report.add_argument("file", type=Path)
-    report.add_argument("--ruleset")
-    report.add_argument("--format", choices=("markdown", "text", "json", "docx"), default="markdown")
-    report.add_argument("-o", "--output", type=Path)
-    _common(report)
+    score = commands.add_parser("score", help=h("cmd_score"), description=h("cmd_score"))
+    score.add_argument("file", type=Path, help=h("file"))
+    score.add_argument("--ruleset", help=h("ruleset"))
+    score.add_argument("--format", choices=("table", "json", "markdown"), default="table", help=h("format"))
+    score.add_argument("-o", "--output", type=Path, help=h("output"))
+    _common(score, lang)
 
-    opinion = commands.add_parser("opinion", help="write the bureau's opinion (评价意见) on a submission")
-    opinion.add_argument("file", type=Path)
-    opinion.add_argument("--ruleset")
-    opinion.add_argument("--format", choices=("markdown", "text", "json", "docx"), default="markdown")
-    opinion.add_argument("--deadline", metavar="DATE", help="when the corrections are due (default: within 30 days)")
-    opinion.add_argument("-o", "--output", type=Path)
-    _common(opinion)
+    explain = commands.add_parser("explain", help=h("cmd_explain"), description=h("cmd_explain"))
+    explain.add_argument("file", type=Path, help=h("file"))
+    explain.add_argument("--ruleset", help=h("ruleset"))
+    explain.add_argument("--indicator", metavar="ID", help=h("indicator"))
+    _common(explain, lang)
 
-    table = commands.add_parser("table", help="score many submissions into one ranked, comparable table")
-    table.add_argument("paths", type=Path, nargs="+")
-    table.add_argument("--ruleset")
-    table.add_argument("--by", choices=("unit", "project", "area"), default="unit")
-    table.add_argument("--sort", default="total", metavar="COL")
-    table.add_argument("--format", choices=("table", "github", "csv", "json", "markdown"), default="table")
-    table.add_argument("-o", "--output", type=Path)
-    table.add_argument("--jobs", type=int, default=1, metavar="N")
-    table.add_argument("--compare", type=Path, nargs="+", metavar="OLD_PATHS", help="previous-year submissions, matched by unit id")
-    table.add_argument("--allow-mixed", action="store_true", help="accept mixed rulesets or years")
-    _common(table)
+    check = commands.add_parser("check", help=h("cmd_check"), description=h("cmd_check"))
+    check.add_argument("file", type=Path, nargs="+", help=h("file"))
+    check.add_argument("--ruleset", help=h("ruleset"))
+    _common(check, lang)
 
-    generate = commands.add_parser("generate", help="write realistic synthetic submissions (marked synthetic)")
-    generate.add_argument("count", type=int)
-    generate.add_argument("--seed", type=int, default=0)
-    generate.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
-    generate.add_argument("--year", type=int, default=2022)
+    report = commands.add_parser("report", help=h("cmd_report"), description=h("cmd_report"))
+    report.add_argument("file", type=Path, help=h("file"))
+    report.add_argument("--ruleset", help=h("ruleset"))
+    report.add_argument("--format", choices=("markdown", "text", "json", "docx"), default="markdown", help=h("format"))
+    report.add_argument("-o", "--output", type=Path, help=h("output"))
+    _common(report, lang)
 
-    plugins = commands.add_parser("plugins", help="list plugins with their hooks and areas")
-    plugins.add_argument("--format", choices=("table", "json"), default="table")
-    plugins.add_argument("--plugins-dir", action="append", type=Path, default=[], metavar="DIR")
+    opinion = commands.add_parser("opinion", help=h("cmd_opinion"), description=h("cmd_opinion"))
+    opinion.add_argument("file", type=Path, help=h("file"))
+    opinion.add_argument("--ruleset", help=h("ruleset"))
+    opinion.add_argument("--format", choices=("markdown", "text", "json", "docx"), default="markdown", help=h("format"))
+    opinion.add_argument("--deadline", metavar="DATE", help=h("deadline"))
+    opinion.add_argument("-o", "--output", type=Path, help=h("output"))
+    _common(opinion, lang)
 
-    new_plugin = commands.add_parser("new-plugin", help="scaffold a working plugin package")
-    new_plugin.add_argument("name")
-    new_plugin.add_argument("--dir", type=Path, default=Path("."))
-    new_plugin.add_argument("--area", help="area id the plugin scores (default: derived from NAME)")
+    table = commands.add_parser("table", help=h("cmd_table"), description=h("cmd_table"))
+    table.add_argument("paths", type=Path, nargs="+", help=h("file"))
+    table.add_argument("--ruleset", help=h("ruleset"))
+    table.add_argument("--by", choices=("unit", "project", "area"), default="unit", help=h("by"))
+    table.add_argument("--sort", default="total", metavar="COL", help=h("sort"))
+    table.add_argument("--format", choices=("table", "github", "csv", "json", "markdown"), default="table", help=h("format"))
+    table.add_argument("-o", "--output", type=Path, help=h("output"))
+    table.add_argument("--jobs", type=int, default=1, metavar="N", help=h("jobs"))
+    table.add_argument("--compare", type=Path, nargs="+", metavar="OLD_PATHS", help=h("compare"))
+    table.add_argument("--allow-mixed", action="store_true", help=h("allow_mixed"))
+    _common(table, lang)
+
+    generate = commands.add_parser("generate", help=h("cmd_generate"), description=h("cmd_generate"))
+    generate.add_argument("count", type=int, help=h("count"))
+    generate.add_argument("--seed", type=int, default=0, help=h("seed"))
+    generate.add_argument("-o", "--output", type=Path, required=True, metavar="DIR", help=h("output_dir"))
+    generate.add_argument("--year", type=int, default=2022, help=h("year"))
+
+    plugins = commands.add_parser("plugins", help=h("cmd_plugins"), description=h("cmd_plugins"))
+    plugins.add_argument("--format", choices=("table", "json"), default="table", help=h("format"))
+    plugins.add_argument("--plugins-dir", action="append", type=Path, default=[], metavar="DIR", help=h("plugins_dir"))
+
+    new_plugin = commands.add_parser("new-plugin", help=h("cmd_new_plugin"), description=h("cmd_new_plugin"))
+    new_plugin.add_argument("name", help=h("plugin_name"))
+    new_plugin.add_argument("--dir", type=Path, default=Path("."), help=h("dir"))
+    new_plugin.add_argument("--area", help=h("area"))
     return parser
+
+
+#: the language the tool speaks to its user in this run (set by main from --lang or the environment)
+_LANG = DEFAULT_LANGUAGE
 
 
 def _emit(text: str | bytes, output: Path | None) -> None:
@@ -142,7 +176,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
     evaluation = _engine(args).evaluate(args.file)
     if args.indicator and not any(s.definition.id == args.indicator for s in evaluation.unit.indicators):
         known = sorted({s.definition.id for s in evaluation.unit.indicators})
-        raise PerfscoreError(f"{args.file}: no scored indicator {args.indicator!r} (expected one of: {', '.join(known) or 'none'})")
+        raise PerfscoreError(Problem(
+            f"no scored indicator {args.indicator!r}", file=str(args.file), expected=f"one of: {', '.join(known) or 'none'}",
+            key="no_indicator", expected_key="expected_indicator", fields=(("indicator", repr(args.indicator)), ("known", ", ".join(known) or DASH)),
+        ))
     sys.stdout.write(render.explain_text(evaluation, args.indicator, args.lang))
     return _status(evaluation)
 
@@ -156,7 +193,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         except PerfscoreError as error:
             failed = True
             for problem in error.problems:
-                print(f"perfscore: {problem.render()}", file=sys.stderr)
+                print(f"perfscore: {render_problem(problem, _LANG)}", file=sys.stderr)
             continue
         verdict = message("labels.valid", args.lang)
         print(f"{path}: {verdict} ({submission.unit.name} {whole(submission.unit.year)}, {whole(len(submission.projects))} projects, ruleset {ruleset.ruleset.id} {ruleset.ruleset.version})")
@@ -219,7 +256,7 @@ def cmd_table(args: argparse.Namespace) -> int:
         # the errors section is in the file (or, for csv, nowhere): say so where a person looks
         for failure in table.failures:
             for problem in failure.problems:
-                print(f"perfscore: {problem.render()}", file=sys.stderr)
+                print(f"perfscore: {render_problem(problem, _LANG)}", file=sys.stderr)
     for file, reasons in table.incomplete:
         for reason in reasons:
             print(f"perfscore: {file}: {reason}", file=sys.stderr)
@@ -274,19 +311,23 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    lang = interface_language(arguments, os.environ)
+    args = build_parser(lang).parse_args(arguments)
+    global _LANG
+    _LANG = lang
     try:
         check_limits()  # a bad PERFSCORE_* setting is one clear error, in every command
         return int(COMMANDS[args.command](args))
     except PerfscoreError as error:
         for problem in error.problems:
-            print(f"perfscore: {problem.render()}", file=sys.stderr)
+            print(f"perfscore: {render_problem(problem, lang)}", file=sys.stderr)
         return int(ExitCode.USAGE_ERROR)
     except BrokenPipeError:
         return int(ExitCode.OK)
     except KeyboardInterrupt:
         # Ctrl-C, or a plugin raising KeyboardInterrupt: stop cleanly, as a shell expects
-        print("perfscore: interrupted", file=sys.stderr)
+        print(f"perfscore: {message('errors.interrupted', lang)}", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
 
 
