@@ -62,8 +62,8 @@ def build_parser(lang: str = DEFAULT_LANGUAGE) -> argparse.ArgumentParser:
     def h(key: str) -> str:
         return message(f"cli.{key}", lang)
 
-    parser_class = type("Parser", (_Parser,), {"lang": lang})
-    parser = parser_class(prog="perfscore", description=h("description"))
+    parser_class: type[_Parser] = type("Parser", (_Parser,), {"lang": lang})
+    parser: argparse.ArgumentParser = parser_class(prog="perfscore", description=h("description"))
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title=h("commands"), parser_class=parser_class)
 
     score = commands.add_parser("score", help=h("cmd_score"), description=h("cmd_score"))

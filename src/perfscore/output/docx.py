@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 from decimal import Decimal
+from typing import cast
 
 from docx import Document
 from docx.document import Document as DocumentObject
@@ -192,7 +193,7 @@ def _table(document: DocumentObject, headers: list[str], rows: list[list[str]]) 
         for column, value in enumerate(values):
             _cell_text(table.cell(row_index, column), value, bold=row_index == 0)
     _repeat_header(table)
-    return table
+    return cast(DocxTable, table)
 
 
 def _cell_text(cell: object, text: str, bold: bool = False) -> None:
