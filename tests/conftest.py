@@ -25,6 +25,17 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 
 
+@pytest.fixture(autouse=True)
+def english_interface(monkeypatch):
+    """The tool's own messages (errors, help, progress) in English, whatever the machine's
+    locale: most tests pin the English wording. Tests of the Chinese default (issue 14,
+    tests/test_documents.py) clear these variables themselves. Document languages are
+    --lang's, not the locale's, and stay zh by default."""
+    monkeypatch.delenv("LC_ALL", raising=False)
+    monkeypatch.delenv("LC_MESSAGES", raising=False)
+    monkeypatch.setenv("LANG", "en_US.UTF-8")
+
+
 @pytest.fixture
 def seed_path() -> Path:
     """The seed unit's submission (a district 残联, 2022)."""

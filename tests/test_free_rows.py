@@ -171,7 +171,7 @@ def test_a_free_row_named_as_a_library_indicator_is_linked_to_it(engine: Engine,
 
 
 def test_a_free_row_matching_an_alias_is_linked(tmp_path: Path) -> None:
-    ruleset = write(tmp_path, 'indicators = [{ id = "edu.aided", name = "资助幼儿人数", name_en = "Children aided", area = "edu", level1 = "output", level2 = "quantity", unit = "人", comparison = ">=", aliases = ["受助幼儿人数"] }]\n[ruleset]\nid = "edu"\nname = "教育"\nversion = "1"\nextends = "national"\n[areas.edu]\nname = "教育"\nname_en = "Education"\n', "edu.toml")
+    write(tmp_path, 'indicators = [{ id = "edu.aided", name = "资助幼儿人数", name_en = "Children aided", area = "edu", level1 = "output", level2 = "quantity", unit = "人", comparison = ">=", aliases = ["受助幼儿人数"] }]\n[ruleset]\nid = "edu"\nname = "教育"\nversion = "1"\nextends = "national"\n[areas.edu]\nname = "教育"\nname_en = "Education"\n', "edu.toml")
     text = education_example().replace('ruleset = "national"', 'ruleset = "edu.toml"').replace('name = "资助幼儿人数"', 'name = "受助幼儿人数"')
     unit_file = write(tmp_path, text, "unit.toml")
     evaluation = Engine(make_host([])).evaluate(unit_file)

@@ -113,7 +113,9 @@ def test_seed_report_english_has_the_same_numbers(seed_evaluation):
         def walk(section):
             for block in section["blocks"]:
                 if block["type"] == "table":
-                    cells.extend(cell for row in block["rows"] for cell in row if re.fullmatch(r"[≥≤=]?[\d.]+%?( \S+)?(/[\d.]+)?", cell))
+                    # each language writes its own units (205人, 205 people): compare the figures
+                    cells.extend(number for row in block["rows"] for cell in row if re.match(r"[≥≤=]?(about |nearly |more than |约|近)?\d", cell)
+                                 for number in re.findall(r"\d+(?:\.\d+)?%?", cell))
             for child in section["subsections"]:
                 walk(child)
 
@@ -393,3 +395,44 @@ def test_info_findings_are_notes_not_problems(seed_evaluation):
 
     assert "info" not in severities("problems")
     assert severities("other") <= {"info"}
+
+
+def _seed_items(seed_evaluation, lang, section_id):
+    data = json.loads(render_report(seed_evaluation, "json", lang))
+    section = next(s for s in data["sections"] if s["id"] == section_id)
+    return [item for block in section["blocks"] for item in block.get("items", [])]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_seed_problems_are_one_item_a_kind(seed_evaluation, lang):
+    """No kind of problem is listed twice: overspending projects are one item naming each with its rate."""
+    problems = _seed_items(seed_evaluation, lang, "problems")
+    kinds = [item["finding_id"] for item in problems]
+    assert len(kinds) == len(set(kinds))
+    overspent = next(item for item in problems if item["finding_id"] == "execution_rate_above")
+    for rate in ("186.64%", "254.80%", "135.39%"):
+        assert rate in overspent["body"]
+    assert len(overspent["projects"]) == 3
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_seed_measures_share_no_sentence(seed_evaluation, lang):
+    """Every measure is its own: no sentence appears in two measures of the seed report."""
+    measures = _seed_items(seed_evaluation, lang, "measures")
+    breaks = r"[。；]" if lang == "zh" else r"(?<=[.;])\s+"
+    seen: dict[str, int] = {}
+    for item in measures:
+        for sentence in {part.strip() for part in re.split(breaks, item["body"]) if part.strip()}:
+            assert sentence not in seen, f"measures {seen.get(sentence)} and {item['number']} share {sentence!r}"
+            seen[sentence] = item["number"]
+
+
+def test_seed_wording_slips_are_fixed(seed_evaluation):
+    """60余次, not 60次余; no space after a closing quote in Chinese; English has no 个 or 人 in its sentences."""
+    zh = render_report(seed_evaluation, "markdown", "zh")
+    en = render_report(seed_evaluation, "markdown", "en")
+    assert "60余次" in zh and "60次余" not in zh
+    assert "” " not in zh
+    sentences = [line for line in en.splitlines() if line.startswith("**(")]
+    assert sentences and not any(re.search(r"\d(个|人|户)", line) for line in sentences)
+    assert "1 indicators" not in en and "states 9 projects" in en

@@ -11,14 +11,15 @@ Exit statuses are :class:`perfscore.errors.ExitCode`.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, Sequence
 
 from perfscore.errors import ExitCode, PerfscoreError, Problem
 from perfscore.limits import check_limits
 from perfscore.files import atomic_write
-from perfscore.messages import LANGUAGES, message, pick
+from perfscore.messages import DEFAULT_LANGUAGE, LANGUAGES, interface_language, message, pick, render_problem
 from perfscore.numbers import DASH, whole
 
 if TYPE_CHECKING:
@@ -27,133 +28,179 @@ if TYPE_CHECKING:
     from perfscore.find import Evaluation
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--lang", choices=LANGUAGES, default=LANGUAGES[0], help="language of the output (default zh)")
-    parser.add_argument("--plugins-dir", action="append", type=Path, default=[], metavar="DIR", help="also load plugin modules (*.py) from DIR")
+class _Parser(argparse.ArgumentParser):
+    """argparse in the tool's language: headings, the help option and the error line come
+    from the catalogue (messages/cli.toml); argparse's own detail stays as argparse says it."""
+
+    lang: str = DEFAULT_LANGUAGE
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("add_help", False)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = message("cli.positionals", self.lang)
+        self._optionals.title = message("cli.optionals", self.lang)
+        self.add_argument("-h", "--help", action="help", help=message("cli.help", self.lang))
+
+    def format_usage(self) -> str:
+        return super().format_usage().replace("usage: ", message("cli.usage", self.lang), 1)
+
+    def format_help(self) -> str:
+        return super().format_help().replace("usage: ", message("cli.usage", self.lang), 1)
+
+    def error(self, text: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(ExitCode.USAGE_ERROR, f"{self.prog}: {message('cli.error', self.lang)}: {message('errors.usage_error', self.lang, detail=text)}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="perfscore", description="Score project-expenditure performance self-evaluations (项目支出绩效自评).")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+def _common(parser: argparse.ArgumentParser, lang: str) -> None:
+    parser.add_argument("--lang", choices=LANGUAGES, default=LANGUAGES[0], help=message("cli.lang", lang))
+    parser.add_argument("--plugins-dir", action="append", type=Path, default=[], metavar="DIR", help=message("cli.plugins_dir", lang))
 
-    score = commands.add_parser("score", help="print the project and unit score table")
-    score.add_argument("file", type=Path)
-    score.add_argument("--ruleset", help="ruleset name or path (default: the submission's, else canlian)")
-    score.add_argument("--format", choices=("table", "json", "markdown"), default="table")
-    score.add_argument("-o", "--output", type=Path, help="write to this file (atomically) instead of stdout")
-    _common(score)
 
-    explain = commands.add_parser("explain", help="print why every point was given or lost")
-    explain.add_argument("file", type=Path, nargs="?", help="a submission file; with --db, a unit id")
-    explain.add_argument("--ruleset")
-    explain.add_argument("--indicator", metavar="ID", help="explain this indicator only")
-    _store_option(explain, switch=True)
-    explain.add_argument("--year", type=int, help="with --db: the year of the unit's stored submission")
-    _common(explain)
+def build_parser(lang: str = DEFAULT_LANGUAGE) -> argparse.ArgumentParser:
+    """The command line, its --help in ``lang`` (the tool's language: see interface_language)."""
+    def h(key: str) -> str:
+        return message(f"cli.{key}", lang)
 
-    check = commands.add_parser("check", help="validate a submission, and warn about what it lacks (missing targets, categories)")
-    check.add_argument("file", type=Path, nargs="+")
-    check.add_argument("--ruleset")
-    check.add_argument("--strict", action="store_true", help="exit 2 when there is any warning, as for an error")
-    _common(check)
+    parser_class: type[_Parser] = type("Parser", (_Parser,), {"lang": lang})
+    parser: argparse.ArgumentParser = parser_class(prog="perfscore", description=h("description"))
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title=h("commands"), parser_class=parser_class)
 
-    report = commands.add_parser("report", help="write the full self-evaluation report (一 to 六)")
-    report.add_argument("file", type=Path)
-    report.add_argument("--ruleset")
-    report.add_argument("--format", choices=("markdown", "text", "json"), default="markdown")
-    report.add_argument("-o", "--output", type=Path)
-    _common(report)
+    score = commands.add_parser("score", help=h("cmd_score"), description=h("cmd_score"))
+    score.add_argument("file", type=Path, help=h("file"))
+    score.add_argument("--ruleset", help=h("ruleset"))
+    score.add_argument("--format", choices=("table", "json", "markdown"), default="table", help=h("format"))
+    score.add_argument("-o", "--output", type=Path, help=h("output"))
+    _common(score, lang)
 
-    table = commands.add_parser("table", help="score many submissions into one ranked, comparable table")
-    table.add_argument("paths", type=Path, nargs="*", help="submission files or folders (none with --db)")
-    table.add_argument("--ruleset")
-    table.add_argument("--by", choices=("unit", "project", "area"), default="unit")
-    table.add_argument("--sort", default="total", metavar="COL")
-    table.add_argument("--format", choices=("table", "github", "csv", "json", "markdown", "xlsx"), default="table", help="csv written to a file (-o) starts with a BOM, for Excel; xlsx needs -o")
-    table.add_argument("-o", "--output", type=Path)
-    table.add_argument("--jobs", type=int, default=1, metavar="N")
-    table.add_argument("--compare", nargs="+", metavar="OLD_PATHS", help="previous-year submissions, matched by unit id (with --db: the previous year)")
-    table.add_argument("--allow-mixed", action="store_true", help="accept mixed rulesets or years")
-    _store_option(table, switch=True)
-    table.add_argument("--year", type=int, help="with --db: the year to tabulate")
-    _common(table)
+    explain = commands.add_parser("explain", help=h("cmd_explain"), description=h("cmd_explain"))
+    explain.add_argument("file", type=Path, nargs="?", help=h("file_or_unit"))
+    explain.add_argument("--ruleset", help=h("ruleset"))
+    explain.add_argument("--indicator", metavar="ID", help=h("indicator"))
+    _store_option(explain, lang, switch=True)
+    explain.add_argument("--year", type=int, help=h("db_year"))
+    _common(explain, lang)
 
-    importing = commands.add_parser("import", help="read 自评表 workbooks (.xlsx, .xls, .ods) into submission TOML files, one a project sheet")
-    importing.add_argument("workbooks", type=Path, nargs="+", metavar="WORKBOOK")
-    importing.add_argument("-o", "--output", type=Path, default=Path("."), metavar="DIR", help="the folder to write to (default: the current one)")
-    importing.add_argument("--unit-id", help="the unit's id (default: its name)")
-    importing.add_argument("--unit-name", help="the unit's name (default: 实施单位, else 主管部门)")
-    importing.add_argument("--year", type=int, help="the year (default: the （YYYY年度） of the title)")
-    importing.add_argument("--ruleset", help="write this ruleset into the submissions")
+    check = commands.add_parser("check", help=h("cmd_check"), description=h("cmd_check"))
+    check.add_argument("file", type=Path, nargs="+", help=h("file"))
+    check.add_argument("--ruleset", help=h("ruleset"))
+    check.add_argument("--strict", action="store_true", help=h("strict"))
+    _common(check, lang)
 
-    template = commands.add_parser("template", help="write a blank 自评表 workbook in the national layout for a unit to fill")
-    template.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
-    template.add_argument("--ruleset", help="the ruleset whose categories the drop-downs offer (default canlian)")
-    template.add_argument("--projects", type=int, default=1, metavar="N", help="project sheets (default 1)")
-    _common(template)
+    report = commands.add_parser("report", help=h("cmd_report"), description=h("cmd_report"))
+    report.add_argument("file", type=Path, help=h("file"))
+    report.add_argument("--ruleset", help=h("ruleset"))
+    report.add_argument("--format", choices=("markdown", "text", "json", "docx"), default="markdown", help=h("format"))
+    report.add_argument("-o", "--output", type=Path, help=h("output"))
+    _common(report, lang)
 
-    export = commands.add_parser("export", help="write a scored submission as a 自评表 workbook: own scores beside computed ones")
-    export.add_argument("file", type=Path)
-    export.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
-    export.add_argument("--ruleset")
-    _common(export)
+    opinion = commands.add_parser("opinion", help=h("cmd_opinion"), description=h("cmd_opinion"))
+    opinion.add_argument("file", type=Path, help=h("file"))
+    opinion.add_argument("--ruleset", help=h("ruleset"))
+    opinion.add_argument("--format", choices=("markdown", "text", "json", "docx"), default="markdown", help=h("format"))
+    opinion.add_argument("--deadline", metavar="DATE", help=h("deadline"))
+    opinion.add_argument("-o", "--output", type=Path, help=h("output"))
+    _common(opinion, lang)
 
-    ingest = commands.add_parser("ingest", help="score submissions and keep them in the store (docs/store.md)")
-    ingest.add_argument("paths", type=Path, nargs="+")
-    ingest.add_argument("--ruleset")
-    ingest.add_argument("--jobs", type=int, default=1, metavar="N")
-    _store_option(ingest)
-    _common(ingest)
+    table = commands.add_parser("table", help=h("cmd_table"), description=h("cmd_table"))
+    table.add_argument("paths", type=Path, nargs="*", help=h("paths"))
+    table.add_argument("--ruleset", help=h("ruleset"))
+    table.add_argument("--by", choices=("unit", "project", "area"), default="unit", help=h("by"))
+    table.add_argument("--sort", default="total", metavar="COL", help=h("sort"))
+    table.add_argument("--format", choices=("table", "github", "csv", "json", "markdown", "xlsx"), default="table", help=h("table_format"))
+    table.add_argument("-o", "--output", type=Path, help=h("output"))
+    table.add_argument("--jobs", type=int, default=1, metavar="N", help=h("jobs"))
+    table.add_argument("--compare", nargs="+", metavar="OLD_PATHS", help=h("compare"))
+    table.add_argument("--allow-mixed", action="store_true", help=h("allow_mixed"))
+    _store_option(table, lang, switch=True)
+    table.add_argument("--year", type=int, help=h("db_table_year"))
+    _common(table, lang)
 
-    review = commands.add_parser("review", help="adjust a stored unit's score with a reason (复核), or withdraw an adjustment")
-    review.add_argument("unit", metavar="UNIT")
-    review.add_argument("--year", type=int, required=True)
+    importing = commands.add_parser("import", help=h("cmd_import"), description=h("cmd_import"))
+    importing.add_argument("workbooks", type=Path, nargs="+", metavar="WORKBOOK", help=h("workbooks"))
+    importing.add_argument("-o", "--output", type=Path, default=Path("."), metavar="DIR", help=h("import_output"))
+    importing.add_argument("--unit-id", help=h("unit_id"))
+    importing.add_argument("--unit-name", help=h("unit_name"))
+    importing.add_argument("--year", type=int, help=h("import_year"))
+    importing.add_argument("--ruleset", help=h("import_ruleset"))
+    _common(importing, lang)
+
+    template = commands.add_parser("template", help=h("cmd_template"), description=h("cmd_template"))
+    template.add_argument("-o", "--output", type=Path, required=True, metavar="FILE", help=h("output"))
+    template.add_argument("--ruleset", help=h("template_ruleset"))
+    template.add_argument("--projects", type=int, default=1, metavar="N", help=h("projects"))
+    _common(template, lang)
+
+    export = commands.add_parser("export", help=h("cmd_export"), description=h("cmd_export"))
+    export.add_argument("file", type=Path, help=h("file"))
+    export.add_argument("-o", "--output", type=Path, required=True, metavar="FILE", help=h("output"))
+    export.add_argument("--ruleset", help=h("ruleset"))
+    _common(export, lang)
+
+    ingest = commands.add_parser("ingest", help=h("cmd_ingest"), description=h("cmd_ingest"))
+    ingest.add_argument("paths", type=Path, nargs="+", help=h("paths"))
+    ingest.add_argument("--ruleset", help=h("ruleset"))
+    ingest.add_argument("--jobs", type=int, default=1, metavar="N", help=h("jobs"))
+    _store_option(ingest, lang)
+    _common(ingest, lang)
+
+    review = commands.add_parser("review", help=h("cmd_review"), description=h("cmd_review"))
+    review.add_argument("unit", metavar="UNIT", help=h("unit"))
+    review.add_argument("--year", type=int, required=True, help=h("review_year"))
     action = review.add_mutually_exclusive_group(required=True)
-    action.add_argument("--adjust", metavar="TARGET=±POINTS", help="TARGET: PROJECT, PROJECT/budget, PROJECT/LEVEL or PROJECT/ROW")
-    action.add_argument("--withdraw", type=int, metavar="ENTRY_ID", help="withdraw an adjustment by its entry id")
-    review.add_argument("--reason", required=True)
-    review.add_argument("--by", required=True, metavar="NAME", help="the reviewer")
-    _store_option(review)
-    _common(review)
+    action.add_argument("--adjust", metavar="TARGET=±POINTS", help=h("adjust"))
+    action.add_argument("--withdraw", type=int, metavar="ENTRY_ID", help=h("withdraw"))
+    review.add_argument("--reason", required=True, help=h("reason"))
+    review.add_argument("--by", required=True, metavar="NAME", help=h("reviewer"))
+    _store_option(review, lang)
+    _common(review, lang)
 
-    history = commands.add_parser("history", help="a unit's stored versions across years, with self, computed and reviewed scores")
-    history.add_argument("unit", metavar="UNIT")
-    _store_option(history)
-    _common(history)
+    history = commands.add_parser("history", help=h("cmd_history"), description=h("cmd_history"))
+    history.add_argument("unit", metavar="UNIT", help=h("unit"))
+    _store_option(history, lang)
+    _common(history, lang)
 
-    database = commands.add_parser("db", help="the store's database: db upgrade creates or migrates it")
-    database.add_argument("action", choices=("upgrade",))
-    _store_option(database)
-    _common(database)
+    database = commands.add_parser("db", help=h("cmd_db"), description=h("cmd_db"))
+    database.add_argument("action", choices=("upgrade",), help=h("db_action"))
+    _store_option(database, lang)
+    _common(database, lang)
 
-    generate = commands.add_parser("generate", help="write realistic synthetic submissions (marked synthetic)")
-    generate.add_argument("count", type=int)
-    generate.add_argument("--seed", type=int, default=0)
-    generate.add_argument("-o", "--output", type=Path, required=True, metavar="DIR")
-    generate.add_argument("--year", type=int, default=2022)
+    generate = commands.add_parser("generate", help=h("cmd_generate"), description=h("cmd_generate"))
+    generate.add_argument("count", type=int, help=h("count"))
+    generate.add_argument("--seed", type=int, default=0, help=h("seed"))
+    generate.add_argument("-o", "--output", type=Path, required=True, metavar="DIR", help=h("output_dir"))
+    generate.add_argument("--year", type=int, default=2022, help=h("year"))
 
-    plugins = commands.add_parser("plugins", help="list plugins with their hooks and areas")
-    plugins.add_argument("--format", choices=("table", "json"), default="table")
-    plugins.add_argument("--plugins-dir", action="append", type=Path, default=[], metavar="DIR")
+    plugins = commands.add_parser("plugins", help=h("cmd_plugins"), description=h("cmd_plugins"))
+    plugins.add_argument("--format", choices=("table", "json"), default="table", help=h("format"))
+    plugins.add_argument("--plugins-dir", action="append", type=Path, default=[], metavar="DIR", help=h("plugins_dir"))
 
-    new_plugin = commands.add_parser("new-plugin", help="scaffold a working plugin package")
-    new_plugin.add_argument("name")
-    new_plugin.add_argument("--dir", type=Path, default=Path("."))
-    new_plugin.add_argument("--area", help="area id the plugin scores (default: derived from NAME)")
+    new_plugin = commands.add_parser("new-plugin", help=h("cmd_new_plugin"), description=h("cmd_new_plugin"))
+    new_plugin.add_argument("name", help=h("plugin_name"))
+    new_plugin.add_argument("--dir", type=Path, default=Path("."), help=h("dir"))
+    new_plugin.add_argument("--area", help=h("area"))
     return parser
 
 
-def _store_option(parser: argparse.ArgumentParser, switch: bool = False) -> None:
-    help_text = "the store: a database URL or SQLite file (default $PERFSCORE_DB, else perfscore.db here)"
+def _store_option(parser: argparse.ArgumentParser, lang: str, switch: bool = False) -> None:
+    help_text = message("cli.db", lang)
     if switch:  # on table and explain, --db alone reads the default store
         parser.add_argument("--db", nargs="?", const="", default=None, metavar="URL", help=help_text)
     else:
         parser.add_argument("--db", default=None, metavar="URL", help=help_text)
 
 
-def _emit(text: str, output: Path | None) -> None:
+#: the language the tool speaks to its user in this run (set by main from --lang or the environment)
+_LANG = DEFAULT_LANGUAGE
+
+
+def _emit(text: str | bytes, output: Path | None) -> None:
     if output is None:
-        sys.stdout.write(text)
+        if isinstance(text, bytes):
+            sys.stdout.flush()
+            sys.stdout.buffer.write(text)
+        else:
+            sys.stdout.write(text)
     else:
         atomic_write(output, text)
 
@@ -195,7 +242,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
     evaluation = _engine(args).evaluate(args.file)
     if args.indicator and not any(s.definition.id == args.indicator for s in evaluation.unit.indicators):
         known = sorted({s.definition.id for s in evaluation.unit.indicators})
-        raise PerfscoreError(f"{args.file}: no scored indicator {args.indicator!r} (expected one of: {', '.join(known) or 'none'})")
+        raise PerfscoreError(Problem(
+            f"no scored indicator {args.indicator!r}", file=str(args.file), expected=f"one of: {', '.join(known) or 'none'}",
+            key="no_indicator", expected_key="expected_indicator", fields=(("indicator", repr(args.indicator)), ("known", ", ".join(known) or DASH)),
+        ))
     sys.stdout.write(render.explain_text(evaluation, args.indicator, args.lang))
     return _status(evaluation)
 
@@ -211,7 +261,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         except PerfscoreError as error:
             failed = True
             for problem in error.problems:
-                print(f"perfscore: {problem.render()}", file=sys.stderr)
+                print(f"perfscore: {render_problem(problem, _LANG)}", file=sys.stderr)
             continue
         submission, ruleset = evaluation.unit.submission, evaluation.unit.ruleset
         warnings = evaluation.check_warnings
@@ -231,7 +281,28 @@ def cmd_report(args: argparse.Namespace) -> int:
     from perfscore.output import report
 
     evaluation = _engine(args).evaluate(args.file)
-    _emit(report.render_report(evaluation, args.format, args.lang), args.output)
+    if args.format == "docx":
+        from perfscore.narrate.report import build_report
+        from perfscore.output.docx import render_docx
+
+        _emit(render_docx(build_report(evaluation, args.lang)), args.output)
+    else:
+        _emit(report.render_report(evaluation, args.format, args.lang), args.output)
+    return _status(evaluation)
+
+
+def cmd_opinion(args: argparse.Namespace) -> int:
+    from perfscore.narrate.opinion import build_opinion
+    from perfscore.output.report import render_document
+
+    evaluation = _engine(args).evaluate(args.file)
+    opinion = build_opinion(evaluation, args.lang, deadline=args.deadline)
+    if args.format == "docx":
+        from perfscore.output.docx import render_docx
+
+        _emit(render_docx(opinion), args.output)
+    else:
+        _emit(render_document(opinion, args.format), args.output)
     return _status(evaluation)
 
 
@@ -276,7 +347,7 @@ def cmd_table(args: argparse.Namespace) -> int:
         # the errors section is in the file (or, for csv, nowhere): say so where a person looks
         for failure in table.failures:
             for problem in failure.problems:
-                print(f"perfscore: {problem.render()}", file=sys.stderr)
+                print(f"perfscore: {render_problem(problem, _LANG)}", file=sys.stderr)
     for file, reasons in table.incomplete:
         for reason in reasons:
             print(f"perfscore: {file}: {reason}", file=sys.stderr)
@@ -476,6 +547,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "explain": cmd_explain,
     "check": cmd_check,
     "report": cmd_report,
+    "opinion": cmd_opinion,
     "table": cmd_table,
     "import": cmd_import,
     "template": cmd_template,
@@ -491,19 +563,23 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    lang = interface_language(arguments, os.environ)
+    args = build_parser(lang).parse_args(arguments)
+    global _LANG
+    _LANG = lang
     try:
         check_limits()  # a bad PERFSCORE_* setting is one clear error, in every command
         return int(COMMANDS[args.command](args))
     except PerfscoreError as error:
         for problem in error.problems:
-            print(f"perfscore: {problem.render()}", file=sys.stderr)
+            print(f"perfscore: {render_problem(problem, lang)}", file=sys.stderr)
         return int(ExitCode.USAGE_ERROR)
     except BrokenPipeError:
         return int(ExitCode.OK)
     except KeyboardInterrupt:
         # Ctrl-C, or a plugin raising KeyboardInterrupt: stop cleanly, as a shell expects
-        print("perfscore: interrupted", file=sys.stderr)
+        print(f"perfscore: {message('errors.interrupted', lang)}", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
 
 

@@ -31,6 +31,12 @@ class Problem:
     file: str | None = None
     location: str | None = None  # "line 3, column 5" or a key path like projects[2].indicators[3].actual
     expected: str | None = None
+    #: the catalogue entries (messages/errors.toml) that say ``message`` and ``expected`` in
+    #: the user's language, and the values they are filled with; without a key, or in a
+    #: language the entry lacks, the English text above is shown (perfscore.messages.render_problem)
+    key: str | None = None
+    expected_key: str | None = None
+    fields: tuple[tuple[str, str], ...] = ()
 
     def render(self) -> str:
         where = ": ".join(part for part in (self.file, self.location) if part)

@@ -49,7 +49,7 @@ def read_bytes(path: Path, expected: str = "a TOML file") -> bytes:
         if stat.S_ISDIR(status.st_mode):
             raise IsADirectoryError
         if not stat.S_ISREG(status.st_mode):
-            raise InputError(Problem("not a regular file (a FIFO, device or socket)", file=str(path), expected=expected))
+            raise InputError(Problem("not a regular file (a FIFO, device or socket)", file=str(path), expected=expected, key="not_regular", expected_key="expected_toml_file" if expected == "a TOML file" else None))
         if status.st_size > most:
             raise _too_large(path, status.st_size, most)
         with open(path, "rb") as handle:
@@ -62,11 +62,11 @@ def read_bytes(path: Path, expected: str = "a TOML file") -> bytes:
                     break
                 data += more
     except FileNotFoundError:
-        raise InputError(Problem("file not found", file=str(path))) from None
+        raise InputError(Problem("file not found", file=str(path), key="file_not_found")) from None
     except IsADirectoryError:
-        raise InputError(Problem(f"is a directory, expected {expected}", file=str(path))) from None
+        raise InputError(Problem(f"is a directory, expected {expected}", file=str(path), key="is_directory" if expected == "a TOML file" else None)) from None
     except OSError as error:
-        raise InputError(Problem(f"cannot read: {error.strerror or error}", file=str(path))) from None
+        raise InputError(Problem(f"cannot read: {error.strerror or error}", file=str(path), key="cannot_read", fields=(("reason", str(error.strerror or error)),))) from None
     except ValueError as error:  # a path holding a NUL byte
         raise InputError(Problem(f"cannot read: {error}", file=str(path))) from None
     if len(data) > most:
@@ -97,6 +97,8 @@ def decode_text(path: Path, data: bytes) -> str:
                 f"not UTF-8 (invalid byte at byte {error.start}){hint}",
                 file=str(path),
                 location=f"line {line}",
+                key="not_utf8",
+                fields=(("byte", str(error.start)), ("hint", hint)),
                 expected=f"UTF-8 text; convert with: iconv -f GBK -t UTF-8 '{path}' > '{converted}'",
             )
         ) from None
@@ -172,7 +174,7 @@ def read_toml(path: Path, *, floats_for_pydantic: bool = False) -> dict[str, Any
         location = f"line {match.group(1)}, column {match.group(2)}" if match else None
         message = _TOML_POSITION.sub("", message).strip()
         raise InputError(
-            Problem(f"TOML syntax error: {message}", file=str(path), location=location, expected="valid TOML 1.0")
+            Problem(f"TOML syntax error: {message}", file=str(path), location=location, expected="valid TOML 1.0", key="toml_syntax", expected_key="expected_toml", fields=(("detail", message),))
         ) from None
     except RecursionError:
         # only when PERFSCORE_MAX_NESTING was raised past what the parser's recursion allows
@@ -541,5 +543,11 @@ def _cannot_write(path: Path, error: OSError, folder: Path | None = None) -> Out
         reason = "no space left on the device"
     if folder is not None and error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         shown = str(folder) if str(folder) else "."
-        return OutputError(Problem(f"cannot write the output: the folder {shown} is not writable ({reason})", file=str(path), expected="a file path in a folder you can write"))
-    return OutputError(Problem(f"cannot write the output: {reason}", file=str(path), expected="a file path in an existing, writable folder"))
+        return OutputError(Problem(
+            f"cannot write the output: the folder {shown} is not writable ({reason})", file=str(path), expected="a file path in a folder you can write",
+            key="folder_not_writable", expected_key="expected_writable_folder", fields=(("folder", shown), ("reason", reason)),
+        ))
+    return OutputError(Problem(
+        f"cannot write the output: {reason}", file=str(path), expected="a file path in an existing, writable folder",
+        key="cannot_write", expected_key="expected_output_path", fields=(("reason", reason),),
+    ))

@@ -41,7 +41,10 @@ class Limit:
             kind = "a positive number" if self.fractional else "a positive whole number"
             if self.maximum is not None:
                 kind += f" of at most {self.maximum}"
-            raise InputError(Problem(f"{self.variable}={text!r} is not a valid limit", location="environment", expected=f"{kind}: the most {self.meaning}, {self.default} unless set"))
+            raise InputError(Problem(
+                f"{self.variable}={text!r} is not a valid limit", location="environment", expected=f"{kind}: the most {self.meaning}, {self.default} unless set",
+                key="bad_limit", fields=(("setting", f"{self.variable}={text!r}"),),
+            ))
         return value
 
 

@@ -13,6 +13,7 @@ import datetime
 from decimal import Decimal, localcontext
 
 from perfscore.arithmetic import HUNDRED, ONE, quantize
+from perfscore.messages import DEFAULT_LANGUAGE, catalogue, message
 from perfscore.models import MONEY_UNITS_IN_YUAN, Quantity
 
 #: how an absent value is written in every table and text
@@ -45,21 +46,75 @@ def figure(value: Decimal | None) -> str:
     return format(value.normalize(), "f")
 
 
-def quantity_text(quantity: Quantity) -> str:
+def quantity_text(quantity: Quantity, lang: str = DEFAULT_LANGUAGE) -> str:
     """99户 · 110.00% · 522.59万元 · 436.92元/人次: the way a Chinese report writes numbers.
 
     No space between a number and its unit, as 自评报告 write them; money and rates with
-    2 decimals, counts as integers (a count that is not whole keeps 2 decimals). It never
-    fails: finding texts are filled when first read, outside the plugin that made them.
+    2 decimals, counts as integers (a count that is not whole keeps 2 decimals). In English
+    the unit is a word after a space, singular for one ("205 people", "1 household"), as
+    the catalogue's ``units`` say; a hedged figure ("60余") puts its qualifier where the
+    language does. It never fails: finding texts are filled when first read, outside the
+    plugin that made them.
     """
     value, unit = quantity.value, quantity.unit
     if isinstance(value, str):
-        return f"{value}{unit}"
+        hedge = _split_hedge(value)
+        if hedge is not None:
+            number, qualifier = hedge
+            return hedged(number, qualifier, unit, lang)
+        return f"{value}{unit_text(unit, None, lang)}"
+    return f"{_number_text(value, unit)}{unit_text(unit, value, lang)}"
+
+
+def _number_text(value: Decimal, unit: str) -> str:
     places = 2 if unit in TWO_DECIMAL_UNITS or value != value.to_integral_value() else 0
     # room for every digit before the point, however large the (finite) value
     with localcontext(prec=max(28, value.adjusted() + places + 2)):
-        text = str(quantize(value, places))
-    return f"{text}{unit}"
+        return str(quantize(value, places))
+
+
+def unit_text(unit: str, value: Decimal | None, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A unit of measure as ``lang`` writes it after a number (人 → " people", " person"
+    for one); a unit the catalogue does not list is written as given."""
+    key = f"units.{unit}"
+    known = catalogue()
+    if not unit or key not in known:
+        return unit
+    if value == ONE and f"{key}.one" in known:
+        key += ".one"
+    return message(key, lang)
+
+
+def unit_name(unit: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A (money) unit named on its own: 万元 → "10,000 yuan" in English ("Amounts in …")."""
+    key = f"units.{unit}.name"
+    return message(key, lang) if key in catalogue() else unit
+
+
+#: the qualifiers a report hedges a figure with, and whether each stands before the number
+_QUALIFIERS_BEFORE = ("约", "近")
+_QUALIFIERS_AFTER = ("以上", "余")
+
+
+def _split_hedge(text: str) -> tuple[Decimal, str] | None:
+    """"60余" → (60, "余"), "约79" → (79, "约"); None for any other text."""
+    for qualifier in _QUALIFIERS_BEFORE:
+        if text.startswith(qualifier):
+            number = _decimal(text[len(qualifier):])
+            return None if number is None else (number, qualifier)
+    for qualifier in _QUALIFIERS_AFTER:
+        if text.endswith(qualifier):
+            number = _decimal(text[: -len(qualifier)])
+            return None if number is None else (number, qualifier)
+    return None
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        number = Decimal(text)
+    except ArithmeticError:
+        return None
+    return number if number.is_finite() else None
 
 
 def in_money_unit(value_in_yuan: Decimal, money_unit: str, places: int = 2) -> Decimal:
@@ -81,6 +136,13 @@ def money(value_in_yuan: Decimal | None, money_unit: str, *, unit_separator: str
         return DASH
     text = str(in_money_unit(value_in_yuan, money_unit))
     return text if unit_separator is None else f"{text}{unit_separator}{money_unit}"
+
+
+def money_text(value_in_yuan: Decimal | None, money_unit: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """An amount held in 元, with its unit as ``lang`` writes it: '977.58万元', '977.58 ten-thousand yuan'."""
+    if value_in_yuan is None:
+        return DASH
+    return str(in_money_unit(value_in_yuan, money_unit)) + unit_text(money_unit, None, lang)
 
 
 def money_quantity(value_in_yuan: Decimal, money_unit: str) -> Quantity:
@@ -142,12 +204,12 @@ def as_written(value: Decimal | int | None) -> str:
 COMPARISON_SYMBOLS = {">=": "≥", "<=": "≤", "=": "="}
 
 
-def bound(comparison: str, quantity: Quantity) -> str:
+def bound(comparison: str, quantity: Quantity, lang: str = DEFAULT_LANGUAGE) -> str:
     """A target with its comparison, as a report writes it: '≥90.00%', '≤436.92元/人次'.
 
     A comparison without a symbol (qualitative, or one a plugin added) writes the figure bare.
     """
-    return COMPARISON_SYMBOLS.get(comparison, "") + quantity_text(quantity)
+    return COMPARISON_SYMBOLS.get(comparison, "") + quantity_text(quantity, lang)
 
 
 def in_percent(ratio: Decimal, places: int = 2) -> Decimal:
@@ -155,13 +217,19 @@ def in_percent(ratio: Decimal, places: int = 2) -> Decimal:
     return quantize(ratio * HUNDRED, places)
 
 
-def hedged(value: Decimal | None, qualifier: str | None) -> str:
-    """A reported figure with the qualifier a report hedged it with, where Chinese puts it:
-    约 and 近 before the number ("约79"), 余 and 以上 after it ("60余")."""
-    text = figure(value)
-    if qualifier in ("约", "近"):
-        return qualifier + text
-    return text + (qualifier or "")
+def hedged(value: Decimal | None, qualifier: str | None, unit: str = "", lang: str = DEFAULT_LANGUAGE) -> str:
+    """A reported figure with the qualifier a report hedged it with, where the language puts
+    it: 约 and 近 before the number ("约79人"), 余 and 以上 after the number and 余 before
+    the unit ("60余次", never "60次余"); in English "more than 60 times". Without ``unit``
+    the figure stands alone ("60余"), as evidence quotes it."""
+    number = figure(value) if unit not in TWO_DECIMAL_UNITS or value is None else _number_text(value, unit)
+    suffix = unit_text(unit, value, lang)
+    if qualifier is None:
+        return number + suffix
+    key = f"qualifiers.{qualifier}"
+    if key not in catalogue():
+        return number + qualifier + suffix
+    return message(key, lang, number=number, unit=suffix)
 
 
 _CHINESE_DIGITS = "零一二三四五六七八九"

@@ -29,7 +29,7 @@ def score_batch(paths: Iterable[Path], options: TableOptions, jobs: int, label: 
         if discovered.failed:  # an unreadable folder is not an empty one: say what stood in the way
             raise PerfscoreError([problem for failure in discovered.failed for problem in failure.problems])
         raise PerfscoreError(Problem(f"no .toml submissions found under {', '.join(str(path) for path in paths)}", expected="folders or files of perfscore submissions"))
-    progress = Progress(len(files), label=label)
+    progress = Progress(len(files), label=label, lang=options.lang)
     try:
         scored, failed = collect(files, by=options.by, ruleset=options.ruleset, plugins_dirs=options.plugins_dir, jobs=jobs, on_done=progress.advance)
     finally:

@@ -11,6 +11,8 @@ import sys
 import time
 from typing import TextIO
 
+from perfscore.messages import DEFAULT_LANGUAGE, catalogue, message
+
 #: at or above this many files, a terminal gets a progress bar
 PROGRESS_THRESHOLD = 200
 
@@ -21,10 +23,11 @@ class Progress:
     Drawn at most ten times a second so that drawing never costs more than scoring.
     """
 
-    def __init__(self, total: int, stream: TextIO | None = None, label: str = "scoring", force: bool | None = None):
+    def __init__(self, total: int, stream: TextIO | None = None, label: str = "scoring", force: bool | None = None, lang: str = DEFAULT_LANGUAGE):
         self.stream = stream if stream is not None else sys.stderr
         self.total = total
         self.label = label
+        self.lang = lang
         self.done = 0
         interactive = force if force is not None else (hasattr(self.stream, "isatty") and self.stream.isatty())
         self.enabled = interactive and total >= PROGRESS_THRESHOLD
@@ -48,7 +51,13 @@ class Progress:
         remaining = (self.total - self.done) / rate if rate > 0 else 0.0
         # A terminal status line, not an output: counts and rates are drawn as the
         # terminal shows them, never written to a table or report.
-        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {rate:,.0f}/s eta {remaining:,.0f}s ")
+        key = f"progress.label_{self.label}"
+        label = message(key, self.lang) if key in catalogue() else self.label
+        line = message(
+            "progress.line", self.lang, label=label, bar="#" * filled + "." * (width - filled),
+            done=self.done, total=self.total, rate=f"{rate:,.0f}", remaining=f"{remaining:,.0f}",
+        )
+        self.stream.write(f"\r{line} ")
         self.stream.flush()
 
     def close(self) -> None:

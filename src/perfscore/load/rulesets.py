@@ -55,7 +55,10 @@ def find_ruleset(name_or_path: str, relative_to: Path | None = None) -> Path:
     available = sorted({path.stem for directory in ruleset_search_path() if directory.is_dir() for path in directory.glob("*.toml")})
     shown = name_or_path if len(name_or_path) <= 200 else name_or_path[:200] + "…"
     raise RulesetError(
-        Problem(f"ruleset {shown!r} not found", expected=f"a TOML path or one of: {', '.join(available)}")
+        Problem(
+            f"ruleset {shown!r} not found", expected=f"a TOML path or one of: {', '.join(available)}",
+            key="ruleset_not_found", expected_key="expected_ruleset", fields=(("name", repr(shown)), ("available", ", ".join(available))),
+        )
     )
 
 
@@ -108,7 +111,7 @@ def _resolve_raw(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
     path = path.resolve()
     if path in chain:
         cycle = " → ".join(str(p.name) for p in (*chain, path))
-        raise RulesetError(Problem(f"ruleset extends itself: {cycle}", file=str(path)))
+        raise RulesetError(Problem(f"ruleset extends itself: {cycle}", file=str(path), key="ruleset_cycle", fields=(("cycle", str(cycle)),)))
     raw = read_toml(path)
     parents = _parents(raw, path)
     resolved: dict[str, Any] = {}

@@ -26,7 +26,7 @@ from perfscore.files import read_toml
 from perfscore.limits import LIMITS, limit
 from perfscore.load.cells import cell_path, origin_of, read_text_cells
 from perfscore.load.validation import validation_problems
-from perfscore.models import MONEY_FACTORS, IndicatorDef, IndicatorRow, OutputRow, Project, Ruleset, Submission
+from perfscore.models import MONEY_FACTORS, IndicatorDef, IndicatorRow, Project, Ruleset, Submission
 from perfscore.workbook import is_workbook
 from perfscore.workbook import load_raw as workbook_raw
 

@@ -65,14 +65,25 @@ def validation_problems(error: ValidationError, file: str, prefix: str = "", doc
             location = f"{prefix}.{location}" if location else prefix
         message = item["msg"].removeprefix("Value error, ")
         expected = None
+        # pydantic's error type names the catalogue entry (errors.schema_<type>) that says
+        # it in the user's language; its English message is the fallback
+        key: str | None = f"schema_{item['type']}"
+        expected_key = None
+        got = ""
         if item["type"] == "extra_forbidden":
             message = "unknown key"
             expected = f"one of the keys documented in {docs}"
+            expected_key = "expected_documented_key"
         elif item["type"] == "missing":
             message = "required key is missing"
         elif isinstance(item.get("input"), (str, int, float, bool)) or item.get("input") is None:
-            message += f"; got {item.get('input')!r}"
-        problems.append(Problem(message, file=file, location=location or None, expected=expected))
+            got = repr(item.get("input"))
+            message += f"; got {got}"
+            key = f"schema_{item['type']}_got"
+        if item["type"] == "value_error":
+            key = None  # our own validators' wording: English only for now
+        fields = {"got": got, "docs": docs, **{name: str(value) for name, value in (item.get("ctx") or {}).items()}}
+        problems.append(Problem(message, file=file, location=location or None, expected=expected, key=key, expected_key=expected_key, fields=tuple(sorted(fields.items()))))
     if rest:
-        problems.append(Problem(f"… and {rest} more schema errors like these, not listed", file=file))
+        problems.append(Problem(f"… and {rest} more schema errors like these, not listed", file=file, key="schema_more", fields=(("rest", str(rest)),)))
     return problems

@@ -17,7 +17,9 @@ from __future__ import annotations
 import tomllib
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, Mapping, Sequence
+
+from perfscore.errors import Problem
 
 #: the languages every entry is written in; the first is the default
 LANGUAGES = ("zh", "en")
@@ -61,4 +63,48 @@ def messages(prefix: str, lang: str) -> dict[str, str]:
     return {key[len(start):]: texts[index] for key, texts in catalogue().items() if key.startswith(start)}
 
 
-__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "catalogue", "language_index", "message", "messages", "pick"]
+def render_problem(problem: Problem, lang: str) -> str:
+    """A problem as the user reads it in ``lang``: where, what, and what was expected.
+
+    The wording is the catalogue's ``errors.<key>`` when the problem names one, else the
+    English text it was raised with; the framing ("(expected …)" or "（应为……）") is the
+    catalogue's in either case. In English this is exactly :meth:`Problem.render`.
+    """
+    fields = dict(problem.fields)
+    known = catalogue()
+    # an empty entry (English, as a rule) means: the text the problem was raised with
+    text = problem.message
+    if problem.key and f"errors.{problem.key}" in known:
+        text = message(f"errors.{problem.key}", lang, **fields) or text
+    expected = problem.expected
+    if problem.expected_key and f"errors.{problem.expected_key}" in known:
+        expected = message(f"errors.{problem.expected_key}", lang, **fields) or expected
+    where = ": ".join(part for part in (problem.file, problem.location) if part)
+    if where:
+        text = message("errors.frame_where", lang, where=where, text=text)
+    if expected:
+        text = message("errors.frame_expected", lang, text=text, expected=expected)
+    return text
+
+
+def interface_language(argv: Sequence[str], environ: Mapping[str, str]) -> str:
+    """The language the tool speaks to its user (help, errors, progress): ``--lang`` when
+    given, else LC_ALL, LC_MESSAGES or LANG when one names a catalogue language (en_US.UTF-8
+    → en), else the default, zh. Read before parsing, so that ``--help`` is in it too."""
+    for position, argument in enumerate(argv):
+        if argument == "--":
+            break
+        value = argument[len("--lang="):] if argument.startswith("--lang=") else None
+        if argument == "--lang" and position + 1 < len(argv):
+            value = argv[position + 1]
+        if value in _INDEX:
+            return value
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        setting = environ.get(variable, "")
+        if setting:
+            code = setting.split("_")[0].split(".")[0].lower()
+            return code if code in _INDEX else DEFAULT_LANGUAGE
+    return DEFAULT_LANGUAGE
+
+
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "catalogue", "interface_language", "language_index", "message", "messages", "pick", "render_problem"]

@@ -245,18 +245,44 @@ class FindingTemplate(Strict):
     problem_en: str
     improvement: str
     improvement_en: str
+    #: the wording of one item that stands for several findings of this id (issue 14,
+    #: docs/report.md "One item a kind"): optional; without it the report lists them plainly
+    group_title: str | None = None
+    group_title_en: str | None = None
+    group_item: str | None = None
+    group_item_en: str | None = None
+    group_problem: str | None = None
+    group_problem_en: str | None = None
+    group_improvement: str | None = None
+    group_improvement_en: str | None = None
     source: str = "ruleset"
 
     @model_validator(mode="after")
     def _placeholders_declared(self) -> FindingTemplate:
         declared = set(self.evidence)
-        for field_name in ("title", "title_en", "problem", "problem_en", "improvement", "improvement_en"):
-            for name in _PLACEHOLDER.findall(getattr(self, field_name)):
+        for field_name in ("title", "title_en", "problem", "problem_en", "improvement", "improvement_en", *GROUP_FIELDS):
+            for name in _PLACEHOLDER.findall(getattr(self, field_name) or ""):
                 if not _PLAIN_NAME.match(name):
                     raise ValueError(f"{field_name}: placeholder {{{name}}} is not a plain name")
-                if name not in declared:
+                if name not in declared | GROUP_PLACEHOLDERS.get(field_name.removesuffix("_en"), frozenset()):
                     raise ValueError(f"{field_name}: placeholder {{{name}}} is not in evidence {sorted(declared)}")
+        given = [name for name in GROUP_FIELDS if getattr(self, name) is not None]
+        needed = [name for name in GROUP_FIELDS if not name.startswith("group_improvement")]
+        if given and any(getattr(self, name) is None for name in needed):
+            raise ValueError(f"group wording needs all of {needed} (given: {given})")
         return self
+
+
+#: a template's optional wording for several findings of one id in one item
+GROUP_FIELDS = tuple(f"group_{part}{suffix}" for part in ("title", "item", "problem", "improvement") for suffix in ("", "_en"))
+#: what the narrative supplies to the group wording besides the evidence (of the first finding,
+#: or for group_item of each): the number of findings, the listed items, the projects' names
+GROUP_PLACEHOLDERS = {
+    "group_title": frozenset({"count"}),
+    "group_item": frozenset({"project"}),
+    "group_problem": frozenset({"count", "items"}),
+    "group_improvement": frozenset({"count", "projects"}),
+}
 
 
 class NarrativeRules(Strict):

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from perfscore.messages import message, pick
-from perfscore.models import SEVERITY_ORDER, Finding, LocalText
+from perfscore.models import SEVERITY_ORDER, Finding, FindingTemplate, LocalText
 from perfscore.narrate.template import LANGS, ReportTemplate, load_report_template
 from perfscore.narrate.wording import chinese_numeral, shorten
-from perfscore.numbers import quantity_text
+from perfscore.numbers import DASH, quantity_text
 
 #: the per-item limit when the ruleset sets none (Sichuan's 200 characters)
 DEFAULT_MAX_CHARS = 200
@@ -74,9 +74,44 @@ class Narrative:
         return counts
 
 
+@dataclass(frozen=True, slots=True)
+class GroupWording:
+    """How one item speaks for several findings of a kind whose texts differ (their figures):
+    a ruleset template's ``group_*`` wording, each a (zh, en) pair (docs/report.md)."""
+
+    title: tuple[str, str]
+    item: tuple[str, str]
+    problem: tuple[str, str]
+    improvement: tuple[str, str] | None = None
+
+
+def group_wordings(templates: Mapping[str, FindingTemplate]) -> dict[str, GroupWording]:
+    """The group wording of every finding template that has one, by finding id."""
+    wordings = {}
+    for finding_id, template in sorted(templates.items()):
+        if template.group_title is None or template.group_title_en is None or template.group_item is None or template.group_item_en is None \
+                or template.group_problem is None or template.group_problem_en is None:
+            continue
+        improvement = None
+        if template.group_improvement is not None and template.group_improvement_en is not None:
+            improvement = (template.group_improvement, template.group_improvement_en)
+        wordings[finding_id] = GroupWording(
+            (template.group_title, template.group_title_en), (template.group_item, template.group_item_en),
+            (template.group_problem, template.group_problem_en), improvement,
+        )
+    return wordings
+
+
+class _Fields(dict[str, str]):
+    """Placeholder values; one a finding lacks reads as a dash, never a KeyError."""
+
+    def __missing__(self, key: str) -> str:
+        return DASH
+
+
 @dataclass(slots=True)
 class _Group:
-    """Findings merged into one item: same id, same title and problem text in both languages."""
+    """Findings of one kind (finding id) told in one item."""
 
     findings: list[Finding] = field(default_factory=list)
 
@@ -84,9 +119,19 @@ class _Group:
     def first(self) -> Finding:
         return self.findings[0]
 
+    @property
+    def uniform(self) -> bool:
+        """Do all its findings say the same (one text citing several projects)?"""
+        return len({_merge_key(f) for f in self.findings}) == 1
+
 
 def _merge_key(finding: Finding) -> tuple[str, ...]:
     return (finding.id, finding.title.zh, finding.title.en, finding.problem.zh, finding.problem.en)
+
+
+def _kind_key(finding: Finding) -> tuple[str, bool]:
+    """One item a kind: the finding id, problems apart from notes."""
+    return (finding.id, finding.severity in PROBLEM_SEVERITIES)
 
 
 def _finding_order(finding: Finding, project_rank: Mapping[str, int]) -> tuple[Any, ...]:
@@ -97,6 +142,10 @@ def _finding_order(finding: Finding, project_rank: Mapping[str, int]) -> tuple[A
         finding.indicator or "",
         finding.severity,
         finding.area or "",
+        finding.title.zh,
+        finding.title.en,
+        finding.problem.zh,
+        finding.problem.en,
         finding.improvement.zh,
         finding.improvement.en,
         json.dumps({k: [str(q.value), q.unit] for k, q in sorted(finding.evidence.items())}, ensure_ascii=False),
@@ -105,10 +154,10 @@ def _finding_order(finding: Finding, project_rank: Mapping[str, int]) -> tuple[A
 
 
 def _group(findings: Iterable[Finding], project_rank: Mapping[str, int]) -> list[_Group]:
-    """Merge duplicates and order the groups; the result does not depend on input order."""
-    groups: dict[tuple[str, ...], _Group] = {}
+    """One group a kind (finding id), in project order; the result does not depend on input order."""
+    groups: dict[tuple[str, bool], _Group] = {}
     for finding in findings:
-        groups.setdefault(_merge_key(finding), _Group()).findings.append(finding)
+        groups.setdefault(_kind_key(finding), _Group()).findings.append(finding)
     for group in groups.values():
         group.findings.sort(key=lambda f: _finding_order(f, project_rank))
 
@@ -129,7 +178,7 @@ def _quoted_pair(finding: Finding, name: str) -> bool:
         return False
     zh_text = _in(finding.title, "zh") + " " + _in(finding.problem, "zh")
     en_text = _in(finding.title, "en") + " " + _in(finding.problem, "en")
-    return _quotes(zh_text, quantity_text(evidence[zh_name])) and _quotes(en_text, quantity_text(evidence[en_name]))
+    return _quotes(zh_text, quantity_text(evidence[zh_name], "zh")) and _quotes(en_text, quantity_text(evidence[en_name], "en"))
 
 
 def _quotes(text: str, value: str) -> bool:
@@ -205,10 +254,9 @@ class _Writer:
         items: list[str] = []
         several = len(group.findings) > 1
         for finding in group.findings:
-            evidence = finding.evidence
-            for name, quantity in evidence.items():
-                value = quantity_text(quantity)
-                if all(_quotes(_in(finding.title, lg) + " " + _in(finding.problem, lg), value) for lg in LANGS):
+            for name, quantity in finding.evidence.items():
+                value = quantity_text(quantity, lang)
+                if all(_quotes(_in(finding.title, lg) + " " + _in(finding.problem, lg), quantity_text(quantity, lg)) for lg in LANGS):
                     continue
                 if _quoted_pair(finding, name):
                     continue
@@ -258,6 +306,62 @@ class _Writer:
             result[lang] = (body, len(evidence[lang]) - keep, cut)
         return result
 
+    # ------------------------------------------------------------ one item a kind
+    def figures(self, finding: Finding, lang: str, **extra: object) -> _Fields:
+        fields = _Fields({name: quantity_text(quantity, lang) for name, quantity in finding.evidence.items()})
+        fields.update((key, str(value)) for key, value in extra.items())
+        return fields
+
+    def kind_items(self, group: _Group, wording: GroupWording | None, lang: str) -> list[str]:
+        """One entry a finding of the kind: its project (and indicator) with its figures."""
+        items: list[str] = []
+        for finding in group.findings:
+            where = self.cite(finding.project or "", finding.indicator or "", lang)
+            if wording is not None:
+                text = pick(wording.item, lang).format_map(self.figures(finding, lang, project=where))
+            else:
+                text = self.template.text("kind_item", lang, where=where, text=_in(finding.problem, lang).rstrip("。. "))
+            if text not in items:
+                items.append(text)
+        return items
+
+    def kind_title(self, group: _Group, wording: GroupWording | None, count: int, lang: str) -> str:
+        if wording is not None:
+            return str(pick(wording.title, lang)).format_map(self.figures(group.first, lang, count=count))
+        return self.template.text("kind_title", lang, title=_in(group.first.title, lang), count=count)
+
+    def kind_body(self, group: _Group, wording: GroupWording | None, items: list[str], keep: int, lang: str) -> str:
+        separator = self.template.text("list_separator" if wording is not None else "clause_separator", lang)
+        listed = separator.join(items[:keep])
+        if keep < len(items):
+            listed += self.template.text("kind_more", lang, others=len(items) - keep)
+        if wording is not None:
+            return str(pick(wording.problem, lang)).format_map(self.figures(group.first, lang, count=len(items), items=listed))
+        return self.template.text("kind_body", lang, items=listed)
+
+    def kind_improvement(self, group: _Group, wording: GroupWording | None, count: int, lang: str) -> str | None:
+        if wording is None or wording.improvement is None:
+            return None
+        names = [self.project_names.get(project, project) for project in self.projects(group)]
+        projects = self.template.text("list_separator", lang).join(names) or self.template.text("kind_projects_none", lang)
+        return str(pick(wording.improvement, lang)).format_map(self.figures(group.first, lang, count=count, projects=projects))
+
+    def fit_kind(self, heading: dict[str, str], body: Callable[[str, int], str], count: int) -> dict[str, tuple[str, int, bool]]:
+        """Bodies within the limit: list fewer entries (the same number in both languages,
+        the rest counted), then cut the text at a clause break."""
+        keep = count
+        while keep > 1 and not all(len(heading[lang]) + len(body(lang, keep)) <= self.room(lang) for lang in LANGS):
+            keep -= 1
+        result = {}
+        for lang in LANGS:
+            text = body(lang, keep)
+            room = self.room(lang) - len(heading[lang])
+            cut = len(text) > room
+            if cut:
+                text = shorten(text, room, lang, self.template.text("ellipsis", lang))
+            result[lang] = (text, count - keep, cut)
+        return result
+
 
 def build_narrative(
     findings: Iterable[Finding],
@@ -267,13 +371,17 @@ def build_narrative(
     indicator_names: Mapping[str, tuple[str, str]] | None = None,
     max_chars: int | None = None,
     template: ReportTemplate | None = None,
+    groups: Mapping[str, GroupWording] | None = None,
 ) -> Narrative:
     """Findings → numbered problems, their measures, and the notes for 六.
 
     ``project_names`` maps project id to the name the report prints; its order is the
     order projects are cited in; ``indicator_names`` maps indicator id to its (zh, en)
-    name. ``max_chars`` is the ruleset's ``narrative.max_chars``.
+    name. ``max_chars`` is the ruleset's ``narrative.max_chars``. ``groups`` holds, by finding
+    id, the wording of one item that stands for several findings of that kind
+    (:func:`group_wordings` of the ruleset's templates); a kind without one is listed plainly.
     """
+    groups = dict(groups or {})
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {LANGS}, not {lang!r}")
     template = template or load_report_template()
@@ -292,10 +400,25 @@ def build_narrative(
         keys = tuple(f.key for f in group.findings)
         projects = tuple(writer.projects(group))
         key = "problem_heading" if is_problem else "note_heading"
-        headings = {lg: writer.heading(key, lg, writer.room(lg), _in(group.first.title, lg), number=writer.number(n, lg)) for lg in LANGS}
-        leads = {lg: _in(group.first.problem, lg) for lg in LANGS}
-        evidence = {lg: writer.evidence(group, lg) for lg in LANGS}
-        body, dropped, cut = writer.fit({lg: headings[lg][0] for lg in LANGS}, leads, writer.citations(group), evidence)[lang]
+        wording = None if group.uniform else groups.get(group.first.id)
+        improvements: dict[str, str] | None = None
+        if group.uniform:
+            titles = {lg: _in(group.first.title, lg) for lg in LANGS}
+            headings = {lg: writer.heading(key, lg, writer.room(lg), titles[lg], number=writer.number(n, lg)) for lg in LANGS}
+            leads = {lg: _in(group.first.problem, lg) for lg in LANGS}
+            evidence = {lg: writer.evidence(group, lg) for lg in LANGS}
+            body, dropped, cut = writer.fit({lg: headings[lg][0] for lg in LANGS}, leads, writer.citations(group), evidence)[lang]
+        else:
+            entries = {lg: writer.kind_items(group, wording, lg) for lg in LANGS}
+            count = min(len(entries[lg]) for lg in LANGS)
+            titles = {lg: writer.kind_title(group, wording, count, lg) for lg in LANGS}
+            headings = {lg: writer.heading(key, lg, writer.room(lg), titles[lg], number=writer.number(n, lg)) for lg in LANGS}
+            body, dropped, cut = writer.fit_kind(
+                {lg: headings[lg][0] for lg in LANGS}, lambda lg, keep: writer.kind_body(group, wording, entries[lg][:count], keep, lg), count,
+            )[lang]
+            kind_measures = {lg: writer.kind_improvement(group, wording, count, lg) for lg in LANGS}
+            if all(kind_measures.values()):
+                improvements = {lg: str(kind_measures[lg]) for lg in LANGS}
         heading, title = headings[lang]
         item = NarrativeItem(
             n, writer.number(n, lang), title, heading, body, severity, area, group.first.id, keys, projects,
@@ -305,10 +428,11 @@ def build_narrative(
         if not is_problem:
             continue
         measure_headings = {
-            lg: writer.heading("measure_heading", lg, writer.room(lg), _in(group.first.title, lg), number=writer.number(n, lg), ref=writer.number(n, lg))
+            lg: writer.heading("measure_heading", lg, writer.room(lg), titles[lg], number=writer.number(n, lg), ref=writer.number(n, lg))
             for lg in LANGS
         }
-        improvements = {lg: _improvements(group, lg, template) for lg in LANGS}
+        if improvements is None:
+            improvements = {lg: _improvements(group, lg, template) for lg in LANGS}
         body, _, cut = writer.fit({lg: measure_headings[lg][0] for lg in LANGS}, improvements, [], {lg: [] for lg in LANGS})[lang]
         heading, title = measure_headings[lang]
         measures.append(NarrativeItem(
@@ -330,4 +454,4 @@ def _improvements(group: _Group, lang: str, template: ReportTemplate) -> str:
     return message("narrate.sentence_separator", lang).join(texts)
 
 
-__all__ = ["DEFAULT_MAX_CHARS", "PROBLEM_SEVERITIES", "Narrative", "NarrativeItem", "build_narrative"]
+__all__ = ["DEFAULT_MAX_CHARS", "PROBLEM_SEVERITIES", "GroupWording", "Narrative", "NarrativeItem", "build_narrative", "group_wordings"]

@@ -20,17 +20,13 @@ from perfscore.arithmetic import HUNDRED, ZERO
 from perfscore.find import Evaluation
 from perfscore.messages import message, pick
 from perfscore.models import Quantity, Tier
-from perfscore.narrate.narrative import Narrative, NarrativeItem, build_narrative
+from perfscore.narrate.narrative import Narrative, NarrativeItem, build_narrative, group_wordings
 from perfscore.narrate.template import LANGS, TEXT_KEYS, ReportTemplate, load_report_template
-from perfscore.numbers import DASH, bound, figure, money, percent, plain, quantity_text
+from perfscore.numbers import DASH, bound, figure, hedged, money, money_text, percent, plain, quantity_text, unit_name
 from perfscore.scoring.score import IndicatorScore, UnitScore
 from perfscore.scoring.status import MISSING_ACTUAL, SCORED
 
 REPORT_FORMAT = "perfscore-report/1"
-
-#: a qualifier an output was reported with (约79人) → the template key that writes it
-QUALIFIER_KEYS = {"约": "qualifier_about", "近": "qualifier_nearly", "余": "qualifier_more", "以上": "qualifier_at_least"}
-
 
 # --------------------------------------------------------------------------- the document
 
@@ -88,7 +84,38 @@ class Items:
         }
 
 
-Block = Paragraph | Table | Items
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One bar of a chart: a label, what was earned and what could be (full marks)."""
+
+    label: str
+    earned: Decimal
+    full: Decimal
+
+    @property
+    def share(self) -> Decimal:
+        """earned ÷ full, between 0 and 1 (0 when nothing could be earned)."""
+        if self.full <= ZERO:
+            return ZERO
+        return min(max(self.earned / self.full, ZERO), Decimal(1))
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """A bar chart of scores (earned against full), with its caption and column headers."""
+
+    caption: str
+    headers: list[str]
+    bars: list[Bar]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "type": "chart", "caption": self.caption, "headers": self.headers,
+            "bars": [{"label": bar.label, "earned": plain(bar.earned), "full": plain(bar.full)} for bar in self.bars],
+        }
+
+
+Block = Paragraph | Table | Items | Chart
 
 
 @dataclass(slots=True)
@@ -119,10 +146,12 @@ class Report:
     sections: list[Section]
     meta: dict[str, Any]
     narrative: Narrative
+    #: what the document is: the unit's report, or the bureau's opinion (narrate.opinion)
+    format: str = REPORT_FORMAT
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "format": REPORT_FORMAT,
+            "format": self.format,
             "lang": self.lang,
             "title": self.title,
             **self.meta,
@@ -172,7 +201,7 @@ class _ReportBuilder:
             return self.t("qualitative_target")
         if score.target is None:
             return DASH
-        return bound(score.comparison, Quantity(value=score.target, unit=score.definition.unit))
+        return bound(score.comparison, Quantity(value=score.target, unit=score.definition.unit), self.lang)
 
     def actual_text(self, score: IndicatorScore) -> str:
         if score.comparison == "qualitative":
@@ -182,21 +211,21 @@ class _ReportBuilder:
             return score.row.description or DASH
         if score.actual is None:
             return DASH
-        return quantity_text(Quantity(value=score.actual, unit=score.definition.unit))
+        return quantity_text(Quantity(value=score.actual, unit=score.definition.unit), self.lang)
 
     # ------------------------------------------------------------------ 一
     def basic(self) -> Section:
         unit = self.unit
         submission = unit.submission
         summary = self.t(
-            "funds_summary", year=submission.unit.year, budget=money(unit.budget.budget, self.money_unit, unit_separator=""),
-            projects=len(unit.projects), spending=money(unit.budget.spending, self.money_unit, unit_separator=""),
+            "funds_summary", year=submission.unit.year, budget=money_text(unit.budget.budget, self.money_unit, self.lang),
+            projects=len(unit.projects), spending=money_text(unit.budget.spending, self.money_unit, self.lang),
             execution_rate=percent(unit.budget.execution_rate),
         )
         if unit.budget.own_level_budget is not None and unit.budget.own_level_spending is not None:
             summary += self.sentences + self.t(
-                "funds_own_level", own_level_budget=money(unit.budget.own_level_budget, self.money_unit, unit_separator=""),
-                own_level_spending=money(unit.budget.own_level_spending, self.money_unit, unit_separator=""),
+                "funds_own_level", own_level_budget=money_text(unit.budget.own_level_budget, self.money_unit, self.lang),
+                own_level_spending=money_text(unit.budget.own_level_spending, self.money_unit, self.lang),
                 own_level_execution_rate=percent(unit.budget.own_level_execution_rate),
             )
         rows = []
@@ -213,14 +242,14 @@ class _ReportBuilder:
             self.money(total.spending), self.money(total.own_level_spending),
             percent(total.execution_rate), percent(total.own_level_execution_rate),
         ])
-        funds = Section("funds", self.t("h_funds"), [Paragraph(summary), Table(self.header("funds_headers"), rows, self.t("money_unit_note", money_unit=self.money_unit))])
+        funds = Section("funds", self.t("h_funds"), [Paragraph(summary), Table(self.header("funds_headers"), rows, self.t("money_unit_note", money_unit=unit_name(self.money_unit, self.lang)))])
 
         targets = Section("targets", self.t("h_targets"))
         scored = [score for project in unit.projects for score in project.indicators]
         if scored:
             targets.blocks.append(Paragraph(self.t("targets_intro", count=len(scored))))
             targets.blocks.append(Table(self.header("targets_headers"), [
-                [self.project_names[s.project_id], self.indicator_name(s), self.target_text(s), self.actual_text(s), percent(s.completion), plain(s.weight), plain(s.score)]
+                [self.project_names[s.project_id], self.indicator_name(s), self.target_text(s), self.actual_text(s), percent(s.completion), plain(s.weight), plain(s.row.self_score), plain(s.score)]
                 for s in scored
             ]))
         else:
@@ -240,15 +269,9 @@ class _ReportBuilder:
 
     def qualified(self, value: Decimal, unit: str, qualifier: str | None) -> str:
         """A reported figure with the report's own qualifier: 约79人, 60余次, 90.00%以上."""
-        text = quantity_text(Quantity(value=value, unit=unit))
         if qualifier is None:
-            return text
-        number_text, unit_text = text, ""
-        if unit == "%" and text.endswith("%"):
-            number_text, unit_text = text[:-1], "%"
-        elif unit and text.endswith(" " + unit):
-            number_text, unit_text = text[: -len(unit) - 1], " " + unit
-        return self.t(QUALIFIER_KEYS[qualifier], number=number_text, unit=unit_text)
+            return quantity_text(Quantity(value=value, unit=unit), self.lang)
+        return hedged(value, qualifier, unit, self.lang)
 
     # ------------------------------------------------------------------ 二
     def work(self) -> Section:
@@ -305,7 +328,7 @@ class _ReportBuilder:
             lines.append(self.t("score_assessable", assessable=plain(unit.assessable)))
         else:
             lines.append(self.t("score_assessable_full"))
-        score = Section("score", self.t("h_score"), [Paragraph(self.sentences.join(lines)), Paragraph(self.t("levels_intro")), self.levels_table()])
+        score = Section("score", self.t("h_score"), [Paragraph(self.sentences.join(lines)), Paragraph(self.t("levels_intro")), self.levels_table(), self.levels_chart()])
 
         deviations = self.deviations()
         deviation_section = Section("deviations", self.t("h_deviations"))
@@ -322,6 +345,21 @@ class _ReportBuilder:
             ]
             sections.append(Section("areas", self.t("h_areas"), [Paragraph(self.t("areas_intro")), Table(self.header("areas_headers"), rows)]))
         return Section("conclusion", self.t("h_conclusion"), subsections=sections)
+
+    def levels_chart(self) -> Chart:
+        """The unit's score by level (budget execution and each level-1 category), earned
+        against full, combined over projects the way the total is."""
+        bars = []
+        for level_id, earned in self.unit.level_points().items():
+            if level_id == "budget":
+                label = self.t("weight_budget")
+            elif level_id == "indicators":
+                label = self.t("weight_indicators")
+            else:
+                level = self.ruleset.levels[level_id]
+                label = self.pick(level.name, level.name_en)
+            bars.append(Bar(label, earned, self.ruleset.weights.get(level_id, ZERO)))
+        return Chart(self.t("chart_caption"), self.header("chart_headers"), bars)
 
     def levels_table(self) -> Table:
         unit = self.unit
@@ -396,7 +434,7 @@ class _ReportBuilder:
         narrative = build_narrative(
             self.evaluation.findings, self.lang, project_names=self.project_names,
             indicator_names={i.id: (i.name, i.name_en) for i in self.ruleset.indicators},
-            max_chars=self.ruleset.narrative.max_chars, template=self.template,
+            max_chars=self.ruleset.narrative.max_chars, template=self.template, groups=group_wordings(self.ruleset.templates),
         )
         preface = [Paragraph(self.t("synthetic_note"))] if submission.unit.synthetic else []
         sections = [self.basic(), self.work(), self.conclusion(), *self.narrative_sections(narrative), self.other(narrative)]
@@ -441,4 +479,4 @@ def build_report(evaluation: Evaluation, lang: str = "zh", template: ReportTempl
     return _ReportBuilder(evaluation, lang, template or load_report_template()).build()
 
 
-__all__ = ["REPORT_FORMAT", "Block", "Items", "Paragraph", "Report", "Section", "Table", "build_report"]
+__all__ = ["REPORT_FORMAT", "Bar", "Block", "Chart", "Items", "Paragraph", "Report", "Section", "Table", "build_report"]

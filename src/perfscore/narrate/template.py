@@ -45,7 +45,6 @@ TEXT_KEYS: dict[str, frozenset[str]] = {
     "targets_none": frozenset(),
     "qualitative_target": frozenset(),
     "outputs_intro": frozenset({"count"}),
-    **{key: frozenset({"number", "unit"}) for key in ("qualifier_about", "qualifier_nearly", "qualifier_more", "qualifier_at_least")},
     "work_ruleset": _RULESET,
     "work_weights": frozenset({"weights"}),
     "weight_budget": frozenset(),
@@ -73,6 +72,7 @@ TEXT_KEYS: dict[str, frozenset[str]] = {
     "score_assessable": frozenset({"assessable"}),
     "score_assessable_full": frozenset(),
     "levels_intro": frozenset(),
+    "chart_caption": frozenset(),
     "unit_row": frozenset(),
     "deviations_intro": frozenset({"count", "threshold"}),
     "deviations_none": frozenset({"threshold"}),
@@ -90,6 +90,11 @@ TEXT_KEYS: dict[str, frozenset[str]] = {
     "projects_clause_many": frozenset({"first", "count", "others"}),
     "evidence_clause": frozenset({"items"}),
     "evidence_item": frozenset({"label", "value"}),
+    "kind_title": frozenset({"title", "count"}),
+    "kind_item": frozenset({"where", "text"}),
+    "kind_body": frozenset({"items"}),
+    "kind_more": frozenset({"others"}),
+    "kind_projects_none": frozenset(),
     "ellipsis": frozenset(),
     "measures_intro": frozenset(),
     "measures_none": frozenset(),
@@ -105,12 +110,13 @@ TEXT_KEYS: dict[str, frozenset[str]] = {
 #: table header keys: (number of columns, placeholders supplied)
 HEADER_KEYS: dict[str, tuple[int, frozenset[str]]] = {
     "funds_headers": (7, frozenset()),
-    "targets_headers": (7, frozenset()),
+    "targets_headers": (8, frozenset()),
     "outputs_headers": (3, frozenset()),
     "levels_headers_lead": (2, frozenset()),
     "levels_headers_tail": (3, frozenset()),
     "deviations_headers": (7, frozenset()),
     "areas_headers": (4, frozenset()),
+    "chart_headers": (3, frozenset()),
 }
 
 #: reports one problem found in a template: (message, key, expected)

@@ -10,11 +10,14 @@ re-exported here, so that ``perfscore report``'s whole public face is one import
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 from tabulate import tabulate
 
+from perfscore.arithmetic import quantize
 from perfscore.find import Evaluation
-from perfscore.narrate.report import Paragraph, Report, Section, Table, build_report
+from perfscore.narrate.report import Chart, Paragraph, Report, Section, Table, build_report
+from perfscore.numbers import percent, plain
 from perfscore.narrate.template import DEFAULT_TEMPLATE, HEADER_KEYS, LANGS, TEXT_KEYS, ReportTemplate, load_report_template
 
 FORMATS = ("markdown", "text", "json")
@@ -24,7 +27,11 @@ def render_report(evaluation: Evaluation, fmt: str = "markdown", lang: str = "zh
     """The full report (一 to 六) as markdown, plain text or JSON; same input, same bytes."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, not {fmt!r}")
-    report = build_report(evaluation, lang, template)
+    return render_document(build_report(evaluation, lang, template), fmt)
+
+
+def render_document(report: Report, fmt: str = "markdown") -> str:
+    """A built document (the unit's report or the bureau's opinion) as markdown, text or JSON."""
     if fmt == "json":
         return report_json(report)
     return report_markdown(report) if fmt == "markdown" else report_text(report)
@@ -60,6 +67,10 @@ def _render(report: Report, markdown: bool) -> str:
                     out.extend([block.caption, ""])
                 table = tabulate(block.rows, headers=block.headers, tablefmt="github" if markdown else "simple", disable_numparse=True)
                 out.extend([table, ""])
+            elif isinstance(block, Chart):
+                out.extend([block.caption, ""])
+                rows = [[bar.label, f"{plain(bar.earned)}/{plain(bar.full)}", f"{_bar(bar.share)} {percent(bar.share)}"] for bar in block.bars]
+                out.extend([tabulate(rows, headers=block.headers, tablefmt="github" if markdown else "simple", disable_numparse=True), ""])
             else:
                 for item in block.items:
                     if markdown:
@@ -75,6 +86,16 @@ def _render(report: Report, markdown: bool) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
+#: how many blocks a full bar of a text chart has
+BAR_WIDTH = 20
+
+
+def _bar(share: Decimal) -> str:
+    """A share (0 to 1) as a bar of block characters, rounded to the nearest block."""
+    filled = int(quantize(share * BAR_WIDTH, 0))
+    return "█" * filled + "░" * (BAR_WIDTH - filled)
+
+
 def _md_escape(text: str) -> str:
     # finding text is plain; keep it from being read as markdown emphasis or a table cell
     return text.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_").replace("|", "\\|")
@@ -88,6 +109,7 @@ __all__ = [
     "TEXT_KEYS",
     "ReportTemplate",
     "load_report_template",
+    "render_document",
     "render_report",
     "report_json",
     "report_markdown",

@@ -63,12 +63,15 @@ def render_template(ruleset: Ruleset, finding_id: str, evidence: Mapping[str, Qu
     if missing:
         raise PluginError(Problem(f"finding {finding_id!r} lacks evidence {missing} that its template uses"))
     formatted: dict[str, str] = {}
+    formatted_en: dict[str, str] = {}
 
     def fill(zh: str, en: str) -> Callable[[], tuple[str, str]]:
         def make() -> tuple[str, str]:
             if not formatted:
+                # each language writes its own units: 205人 / 205 people (numbers.quantity_text)
                 formatted.update((name, quantity_text(quantity)) for name, quantity in evidence.items())
-            return zh.format_map(formatted), en.format_map(formatted)
+                formatted_en.update((name, quantity_text(quantity, "en")) for name, quantity in evidence.items())
+            return zh.format_map(formatted), en.format_map(formatted_en)
 
         return make
 
