@@ -16,10 +16,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, NoReturn, Sequence
 
-from perfscore.errors import ExitCode, PerfscoreError, Problem
+from perfscore.errors import ExitCode, PerfscoreError, Problem, fill
 from perfscore.limits import check_limits
 from perfscore.files import atomic_write
-from perfscore.messages import DEFAULT_LANGUAGE, LANGUAGES, interface_language, message, pick, render_problem
+from perfscore.messages import DEFAULT_LANGUAGE, LANGUAGES, argparse_detail, interface_language, message, pick, render_problem
 from perfscore.numbers import DASH, whole
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 class _Parser(argparse.ArgumentParser):
     """argparse in the tool's language: headings, the help option and the error line come
-    from the catalogue (messages/cli.toml); argparse's own detail stays as argparse says it."""
+    from the catalogue (messages/cli.toml), argparse's own detail from messages/argparse.toml."""
 
     lang: str = DEFAULT_LANGUAGE
 
@@ -49,7 +49,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, text: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        self.exit(ExitCode.USAGE_ERROR, f"{self.prog}: {message('cli.error', self.lang)}: {message('errors.usage_error', self.lang, detail=text)}\n")
+        self.exit(ExitCode.USAGE_ERROR, f"{self.prog}: {message('cli.error', self.lang)}: {message('errors.usage_error', self.lang, detail=argparse_detail(text, self.lang))}\n")
 
 
 def _common(parser: argparse.ArgumentParser, lang: str) -> None:
@@ -227,7 +227,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 def _status(evaluation: Evaluation) -> int:
     if evaluation.failures:
         for failure in evaluation.failures:
-            print(f"perfscore: {failure.render()}", file=sys.stderr)
+            print(f"perfscore: {render_problem(Problem(failure.render(), key='plugin_failed', fields=fill(plugin=failure.plugin, hook=failure.hook, error=failure.error)), _LANG)}", file=sys.stderr)
         return ExitCode.PARTIAL
     return ExitCode.OK
 
@@ -238,7 +238,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if args.db is not None:
         return _explain_stored(args)
     if args.file is None:
-        raise PerfscoreError(Problem("no submission named", location="FILE", expected="explain FILE, or explain --db [URL] UNIT --year YEAR"))
+        raise PerfscoreError(Problem("no submission named", location="FILE", expected="explain FILE, or explain --db [URL] UNIT --year YEAR", key="no_submission_named", expected_key="expected_explain_usage"))
     evaluation = _engine(args).evaluate(args.file)
     if args.indicator and not any(s.definition.id == args.indicator for s in evaluation.unit.indicators):
         known = sorted({s.definition.id for s in evaluation.unit.indicators})
@@ -266,7 +266,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         submission, ruleset = evaluation.unit.submission, evaluation.unit.ruleset
         warnings = evaluation.check_warnings
         verdict = message("labels.valid_with_warnings" if warnings else "labels.valid", args.lang, count=whole(len(warnings)))
-        print(f"{path}: {verdict} ({submission.unit.name} {whole(submission.unit.year)}, {whole(len(submission.projects))} projects, ruleset {ruleset.ruleset.id} {ruleset.ruleset.version})")
+        print(message("cli.checked", args.lang, path=path, verdict=verdict, unit=submission.unit.name, year=whole(submission.unit.year), projects=whole(len(submission.projects)), ruleset=ruleset.ruleset.id, version=ruleset.ruleset.version))
         names = {project.id: project.name for project in submission.projects}
         for finding in warnings:
             warned = True
@@ -328,11 +328,11 @@ def cmd_table(args: argparse.Namespace) -> int:
     from perfscore.output.table import render
 
     if args.format == "xlsx" and args.output is None:
-        raise PerfscoreError("table --format xlsx writes a workbook: give the file with -o table.xlsx")
+        raise PerfscoreError(Problem("table --format xlsx writes a workbook: give the file with -o table.xlsx", key="xlsx_needs_output"))
     if args.db is not None:
         table = _stored_table(args)
     elif not args.paths:
-        raise PerfscoreError(Problem("no submissions named", location="PATHS", expected="files or folders of submissions, or --db with --year to read the store"))
+        raise PerfscoreError(Problem("no submissions named", location="PATHS", expected="files or folders of submissions, or --db with --year to read the store", key="no_submissions_named", expected_key="expected_table_paths"))
     else:
         table = make_table(args.paths, table_options(args))
     if args.format == "xlsx":
@@ -372,19 +372,19 @@ def cmd_import(args: argparse.Namespace) -> int:
             continue
         skipped = workbook.describe_skipped(book)
         if skipped:
-            notes.append(f"{path}: {skipped}")
+            notes.append(render_problem(Problem(skipped, file=str(path), key="skipped_sheets", fields=fill(skipped=workbook.skipped_parts(book))), _LANG))
     if problems:
         raise PerfscoreError(problems)
     names = [target for target, _ in outputs]
     clashes = sorted({str(name) for name in names if names.count(name) > 1})
     if clashes:
-        raise PerfscoreError(f"two project sheets would be written to the same file: {', '.join(clashes)} (rename a sheet)")
+        raise PerfscoreError(Problem(f"two project sheets would be written to the same file: {', '.join(clashes)} (rename a sheet)", key="sheet_outputs_clash", fields=fill(files=", ".join(clashes))))
     for note in notes:
         print(f"perfscore: {note}", file=sys.stderr)
     try:
         args.output.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise PerfscoreError(f"{args.output}: cannot make the output folder: {error.strerror or error}") from None
+        raise PerfscoreError(Problem(f"{args.output}: cannot make the output folder: {error.strerror or error}", key="cannot_make_folder", fields=fill(folder=args.output, reason=error.strerror or error))) from None
     for target, text in outputs:
         atomic_write(target, text)
         print(target)
@@ -397,7 +397,7 @@ def cmd_template(args: argparse.Namespace) -> int:
     from perfscore.workbook.template import template
 
     if not 1 <= args.projects <= 100:
-        raise PerfscoreError(f"--projects {args.projects}: expected 1 to 100 project sheets")
+        raise PerfscoreError(Problem(f"--projects {args.projects}: expected 1 to 100 project sheets", key="bad_projects_count", fields=fill(projects=args.projects)))
     atomic_write(args.output, template(load_ruleset(args.ruleset or DEFAULT_RULESET), args.projects, lang=args.lang))
     return ExitCode.OK
 
@@ -414,11 +414,11 @@ def _stored_table(args: argparse.Namespace) -> Table:
     from perfscore.store.history import store_table
 
     if args.paths or args.year is None:
-        raise PerfscoreError(Problem("table --db reads the store, not files", location="--db", expected="table --db [URL] --year YEAR [--compare PREVIOUS_YEAR], without PATHS"))
+        raise PerfscoreError(Problem("table --db reads the store, not files", location="--db", expected="table --db [URL] --year YEAR [--compare PREVIOUS_YEAR], without PATHS", key="table_db_not_files", expected_key="expected_table_db_usage"))
     compare = None
     if args.compare is not None:
         if len(args.compare) != 1 or not args.compare[0].isdigit():
-            raise PerfscoreError(Problem(f"--compare {' '.join(args.compare)}", location="--compare", expected="with --db, one previous year: --compare 2021"))
+            raise PerfscoreError(Problem(f"--compare {' '.join(args.compare)}", location="--compare", expected="with --db, one previous year: --compare 2021", key="bad_compare", expected_key="expected_compare_year", fields=fill(compare=" ".join(args.compare))))
         compare = int(args.compare[0])
     store = open_store(args.db)
     try:
@@ -433,12 +433,12 @@ def _explain_stored(args: argparse.Namespace) -> int:
     from perfscore.store.history import audit
 
     if args.year is None:
-        raise PerfscoreError(Problem("explain --db needs the year", location="--year", expected="explain --db [URL] UNIT --year YEAR"))
+        raise PerfscoreError(Problem("explain --db needs the year", location="--year", expected="explain --db [URL] UNIT --year YEAR", key="explain_db_needs_year", expected_key="expected_explain_db_usage"))
     db, unit = args.db, args.file
     if unit is None:  # "explain --db UNIT": argparse gave the unit to --db; the store is the default one
         db, unit = "", args.db
     if not unit:
-        raise PerfscoreError(Problem("explain --db needs the unit id", location="UNIT", expected="explain --db [URL] UNIT --year YEAR"))
+        raise PerfscoreError(Problem("explain --db needs the unit id", location="UNIT", expected="explain --db [URL] UNIT --year YEAR", key="explain_db_needs_unit", expected_key="expected_explain_db_usage"))
     store = open_store(db)
     try:
         sys.stdout.write(audit_text(audit(store, str(unit), args.year, args.lang), args.lang))
@@ -512,7 +512,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from perfscore import generate
 
     written = generate.write_submissions(args.count, args.seed, args.output, args.year)
-    print(f"wrote {whole(len(written))} synthetic submissions to {args.output}")
+    print(message("cli.generated", _LANG, count=whole(len(written)), folder=args.output))
     return ExitCode.OK
 
 
@@ -538,7 +538,7 @@ def cmd_new_plugin(args: argparse.Namespace) -> int:
     from perfscore import scaffold
 
     path = scaffold.new_plugin(args.name, args.dir, args.area)
-    print(f"created {path}; install it with: pip install -e {path}")
+    print(message("cli.scaffolded", _LANG, path=path))
     return ExitCode.OK
 
 

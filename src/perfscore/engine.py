@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from perfscore import load
-from perfscore.errors import InputError, Problem, RulesetError
+from perfscore.errors import InputError, Problem, RulesetError, fill
 from perfscore.find import Evaluation, find
 from perfscore.limits import check_limits
 from perfscore.load import DEFAULT_RULESET, check_against_ruleset, load_submission
@@ -41,7 +41,7 @@ def _unknown_methods(ruleset: Ruleset, known: set[str], file: str) -> list[Probl
     """Every method the ruleset names ([methods], an indicator's ``method``) that no plugin registered."""
     expected = f"a registered scoring method: {', '.join(sorted(known))} (perfscore plugins lists them)"
     problems = [
-        Problem(f"unknown scoring method {method!r}", file, load.key_path(("methods", comparison)), expected)
+        Problem(f"unknown scoring method {method!r}", file, load.key_path(("methods", comparison)), expected, key="unknown_method", expected_key="expected_method", fields=fill(method=repr(method), known=", ".join(sorted(known))))
         for comparison, method in ruleset.methods.items()
         if method not in known
     ]
@@ -49,7 +49,7 @@ def _unknown_methods(ruleset: Ruleset, known: set[str], file: str) -> list[Probl
         if indicator.method is not None and indicator.method not in known:
             # the library entry may come from a parent ruleset or a plugin: say which
             where = f"indicators[{position}].method (indicator {indicator.id}, from {indicator.source})"
-            problems.append(Problem(f"unknown scoring method {indicator.method!r}", file, where, expected))
+            problems.append(Problem(f"unknown scoring method {indicator.method!r}", file, where, expected, key="unknown_method", expected_key="expected_method", fields=fill(method=repr(indicator.method), known=", ".join(sorted(known)))))
     return problems
 
 

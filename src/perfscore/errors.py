@@ -8,7 +8,7 @@ them and exits with :attr:`ExitCode.USAGE_ERROR`; a traceback is reserved for bu
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 class ExitCode(enum.IntEnum):
@@ -44,6 +44,53 @@ class Problem:
         if self.expected:
             text += f" (expected {self.expected})"
         return text
+
+
+#: a list of texts inside one message: each item a catalogue key and its own fields
+Parts = list[tuple[str, dict[str, object]]]
+
+
+def fill(**values: object | Parts) -> tuple[tuple[str, str], ...]:
+    """A :class:`Problem`'s ``fields``: each value as the text its catalogue entry shows, by name.
+
+    A non-empty list of ``(key, fields)`` pairs is a list of texts (the parts of a composite message),
+    kept as ``name.0.key``, ``name.0.<field>``…; :func:`perfscore.messages.render_problem`
+    writes each part in the user's language and joins them into ``{name}``.
+    """
+    pairs: list[tuple[str, str]] = []
+    for name, value in values.items():
+        if isinstance(value, list) and value and all(isinstance(item, tuple) for item in value):
+            for index, (key, part) in enumerate(value):
+                pairs += [(f"{name}.{index}.key", key), *((f"{name}.{index}.{field}", str(text)) for field, text in part.items())]
+        else:
+            pairs.append((name, str(value)))
+    return tuple(sorted(pairs))
+
+
+def within(problem: Problem, message: str, key: str, **values: object) -> Problem:
+    """``problem`` said inside another message: ``message`` is the English, ending with the
+    problem's own, and the catalogue's ``key`` shows it as ``{inner}`` (in the problem's own
+    entry when it names one, else in its English). The rest of ``problem`` is kept."""
+    nested = any(name.count(".") == 2 for name, _ in problem.fields)
+    inner = (problem.key, {**dict(problem.fields), "_english": problem.message}) if problem.key and not nested else ("verbatim", {"_english": problem.message})
+    return replace(problem, message=message, key=key, fields=tuple(sorted({**dict(problem.fields), **dict(fill(**values, inner=[inner]))}.items())))
+
+
+class KeyedValueError(ValueError):
+    """A model validator's ``ValueError`` that names its catalogue entry (``errors.<key>``).
+
+    pydantic reports it as a ``value_error`` whose context holds this exception;
+    :func:`perfscore.load.validation.validation_problems` gives the Problem its ``key`` and
+    ``fields``, so the schema error reads in the user's language. ``str()`` is the English.
+    """
+
+    def __init__(self, message: str, key: str, fields: tuple[tuple[str, str], ...] = ()):
+        super().__init__(message)
+        self.key = key
+        self.fields = fields
+
+    def __reduce__(self) -> tuple[type[KeyedValueError], tuple[str, str, tuple[tuple[str, str], ...]]]:
+        return (type(self), (str(self), self.key, self.fields))
 
 
 class PerfscoreError(Exception):

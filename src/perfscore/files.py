@@ -21,7 +21,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from perfscore.errors import InputError, OutputError, Problem
+from perfscore.errors import InputError, OutputError, Problem, fill
 from perfscore.limits import LIMITS, limit
 
 _TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
@@ -68,7 +68,7 @@ def read_bytes(path: Path, expected: str = "a TOML file") -> bytes:
     except OSError as error:
         raise InputError(Problem(f"cannot read: {error.strerror or error}", file=str(path), key="cannot_read", fields=(("reason", str(error.strerror or error)),))) from None
     except ValueError as error:  # a path holding a NUL byte
-        raise InputError(Problem(f"cannot read: {error}", file=str(path))) from None
+        raise InputError(Problem(f"cannot read: {error}", file=str(path), key="cannot_read", fields=fill(reason=error))) from None
     if len(data) > most:
         raise _too_large(path, None, most)
     return data
@@ -84,6 +84,8 @@ def decode_text(path: Path, data: bytes) -> str:
                 "not UTF-8: the file is UTF-16 (it starts with a UTF-16 byte-order mark)",
                 file=str(path),
                 expected=f"UTF-8 text; convert with: iconv -f UTF-16 -t UTF-8 '{path}' > '{path.with_name(path.stem + '.utf8' + path.suffix)}'",
+                key="utf16", expected_key="expected_utf8_converted",
+                fields=fill(command=f"iconv -f UTF-16 -t UTF-8 '{path}' > '{path.with_name(path.stem + '.utf8' + path.suffix)}'"),
             )
         )
     try:
@@ -97,8 +99,8 @@ def decode_text(path: Path, data: bytes) -> str:
                 f"not UTF-8 (invalid byte at byte {error.start}){hint}",
                 file=str(path),
                 location=f"line {line}",
-                key="not_utf8",
-                fields=(("byte", str(error.start)), ("hint", hint)),
+                key="not_utf8", expected_key="expected_utf8_converted",
+                fields=fill(byte=error.start, hint=hint, command=f"iconv -f GBK -t UTF-8 '{path}' > '{converted}'"),
                 expected=f"UTF-8 text; convert with: iconv -f GBK -t UTF-8 '{path}' > '{converted}'",
             )
         ) from None
@@ -112,6 +114,8 @@ def _too_large(path: Path, size: int | None, most: int) -> InputError:
             f"file too large: {stated}, over the limit of {most:,} bytes",
             file=str(path),
             expected=f"at most {most:,} bytes, set by {variable}",
+            key="file_too_large" if size is not None else "file_too_large_unknown", expected_key="expected_file_bytes",
+            fields=fill(size=f"{size:,}" if size is not None else "", most=f"{most:,}", variable=variable),
         )
     )
 
@@ -161,12 +165,12 @@ def read_toml(path: Path, *, floats_for_pydantic: bool = False) -> dict[str, Any
     try:
         document = tomllib.loads(text, parse_float=_bounded_decimal)
     except _OutOfRange as error:
-        raise _out_of_range(path, text, error.numeral, "a number whose exponent is within ±999") from None
+        raise _out_of_range(path, text, error.numeral, "a number whose exponent is within ±999", "expected_exponent") from None
     except ValueError as error:
         if not isinstance(error, tomllib.TOMLDecodeError) and "digits" in str(error):
             # an integer past Python's 4,300-digit conversion limit
             numeral = max(_LONG_INTEGER.findall(text), key=len, default="")
-            raise _out_of_range(path, text, numeral, "an integer of at most 4,300 digits") from None
+            raise _out_of_range(path, text, numeral, "an integer of at most 4,300 digits", "expected_integer_digits") from None
         if not isinstance(error, tomllib.TOMLDecodeError):
             raise
         message = str(error)
@@ -179,7 +183,7 @@ def read_toml(path: Path, *, floats_for_pydantic: bool = False) -> dict[str, Any
     except RecursionError:
         # only when PERFSCORE_MAX_NESTING was raised past what the parser's recursion allows
         depth, line = _nesting(text, None)
-        raise _too_deep(path, line, depth, int(limit("nesting")), "deeper than the TOML parser can read") from None
+        raise _too_deep(path, line, depth, int(limit("nesting")), "deeper than the TOML parser can read", "too_deep_for_parser") from None
     if not floats_for_pydantic:
         _check_depth(document, path)
     return document
@@ -205,12 +209,12 @@ def _bounded_decimal(numeral: str) -> Decimal:
     return value
 
 
-def _out_of_range(path: Path, text: str, numeral: str, expected: str) -> InputError:
+def _out_of_range(path: Path, text: str, numeral: str, expected: str, expected_key: str) -> InputError:
     """A number the file holds that no figure can be: named with its line."""
     index = text.find(numeral) if numeral else -1
     location = f"line {text.count(chr(10), 0, index) + 1}" if index >= 0 else None
     shown = numeral if len(numeral) <= 24 else f"{numeral[:12]}…{numeral[-8:]} ({len(numeral)} characters)"
-    return InputError(Problem(f"number out of range: {shown}", file=str(path), location=location, expected=expected))
+    return InputError(Problem(f"number out of range: {shown}", file=str(path), location=location, expected=expected, key="number_out_of_range", expected_key=expected_key, fields=fill(number=shown)))
 
 
 #: one part of a TOML key: bare, "basic" or 'literal'
@@ -268,7 +272,7 @@ def _check_nesting(text: str, path: Path) -> None:
     most = int(limit("nesting"))
     depth, line = _nesting(text, most)
     if depth > most:
-        raise _too_deep(path, line, None, most, f"nested more than {most:,} levels deep")
+        raise _too_deep(path, line, None, most, f"nested more than {most:,} levels deep", "too_deep")
 
 
 def _check_depth(document: dict[str, Any], path: Path) -> None:
@@ -294,7 +298,7 @@ def _key_path(where: str, key: str | int) -> str:
     return f"{where}.{part}" if where else part
 
 
-def _too_deep(path: Path, line: int, depth: int | None, most: int, what: str) -> InputError:
+def _too_deep(path: Path, line: int, depth: int | None, most: int, what: str, key: str) -> InputError:
     variable = LIMITS["nesting"].variable
     stated = f"nested {depth:,} levels deep, {what}" if depth is not None else what
     return InputError(
@@ -303,6 +307,8 @@ def _too_deep(path: Path, line: int, depth: int | None, most: int, what: str) ->
             file=str(path),
             location=f"line {line}",
             expected=f"at most {most:,} levels of nesting, set by {variable}",
+            key=key if depth is None else f"{key}_depth", expected_key="expected_nesting",
+            fields=fill(depth=f"{depth:,}" if depth is not None else "", most=f"{most:,}", variable=variable),
         )
     )
 
@@ -316,6 +322,8 @@ def _too_deep_at(path: Path, where: str, most: int) -> InputError:
             file=str(path),
             location=shown,
             expected=f"at most {most:,} levels of nesting, set by {variable}",
+            key="too_deep", expected_key="expected_nesting",
+            fields=fill(most=f"{most:,}", variable=variable),
         )
     )
 

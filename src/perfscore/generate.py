@@ -27,7 +27,7 @@ from typing import Any
 
 import tomli_w
 
-from perfscore.errors import OutputError, Problem
+from perfscore.errors import OutputError, Problem, fill
 from perfscore.files import atomic_write, remove_stale_temporaries
 
 CENT = Decimal("0.01")
@@ -392,7 +392,7 @@ def write_submissions(count: int, seed: int, out_dir: Path, year: int = 2022) ->
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise OutputError(Problem(f"cannot create the output folder: {error.strerror or error}", file=str(out_dir), expected="a folder path that can be created")) from None
+        raise OutputError(Problem(f"cannot create the output folder: {error.strerror or error}", file=str(out_dir), expected="a folder path that can be created", key="cannot_create_folder", expected_key="expected_creatable_folder", fields=fill(reason=error.strerror or error))) from None
     # One look for the temporary files of a killed earlier run, not one a unit: listing a
     # folder of thousands once per file written would be quadratic.
     remove_stale_temporaries(out_dir)

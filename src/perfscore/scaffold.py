@@ -16,7 +16,7 @@ from pathlib import Path
 
 import tomli_w
 
-from perfscore.errors import PerfscoreError, Problem
+from perfscore.errors import PerfscoreError, Problem, fill
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 
@@ -25,11 +25,11 @@ def names_for(name: str, area: str | None = None) -> dict[str, str]:
     """Distribution, module, entry-point, class and area names for a plugin NAME."""
     short = name.removeprefix("perfscore-").removeprefix("perfscore_")
     if not _NAME.match(short):
-        raise PerfscoreError(Problem(f"plugin name {name!r} is not usable", expected="lower-case letters, digits, '-' or '_', starting with a letter"))
+        raise PerfscoreError(Problem(f"plugin name {name!r} is not usable", expected="lower-case letters, digits, '-' or '_', starting with a letter", key="bad_plugin_name", expected_key="expected_plugin_name", fields=fill(name=repr(name))))
     snake = short.replace("-", "_")
     area = area or snake
     if not re.match(r"^[a-z][a-z0-9_]*$", area):
-        raise PerfscoreError(Problem(f"area id {area!r} is not usable", expected="lower-case letters, digits or '_', starting with a letter"))
+        raise PerfscoreError(Problem(f"area id {area!r} is not usable", expected="lower-case letters, digits or '_', starting with a letter", key="bad_area_id", expected_key="expected_area_id", fields=fill(area=repr(area))))
     return {
         "short": short,
         "distribution": f"perfscore-{short}",
@@ -200,7 +200,7 @@ def new_plugin(name: str, directory: Path = Path("."), area: str | None = None) 
     n = names_for(name, area)
     root = Path(directory) / n["distribution"]
     if root.exists():
-        raise PerfscoreError(Problem(f"{root} already exists", expected="a new folder; pick another name or --dir"))
+        raise PerfscoreError(Problem(f"{root} already exists", expected="a new folder; pick another name or --dir", key="already_exists", expected_key="expected_new_folder", fields=fill(path=root)))
     package = root / "src" / n["module"]
     package.mkdir(parents=True)
     (root / "tests").mkdir()

@@ -25,7 +25,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Literal
 
-from perfscore.errors import InputError, Problem
+from perfscore.errors import InputError, KeyedValueError, Parts, Problem, fill
 
 __all__ = [
     "COMPARATOR_WORDS",
@@ -170,7 +170,7 @@ class ValueTextError(InputError):
     :meth:`located`.
     """
 
-    def __init__(self, text: str, understood: tuple[str, ...], rest: str, expected: str, problem: Problem | None = None):
+    def __init__(self, text: str, understood: tuple[str, ...], rest: str, expected: str, problem: Problem | None = None, *, expected_key: str | None = None, fields: tuple[tuple[str, str], ...] = ()):
         self.text = text
         self.understood = understood
         self.rest = rest
@@ -178,19 +178,35 @@ class ValueTextError(InputError):
         if problem is None:
             so_far = ", ".join(understood)
             if not so_far and not rest:
-                detail = "it is empty"
+                detail, key = "it is empty", "value_empty"
             elif so_far and rest:
-                detail = f"understood {so_far}, then {rest!r}"
+                detail, key = f"understood {so_far}, then {rest!r}", "value_understood_then"
             elif so_far:
-                detail = f"understood {so_far}"
+                detail, key = f"understood {so_far}", "value_understood"
             else:
-                detail = f"nothing understood at {rest!r}"
-            problem = Problem(f"cannot read the value {text!r}: {detail}", expected=expected)
+                detail, key = f"nothing understood at {rest!r}", "value_nothing_understood"
+            # what was understood, each piece in the user's language (errors.value_read_*)
+            pieces: Parts = [_understood_piece(piece) for piece in understood]
+            problem = Problem(f"cannot read the value {text!r}: {detail}", expected=expected, key=key, expected_key=expected_key, fields=fill(text=repr(text), rest=repr(rest), understood=pieces) + fields)
         super().__init__(problem)
 
     def located(self, file: str | None, location: str | None) -> ValueTextError:
         """The same error with its file and location (a cell address or key path) filled in."""
         return ValueTextError(self.text, self.understood, self.rest, self.expected, replace(self.problems[0], file=file, location=location))
+
+
+#: the words _read_before and _unreadable put before what they understood, and their entries
+_UNDERSTOOD_WORDS = (("range to ", "value_read_range"), ("comparator ", "value_read_comparator"), ("qualifier ", "value_read_qualifier"), ("number ", "value_read_number"), ("unit ", "value_read_unit"))
+
+
+def _understood_piece(piece: str) -> tuple[str, dict[str, object]]:
+    """One understood piece ("number 90") as its catalogue entry and value."""
+    if piece == "a date":
+        return "value_read_date", {}
+    for word, key in _UNDERSTOOD_WORDS:
+        if piece.startswith(word):
+            return key, {"value": piece.removeprefix(word)}
+    return "value_read_other", {"value": piece}
 
 
 @lru_cache(maxsize=512)
@@ -287,22 +303,22 @@ class DateValue:
 
     def __post_init__(self) -> None:
         if self.year is not None and not 1000 <= self.year <= 9999:
-            raise ValueError(f"year {self.year} is not written with 4 digits")
+            raise KeyedValueError(f"year {self.year} is not written with 4 digits", "date_year_digits", fill(year=self.year))
         if self.month is not None and not 1 <= self.month <= 12:
-            raise ValueError(f"there is no month {self.month}")
+            raise KeyedValueError(f"there is no month {self.month}", "date_no_month", fill(month=self.month))
         if self.day is not None:
             if self.month is None:
-                raise ValueError("a day needs its month")
+                raise KeyedValueError("a day needs its month", "date_day_needs_month")
             try:
                 datetime.date(self.year if self.year is not None else 2000, self.month, self.day)  # 2000: a leap year
             except ValueError:
-                raise ValueError(f"there is no day {self.day} in month {self.month}") from None
+                raise KeyedValueError(f"there is no day {self.day} in month {self.month}", "date_no_day", fill(day=self.day, month=self.month)) from None
         if self.part is not None and (self.part not in _DATE_PARTS or self.day is not None):
-            raise ValueError(f"{self.part!r} is not a part of a month or year (one of {', '.join(_DATE_PARTS)})")
+            raise KeyedValueError(f"{self.part!r} is not a part of a month or year (one of {', '.join(_DATE_PARTS)})", "date_part", fill(part=repr(self.part), known=", ".join(_DATE_PARTS)))
         if self.month is None and (self.year is None or self.part is None):
-            raise ValueError("a date names a month, or a year and a part of it (2023年底)")
+            raise KeyedValueError("a date names a month, or a year and a part of it (2023年底)", "date_incomplete")
         if self.year is None and self.day is None and self.part is None:
-            raise ValueError("a month alone is a duration, not a date: name its day, its part or its year")
+            raise KeyedValueError("a month alone is a duration, not a date: name its day, its part or its year", "date_month_alone")
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,7 +353,7 @@ def parse_value(text: str) -> Value:
     """One cell's text as a value; raises :class:`ValueTextError`, and only it, when unreadable."""
     folded = text.translate(_FOLD).strip()
     if not folded:
-        raise ValueTextError(text, (), "", "a value; an empty cell is no value (write / when not applicable)")
+        raise ValueTextError(text, (), "", "a value; an empty cell is no value (write / when not applicable)", expected_key="expected_value_not_empty")
     if folded in NOT_APPLICABLE_MARKS:  # the marks' folded forms are in it too
         mark = text.strip()
         return NotApplicable(mark if mark in NOT_APPLICABLE_MARKS else folded)
@@ -345,10 +361,10 @@ def parse_value(text: str) -> Value:
         if _STARTS_WITH_SYMBOL.match(folded):
             raise _unreadable(text, folded)
         if len(folded) <= _MAX_VALUE_LENGTH and _CHINESE_FIGURE.fullmatch(folded):
-            raise ValueTextError(text, (), text.strip(), "a figure written in digits (90户, 90%), not in Chinese numerals")
+            raise ValueTextError(text, (), text.strip(), "a figure written in digits (90户, 90%), not in Chinese numerals", expected_key="expected_digits")
         return Qualitative(text.strip())
     if len(folded) > _MAX_VALUE_LENGTH:  # no value is this long; the matchers never see such texts
-        raise ValueTextError(text, (), f"{text.strip()[:20]}…", f"a value of at most {_MAX_VALUE_LENGTH} characters, or a text without figures")
+        raise ValueTextError(text, (), f"{text.strip()[:20]}…", f"a value of at most {_MAX_VALUE_LENGTH} characters, or a text without figures", expected_key="expected_value_length", fields=fill(most=_MAX_VALUE_LENGTH))
     match = _NUMBER_VALUE.fullmatch(folded)
     if match is not None:
         unit, upper_unit = match.group(5, 7)
@@ -366,9 +382,9 @@ def _figure(text: str, written: str, understood: tuple[str, ...]) -> Decimal:
     digits = written.replace(",", "") if "," in written else written
     whole, _, decimals = digits.partition(".")
     if len(whole) > _MAX_WHOLE_DIGITS and len(whole.lstrip("0")) > _MAX_WHOLE_DIGITS:
-        raise ValueTextError(text, understood, written, f"a figure with at most {_MAX_WHOLE_DIGITS} digits before the point")
+        raise ValueTextError(text, understood, written, f"a figure with at most {_MAX_WHOLE_DIGITS} digits before the point", expected_key="expected_whole_digits", fields=fill(most=_MAX_WHOLE_DIGITS))
     if len(decimals) > _MAX_DECIMALS and len(decimals.rstrip("0")) > _MAX_DECIMALS:
-        raise ValueTextError(text, understood, written, f"a figure with at most {_MAX_DECIMALS} decimal places")
+        raise ValueTextError(text, understood, written, f"a figure with at most {_MAX_DECIMALS} decimal places", expected_key="expected_decimals", fields=fill(most=_MAX_DECIMALS))
     return Decimal(digits)
 
 
@@ -394,28 +410,28 @@ def _number(text: str, match: re.Match[str]) -> Number:
     if upper_unit_written:
         upper_unit = _canonical_unit(upper_unit_written)
         if unit and upper_unit != unit:
-            raise ValueTextError(text, _read_before(match, "upper_unit"), upper_unit_written, f"the same unit on both bounds of a range ({unit})")
+            raise ValueTextError(text, _read_before(match, "upper_unit"), upper_unit_written, f"the same unit on both bounds of a range ({unit})", expected_key="expected_same_unit", fields=fill(unit=unit))
         unit = upper_unit
     assert unit is not None  # parse_value matched only known units
     qualifier = None
     if before or middle or after:
         qualifiers = [word for word in (before, middle, after) if word]
         if len(qualifiers) > 1:
-            raise ValueTextError(text, _read_before(match, "suffix"), "".join(qualifiers), "at most one of 约, 余, 近, 左右")
+            raise ValueTextError(text, _read_before(match, "suffix"), "".join(qualifiers), "at most one of 约, 余, 近, 左右", expected_key="expected_one_qualifier")
         qualifier = _PREFIX_QUALIFIERS.get(qualifiers[0]) or _MIDDLE_QUALIFIERS.get(qualifiers[0]) or _SUFFIX_QUALIFIERS[qualifiers[0]]
     comparator = COMPARATOR_WORDS[prefix] if prefix else None
     if suffix:
         following = _SUFFIX_COMPARATORS[suffix]
         if comparator is not None and comparator is not following and prefix not in _WEAK_PREFIXES:
-            raise ValueTextError(text, _read_before(match, "suffix"), suffix, f"one comparator: {prefix} ({comparator}) before the figure disagrees with {suffix} ({following}) after it")
+            raise ValueTextError(text, _read_before(match, "suffix"), suffix, f"one comparator: {prefix} ({comparator}) before the figure disagrees with {suffix} ({following}) after it", expected_key="expected_one_comparator", fields=fill(prefix=prefix, comparator=comparator, suffix=suffix, following=following))
         comparator = following
     upper = None
     if upper_written is not None:
         if comparator is not None or qualifier is not None:
-            raise ValueTextError(text, _read_before(match, "upper"), f"-{upper_written}", "a range (90%-95%) without a comparator or 约/余/近")
+            raise ValueTextError(text, _read_before(match, "upper"), f"-{upper_written}", "a range (90%-95%) without a comparator or 约/余/近", expected_key="expected_plain_range")
         upper = _figure(text, upper_written, _read_before(match, "upper"))
         if upper < number:
-            raise ValueTextError(text, _read_before(match, "upper"), upper_written, f"a range's upper bound not below its lower bound {written}")
+            raise ValueTextError(text, _read_before(match, "upper"), upper_written, f"a range's upper bound not below its lower bound {written}", expected_key="expected_range_order", fields=fill(lower=written))
     return Number(number, unit, comparator, qualifier, upper)
 
 
@@ -423,12 +439,13 @@ def _date(text: str, match: re.Match[str]) -> DateValue:
     relation = _DATE_RELATIONS.get(match["relation"] or "")
     prefix = COMPARATOR_WORDS.get(match["comparator"] or "")
     if prefix is not None and relation is not None and prefix is not relation:
-        raise ValueTextError(text, (f"comparator {match['comparator']}",), match["relation"], f"one comparator: {match['comparator']} disagrees with {match['relation']}")
+        raise ValueTextError(text, (f"comparator {match['comparator']}",), match["relation"], f"one comparator: {match['comparator']} disagrees with {match['relation']}", expected_key="expected_one_date_comparator", fields=fill(comparator=match["comparator"], relation=match["relation"]))
     year, month, day = (int(match[key]) if match[key] else None for key in ("year", "month", "day"))
     try:
         return DateValue(year, month, day, match["part"], relation or prefix)
     except ValueError as error:
-        raise ValueTextError(text, ("a date",), text.strip(), f"a real date: {error}") from None
+        detail = (error.key, dict(error.fields)) if isinstance(error, KeyedValueError) else ("value_read_other", {"value": str(error)})
+        raise ValueTextError(text, ("a date",), text.strip(), f"a real date: {error}", expected_key="expected_real_date", fields=fill(detail=[detail])) from None
 
 
 def _unreadable(text: str, folded: str) -> ValueTextError:
@@ -441,7 +458,7 @@ def _unreadable(text: str, folded: str) -> ValueTextError:
             understood += (f"{label} {lead[1]}",)
             position = lead.end()
         elif label == "number":
-            return ValueTextError(text, understood, folded[position:].strip(), "a number" if understood else _EXPECTED)
+            return ValueTextError(text, understood, folded[position:].strip(), "a number" if understood else _EXPECTED, expected_key="expected_a_number" if understood else "expected_value")
     rest, unit = _lead_unit(folded[position:].strip())
     if unit:
         understood += (f"unit {unit}",)
@@ -451,7 +468,7 @@ def _unreadable(text: str, folded: str) -> ValueTextError:
         rest, unit = _lead_unit(rest[separator.end():].strip())
         if unit:
             understood += (f"unit {unit}",)
-    return ValueTextError(text, understood, rest, _EXPECTED_UNIT)
+    return ValueTextError(text, understood, rest, _EXPECTED_UNIT, expected_key="expected_unit")
 
 
 def _lead_unit(rest: str) -> tuple[str, str]:

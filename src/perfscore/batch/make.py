@@ -17,7 +17,7 @@ from typing import Any, Iterable
 from perfscore.batch.progress import Progress
 from perfscore.batch.run import BY_CHOICES, Failed, Scored, collect, discover, make_scorer
 from perfscore.batch.table import Table, TableOptions, build_table
-from perfscore.errors import PerfscoreError, Problem
+from perfscore.errors import PerfscoreError, Problem, fill
 
 
 def score_batch(paths: Iterable[Path], options: TableOptions, jobs: int, label: str) -> tuple[list[Scored], list[Failed], int]:
@@ -28,7 +28,7 @@ def score_batch(paths: Iterable[Path], options: TableOptions, jobs: int, label: 
     if not files:
         if discovered.failed:  # an unreadable folder is not an empty one: say what stood in the way
             raise PerfscoreError([problem for failure in discovered.failed for problem in failure.problems])
-        raise PerfscoreError(Problem(f"no .toml submissions found under {', '.join(str(path) for path in paths)}", expected="folders or files of perfscore submissions"))
+        raise PerfscoreError(Problem(f"no .toml submissions found under {', '.join(str(path) for path in paths)}", expected="folders or files of perfscore submissions", key="no_submissions_found", expected_key="expected_submission_paths", fields=fill(paths=", ".join(str(path) for path in paths))))
     progress = Progress(len(files), label=label, lang=options.lang)
     try:
         scored, failed = collect(files, by=options.by, ruleset=options.ruleset, plugins_dirs=options.plugins_dir, jobs=jobs, on_done=progress.advance)
@@ -44,9 +44,9 @@ def score_batch(paths: Iterable[Path], options: TableOptions, jobs: int, label: 
 def make_table(paths: Iterable[Path], options: TableOptions) -> Table:
     """Score the batch (and the previous year's, with ``compare``) and build the table."""
     if options.by not in BY_CHOICES:
-        raise PerfscoreError(Problem(f"unknown --by {options.by!r}", expected=", ".join(BY_CHOICES)))
+        raise PerfscoreError(Problem(f"unknown --by {options.by!r}", expected=", ".join(BY_CHOICES), key="unknown_by", fields=fill(by=repr(options.by))))
     if options.jobs < 0:
-        raise PerfscoreError(Problem(f"--jobs {options.jobs}", expected="0 (one per CPU) or a positive number of processes"))
+        raise PerfscoreError(Problem(f"--jobs {options.jobs}", expected="0 (one per CPU) or a positive number of processes", key="bad_jobs", expected_key="expected_jobs", fields=fill(jobs=options.jobs)))
     jobs = options.jobs or os.cpu_count() or 1
     # Plugins and the ruleset are loaded here first, so a broken plugin or an unknown
     # ruleset is one clear error before any worker starts.

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from perfscore.arithmetic import ZERO, quantize
-from perfscore.errors import PerfscoreError, Problem
+from perfscore.errors import PerfscoreError, Problem, fill
 from perfscore.load import DEFAULT_RULESET, submission_ruleset
 from perfscore.messages import catalogue
 from perfscore.models import SEVERITY_ORDER, Ruleset
@@ -80,14 +80,14 @@ def discover(paths: Iterable[Path]) -> Discovered:
         try:
             status = os.stat(path)
         except OSError as error:
-            missing.append(Problem(_unfollowable(path, error) or "no such file or directory", file=str(path), expected="a submission .toml file or a folder of them"))
+            missing.append(Problem(_unfollowable(path, error) or "no such file or directory", file=str(path), expected="a submission .toml file or a folder of them", key=_unfollowable_key(path, error) or "no_such_path", expected_key="expected_submission_or_folder", fields=fill(target=_link_target(path))))
             continue
         if stat.S_ISDIR(status.st_mode):
             _walk(path, status, found, failed, walked)
         elif stat.S_ISREG(status.st_mode):
             found.setdefault(os.path.normpath(path), path)
         else:
-            missing.append(Problem("not a file or a folder (a device, FIFO or socket)", file=str(path), expected="a submission .toml file or a folder of them"))
+            missing.append(Problem("not a file or a folder (a device, FIFO or socket)", file=str(path), expected="a submission .toml file or a folder of them", key="not_file_or_folder", expected_key="expected_submission_or_folder"))
     if missing:
         raise PerfscoreError(missing)
     return Discovered([found[key] for key in sorted(found)], [failed[key] for key in sorted(failed)])
@@ -116,7 +116,7 @@ def _walk(top: Path, status: os.stat_result, found: dict[str, Path], failed: dic
             with os.scandir(folder) as listing:
                 entries = sorted(listing, key=lambda entry: entry.name)
         except OSError as error:
-            _fail(failed, folder, f"cannot read the folder: {_reason(error)}", "a folder perfscore can list")
+            _fail(failed, folder, f"cannot read the folder: {_reason(error)}", "a folder perfscore can list", "cannot_read_folder", "expected_listable_folder", reason=_reason(error))
             continue
         below: list[tuple[str, _Above]] = []
         for entry in entries:
@@ -134,7 +134,7 @@ def _walk(top: Path, status: os.stat_result, found: dict[str, Path], failed: dic
                     key = _identity(target)
                     loop = next((path for identity, path in above if identity == key), None) or _encloses(entry.path, folder)
                     if loop is not None:
-                        _fail(failed, entry.path, f"symlink loop: it leads back to {loop}, a folder it is inside", "a link to a folder outside it")
+                        _fail(failed, entry.path, f"symlink loop: it leads back to {loop}, a folder it is inside", "a link to a folder outside it", "symlink_loop_inside", "expected_link_outside", folder=loop)
                         continue
                 elif entry.is_dir(follow_symlinks=False):
                     key = _identity(entry.stat(follow_symlinks=False))
@@ -143,7 +143,7 @@ def _walk(top: Path, status: os.stat_result, found: dict[str, Path], failed: dic
                         found.setdefault(os.path.normpath(entry.path), Path(entry.path))
                     continue
             except OSError as error:  # vanished while walking, or cannot be examined
-                _fail(failed, entry.path, f"cannot examine: {_reason(error)}", "a readable submission or folder")
+                _fail(failed, entry.path, f"cannot examine: {_reason(error)}", "a readable submission or folder", "cannot_examine", "expected_readable_entry", reason=_reason(error))
                 continue
             if key not in walked:
                 walked.add(key)
@@ -167,7 +167,7 @@ def _follow(entry: os.DirEntry[str], failed: dict[str, Failed]) -> os.stat_resul
         return os.stat(entry.path)
     except OSError as error:
         if _is_submission(entry.name) or "." not in entry.name.lstrip("."):
-            _fail(failed, entry.path, _unfollowable(Path(entry.path), error) or f"cannot follow the link: {_reason(error)}", "a link to a submission or a folder of them")
+            _fail(failed, entry.path, _unfollowable(Path(entry.path), error) or f"cannot follow the link: {_reason(error)}", "a link to a submission or a folder of them", _unfollowable_key(Path(entry.path), error) or "cannot_follow_link", "expected_link_to_submission", reason=_reason(error), target=_link_target(Path(entry.path)))
         return None
 
 
@@ -192,12 +192,28 @@ def _unfollowable(path: Path, error: OSError) -> str | None:
     return None
 
 
+def _unfollowable_key(path: Path, error: OSError) -> str | None:
+    """The catalogue entry of :func:`_unfollowable`'s words ({target}: :func:`_link_target`)."""
+    if error.errno == errno.ELOOP:
+        return "symlink_loop"
+    if isinstance(error, FileNotFoundError) and os.path.islink(path):
+        return "dangling_link"
+    return None
+
+
+def _link_target(path: Path) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return ""
+
+
 def _reason(error: OSError) -> str:
     return (error.strerror or str(error)).lower()
 
 
-def _fail(failed: dict[str, Failed], path: str, message: str, expected: str) -> None:
-    failed.setdefault(os.path.normpath(path), Failed(path, [Problem(message, file=path, expected=expected)]))
+def _fail(failed: dict[str, Failed], path: str, message: str, expected: str, key: str, expected_key: str, **fields: object) -> None:
+    failed.setdefault(os.path.normpath(path), Failed(path, [Problem(message, file=path, expected=expected, key=key, expected_key=expected_key, fields=fill(**fields))]))
 
 
 # --------------------------------------------------------------------------- summaries
@@ -330,7 +346,7 @@ class BatchScorer:
             evaluation = self.engine.evaluate(Path(path))
             if evaluation.timed_out:
                 # a unit whose hooks were stopped is not comparable with the others: an error row
-                return Failed(str(path), [Problem(failure.render(), file=str(path)) for failure in evaluation.failures])
+                return Failed(str(path), [Problem(failure.render(), file=str(path), key="plugin_failed", fields=fill(plugin=failure.plugin, hook=failure.hook, error=failure.error)) for failure in evaluation.failures])
             if not self._frozen:
                 # Plugins, rulesets and compiled rules live for the whole batch: move them
                 # out of the collector's sight, or every full collection walks them again
@@ -341,7 +357,7 @@ class BatchScorer:
         except PerfscoreError as error:
             return Failed(str(path), [problem if problem.file else replace(problem, file=str(path)) for problem in error.problems])
         except Exception as error:  # a bug must not sink a batch of thousands; it is listed like a bad file
-            return Failed(str(path), [Problem(f"unexpected error (a bug, please report it): {type(error).__name__}: {error}", file=str(path))])
+            return Failed(str(path), [Problem(f"unexpected error (a bug, please report it): {type(error).__name__}: {error}", file=str(path), key="unexpected_error", fields=fill(error=f"{type(error).__name__}: {error}"))])
 
     def _info(self, ruleset: Ruleset) -> RulesetInfo:
         info = self._infos.get(ruleset.fingerprint)

@@ -24,7 +24,7 @@ from typing import Any
 
 from perfscore.arithmetic import HUNDRED, ZERO, quantize
 from perfscore.batch.run import Failed, RulesetInfo, Scored
-from perfscore.errors import ExitCode, PerfscoreError, Problem
+from perfscore.errors import ExitCode, PerfscoreError, Problem, fill
 from perfscore.messages import message, pick
 from perfscore.numbers import DASH, in_money_unit, whole
 
@@ -311,7 +311,7 @@ def sort_rows(rows: list[dict[str, Any]], columns: list[Column], spec: str) -> N
     by_key.update({column.key.split(":", 1)[1]: column for column in columns if ":" in column.key})
     column = by_key.get(name)
     if column is None or direction not in ("", "asc", "desc"):
-        raise PerfscoreError(Problem(f"cannot sort by {spec!r}", location="--sort", expected=f"COL, COL:asc or COL:desc with COL one of: {', '.join(sorted(by_key))}"))
+        raise PerfscoreError(Problem(f"cannot sort by {spec!r}", location="--sort", expected=f"COL, COL:asc or COL:desc with COL one of: {', '.join(sorted(by_key))}", key="cannot_sort", expected_key="expected_sort", fields=fill(spec=repr(spec), known=", ".join(sorted(by_key)))))
     if column.key in ("rank", "total") and direction in ("", "desc"):
         return  # already in rank order
     descending = direction == "desc" or (direction == "" and column.numeric)
@@ -351,18 +351,26 @@ def check_comparable(results: list[Scored], expected_fingerprint: str | None, al
         files = sorted(scored.file for scored in group)
         return ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
 
+    def shown(group: list[Scored], **values: object) -> dict[str, object]:
+        """The fields that name a group's files in the catalogue: the first three, and how many more."""
+        files = sorted(scored.file for scored in group)
+        return {**values, "count": len(group), "files": ", ".join(files[:3]), "more": len(files) - 3}
+
+    def part(key: str, group: list[Scored], **values: object) -> tuple[str, dict[str, object]]:
+        return (f"{key}_more" if len(group) > 3 else key), shown(group, **values)
+
     if mixed_rules:
         if expected_fingerprint is not None:
             for fingerprint, group in sorted(by_print.items(), key=lambda item: str(item[0])):
                 names = sorted({scored.declared[0] for scored in group})
-                problems.append(Problem(f"{what}{len(group)} submission(s) declare ruleset {', '.join(names)} ({'fingerprint ' + fingerprint[:12] if fingerprint else 'not found'}), not the table's ruleset: {example(group)}", location="ruleset", expected="submissions for the ruleset given with --ruleset, or --allow-mixed to score them by it anyway"))
+                problems.append(Problem(f"{what}{len(group)} submission(s) declare ruleset {', '.join(names)} ({'fingerprint ' + fingerprint[:12] if fingerprint else 'not found'}), not the table's ruleset: {example(group)}", location="ruleset", expected="submissions for the ruleset given with --ruleset, or --allow-mixed to score them by it anyway", key="not_table_ruleset", expected_key="expected_table_ruleset", fields=fill(what=what, rulesets=", ".join(names), found=[("ruleset_fingerprint", {"fingerprint": fingerprint[:12]}) if fingerprint else ("ruleset_not_found_short", {})], example=[part("comparable_files", group)], count=len(group))))
         else:
             groups = sorted(by_print.values(), key=lambda group: (-len(group), group[0].ruleset.scoring_fingerprint))
             described = "; ".join(f"{group[0].ruleset.id} {group[0].ruleset.version} (scoring fingerprint {group[0].ruleset.scoring_fingerprint[:12]}): {len(group)} file(s), e.g. {example(group)}" for group in groups)
-            problems.append(Problem(f"{what}submissions are scored by {len(groups)} different rulesets, so their totals are not comparable: {described}", location="ruleset", expected="one ruleset per table: split the batch, pass --ruleset, or --allow-mixed to tabulate them anyway"))
+            problems.append(Problem(f"{what}submissions are scored by {len(groups)} different rulesets, so their totals are not comparable: {described}", location="ruleset", expected="one ruleset per table: split the batch, pass --ruleset, or --allow-mixed to tabulate them anyway", key="mixed_rulesets", expected_key="expected_one_ruleset", fields=fill(what=what, count=len(groups), described=[part("comparable_ruleset_group", group, ruleset=group[0].ruleset.id, version=group[0].ruleset.version, fingerprint=group[0].ruleset.scoring_fingerprint[:12]) for group in groups])))
     if mixed_years:
         described = "; ".join(f"{year}: {len(group)} file(s), e.g. {example(group)}" for year, group in sorted(years.items()))
-        problems.append(Problem(f"{what}submissions are for {len(years)} different years: {described}", location="unit.year", expected="one year per table (compare years with --compare OLD_PATHS), or --allow-mixed"))
+        problems.append(Problem(f"{what}submissions are for {len(years)} different years: {described}", location="unit.year", expected="one year per table (compare years with --compare OLD_PATHS), or --allow-mixed", key="mixed_years", expected_key="expected_one_year", fields=fill(what=what, count=len(years), described=[part("comparable_year_group", group, year=year) for year, group in sorted(years.items())])))
     raise PerfscoreError(problems)
 
 

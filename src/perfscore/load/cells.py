@@ -20,7 +20,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from perfscore.errors import Problem
+from perfscore.errors import Problem, fill
 from perfscore.values import (
     MONEY_UNITS,
     Comparator,
@@ -95,7 +95,7 @@ def _read_row(row: dict[str, Any], where: str, file: str) -> list[Problem]:
     if type(comparison) is str and comparison not in (">=", "<=", "=", "qualitative"):
         read = COMPARISON_WORDS.get(comparison.strip())
         if read is None:
-            return [Problem(f"comparison {comparison!r} is not one this reads", file, located(where, row, "comparison"), "≥, ≤, =, qualitative (or >=, <=, 定性)")]
+            return [Problem(f"comparison {comparison!r} is not one this reads", file, located(where, row, "comparison"), "≥, ≤, =, qualitative (or >=, <=, 定性)", key="comparison_unread", expected_key="expected_comparison", fields=fill(comparison=repr(comparison)))]
         row["comparison"] = read
     values: dict[str, object] = {}
     for key in ("target", "actual"):
@@ -147,14 +147,14 @@ def _number(row: dict[str, Any], key: str, value: Number, where: str, file: str)
         elif isinstance(written, str) and written in MONEY_UNITS and value.unit in MONEY_UNITS:
             figure = figure * MONEY_UNITS[value.unit] / MONEY_UNITS[written]  # exact: powers of ten
         else:
-            problems.append(Problem(f"the text says {value.unit!r} and the row's unit is {written!r}", file, located(where, row, key), f"a figure in {written!r}, or no unit key"))
+            problems.append(Problem(f"the text says {value.unit!r} and the row's unit is {written!r}", file, located(where, row, key), f"a figure in {written!r}, or no unit key", key="text_unit_differs", expected_key="expected_figure_in_unit", fields=fill(said=repr(value.unit), written=repr(written))))
     if key == "target" and value.comparator is not None:
         comparison = _COMPARISONS[value.comparator]
         written = row.get("comparison")
         if written is None:
             row["comparison"] = comparison
         elif written != comparison:
-            problems.append(Problem(f"the text says {value.comparator.value} and the row's comparison is {written!r}", file, located(where, row, key), f"a target whose comparator agrees with comparison = {written!r}"))
+            problems.append(Problem(f"the text says {value.comparator.value} and the row's comparison is {written!r}", file, located(where, row, key), f"a target whose comparator agrees with comparison = {written!r}", key="text_comparison_differs", expected_key="expected_agreeing_comparator", fields=fill(said=value.comparator.value, written=repr(written))))
     if key == "actual" and value.qualifier is not None and row.get("qualifier") is None:
         row["qualifier"] = value.qualifier.value
     elif key == "actual" and value.comparator in (Comparator.AT_LEAST, Comparator.MORE_THAN) and row.get("qualifier") is None:

@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 from pydantic import ValidationError
 
-from perfscore.errors import Problem, RulesetError
+from perfscore.errors import Problem, RulesetError, fill
 from perfscore.files import read_toml
 from perfscore.load.validation import validation_problems
 from perfscore.models import Ruleset
@@ -73,7 +73,7 @@ def submission_ruleset(name_or_path: str, submission_file: Path) -> Path:
                 return beside
         except (OSError, ValueError):
             pass
-        raise RulesetError(Problem(f"ruleset {name_or_path!r} not found beside the submission ({beside})", expected="a path relative to the submission's folder, an absolute path, or a ruleset name"))
+        raise RulesetError(Problem(f"ruleset {name_or_path!r} not found beside the submission ({beside})", expected="a path relative to the submission's folder, an absolute path, or a ruleset name", key="ruleset_not_beside", expected_key="expected_ruleset_path", fields=fill(name=repr(name_or_path), beside=beside)))
     return find_ruleset(name_or_path)
 
 
@@ -136,32 +136,32 @@ def _parents(raw: dict[str, Any], path: Path) -> list[str]:
     if not isinstance(meta, dict):
         fmt = raw.get("format")
         if isinstance(fmt, str) and fmt.startswith("perfscore-submission"):
-            reason = f"it is a submission (format = {fmt!r})"
+            reason, why = f"it is a submission (format = {fmt!r})", ("not_ruleset_submission", {"format": repr(fmt)})
         elif meta is None and ("unit" in raw or "projects" in raw):
-            reason = "it looks like a submission ([unit], [[projects]]) and has no [ruleset] table"
+            reason, why = "it looks like a submission ([unit], [[projects]]) and has no [ruleset] table", ("not_ruleset_looks_submission", {})
         elif meta is None:
-            reason = "it has no [ruleset] table"
+            reason, why = "it has no [ruleset] table", ("not_ruleset_no_table", {})
         else:
-            reason = f"its ruleset key is a {type(meta).__name__}, not the [ruleset] table"
-        raise RulesetError(Problem(f"not a ruleset: {reason}", file=str(path), expected="a ruleset file with a [ruleset] table (id, name, version; docs/rulesets.md)"))
+            reason, why = f"its ruleset key is a {type(meta).__name__}, not the [ruleset] table", ("not_ruleset_wrong_type", {"type": type(meta).__name__})
+        raise RulesetError(Problem(f"not a ruleset: {reason}", file=str(path), expected="a ruleset file with a [ruleset] table (id, name, version; docs/rulesets.md)", key="not_ruleset", expected_key="expected_ruleset_file", fields=fill(reason=[why])))
     parents = meta.get("extends", [])
     if isinstance(parents, str):
         parents = [parents]
     if not isinstance(parents, list) or not all(isinstance(parent, str) and parent for parent in parents):
-        raise RulesetError(Problem(f"extends is {parents!r}"[:200], file=str(path), location="ruleset.extends", expected='a ruleset name or path, or a list of them (extends = "canlian" or extends = ["national", "hubei"])'))
+        raise RulesetError(Problem(f"extends is {parents!r}"[:200], file=str(path), location="ruleset.extends", expected='a ruleset name or path, or a list of them (extends = "canlian" or extends = ["national", "hubei"])', key="bad_extends", expected_key="expected_extends", fields=fill(value=repr(parents)[:189])))
     # merging (by id) and the plugins' contributions (by area) read these shapes before the
     # schema sees them, so a wrong shape is named here rather than tripping them up
     for key in _MERGED_BY_ID:
         value = raw.get(key)
         if value is not None and not (isinstance(value, list) and all(isinstance(entry, dict) for entry in value)):
-            raise RulesetError(Problem(f"{key} is not an array of tables", file=str(path), location=key, expected=f"[[{key}]] entries, each a table with an id"))
+            raise RulesetError(Problem(f"{key} is not an array of tables", file=str(path), location=key, expected=f"[[{key}]] entries, each a table with an id", key="not_array_of_tables", expected_key="expected_array_of_tables", fields=fill(key=key)))
         for position, entry in enumerate(value or ()):
             if not isinstance(entry.get("id"), str):
-                raise RulesetError(Problem(f"id is {entry.get('id')!r}"[:200], file=str(path), location=f"{key}[{position}].id", expected="a text id, unique in the ruleset"))
+                raise RulesetError(Problem(f"id is {entry.get('id')!r}"[:200], file=str(path), location=f"{key}[{position}].id", expected="a text id, unique in the ruleset", key="bad_id", expected_key="expected_text_id", fields=fill(value=repr(entry.get("id"))[:194])))
     for key in ("areas", "templates"):
         value = raw.get(key)
         if value is not None and not (isinstance(value, dict) and all(isinstance(entry, dict) for entry in value.values())):
-            raise RulesetError(Problem(f"{key} is not a table of tables", file=str(path), location=key, expected=f"[{key}.<id>] tables"))
+            raise RulesetError(Problem(f"{key} is not a table of tables", file=str(path), location=key, expected=f"[{key}.<id>] tables", key="not_table_of_tables", expected_key="expected_table_of_tables", fields=fill(key=key)))
     return parents
 
 

@@ -13,7 +13,7 @@ import re
 
 from pydantic import ValidationError
 
-from perfscore.errors import Problem
+from perfscore.errors import KeyedValueError, Problem
 
 #: a key written bare in TOML (letters of any script, digits, _ and -), shown unquoted
 _BARE_KEY = re.compile(r"[\w-]+")
@@ -80,9 +80,13 @@ def validation_problems(error: ValidationError, file: str, prefix: str = "", doc
             got = repr(item.get("input"))
             message += f"; got {got}"
             key = f"schema_{item['type']}_got"
+        context = dict(item.get("ctx") or {})
         if item["type"] == "value_error":
-            key = None  # our own validators' wording: English only for now
-        fields = {"got": got, "docs": docs, **{name: str(value) for name, value in (item.get("ctx") or {}).items()}}
+            # our own validators name their entry with a KeyedValueError; the rest stay English
+            error = context.pop("error", None)
+            key = error.key if isinstance(error, KeyedValueError) else None
+            context.update(error.fields if isinstance(error, KeyedValueError) else ())
+        fields = {"got": got, "docs": docs, **{name: str(value) for name, value in context.items()}}
         problems.append(Problem(message, file=file, location=location or None, expected=expected, key=key, expected_key=expected_key, fields=tuple(sorted(fields.items()))))
     if rest:
         problems.append(Problem(f"… and {rest} more schema errors like these, not listed", file=file, key="schema_more", fields=(("rest", str(rest)),)))

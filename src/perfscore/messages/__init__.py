@@ -14,6 +14,7 @@ bureau may edit (docs/report.md); they are looked up by :func:`pick` too.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from functools import cache
 from importlib import resources
@@ -70,7 +71,7 @@ def render_problem(problem: Problem, lang: str) -> str:
     English text it was raised with; the framing ("(expected …)" or "（应为……）") is the
     catalogue's in either case. In English this is exactly :meth:`Problem.render`.
     """
-    fields = dict(problem.fields)
+    fields = _joined_parts(dict(problem.fields), lang)
     known = catalogue()
     # an empty entry (English, as a rule) means: the text the problem was raised with
     text = problem.message
@@ -84,6 +85,69 @@ def render_problem(problem: Problem, lang: str) -> str:
         text = message("errors.frame_where", lang, where=where, text=text)
     if expected:
         text = message("errors.frame_expected", lang, text=text, expected=expected)
+    return text
+
+
+def _joined_parts(fields: dict[str, str], lang: str) -> dict[str, str]:
+    """Fields with their lists of parts (``name.0.key``…, see :func:`perfscore.errors.fill`)
+    written in ``lang`` and joined into ``name``."""
+    parts: dict[str, dict[int, dict[str, str]]] = {}
+    for name, value in fields.items():
+        if name.count(".") == 2:
+            base, index, field = name.split(".")
+            parts.setdefault(base, {}).setdefault(int(index), {})[field] = value
+    joined = {name: value for name, value in fields.items() if name.count(".") != 2}
+    for base, items in parts.items():
+        texts = [_part(part, lang) for _, part in sorted(items.items())]
+        separator = f"errors.list_separator_{base}"
+        joined[base] = message(separator if separator in catalogue() else "errors.list_separator", lang).join(texts)
+    return joined
+
+
+def _part(part: dict[str, str], lang: str) -> str:
+    """One part of a list: its entry in ``lang``; an entry the catalogue lacks, or leaves
+    empty (English as a rule), shows the English it was given as ``_english``."""
+    key = f"errors.{part.pop('key')}"
+    return (message(key, lang, **part) if key in catalogue() else "") or part.get("_english", "")
+
+
+#: argparse's placeholders: %(name)s or %(name)r, or %s / %r taken in order
+_ARGPARSE_PLACEHOLDER = re.compile(r"%\((\w+)\)[sr]|%[sr]")
+
+
+@cache
+def _argparse_patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Each argparse entry's English template as a pattern capturing its values, with its key."""
+    patterns = []
+    for key, (_, english) in catalogue().items():
+        if not key.startswith("argparse."):
+            continue
+        pieces, position, count = [], 0, 0
+        for found in _ARGPARSE_PLACEHOLDER.finditer(english):
+            name = found[1] or f"_{count}"
+            count += 1
+            pieces += [re.escape(english[position:found.start()]), f"(?P<{name}>.+?)"]
+            position = found.end()
+        pieces.append(re.escape(english[position:]))
+        patterns.append((re.compile("".join(pieces), re.DOTALL), key))
+    return tuple(patterns)
+
+
+def argparse_detail(text: str, lang: str) -> str:
+    """argparse's own English message (its gettext text, filled in) in ``lang``: the
+    catalogue's ``argparse.*`` entry it matches, with the same values; a nested message
+    (``argument --x: invalid choice…``) is translated too. Unmatched text is kept as it is."""
+    for pattern, key in _argparse_patterns():
+        match = pattern.fullmatch(text)
+        if match is None:
+            continue
+        values = {name: argparse_detail(value, lang) if name == "message" else value for name, value in match.groupdict().items()}
+        count = iter(range(len(values)))
+
+        def value(found: re.Match[str]) -> str:
+            return values[found[1] or f"_{next(count)}"]
+
+        return _ARGPARSE_PLACEHOLDER.sub(value, message(key, lang))
     return text
 
 
@@ -107,4 +171,4 @@ def interface_language(argv: Sequence[str], environ: Mapping[str, str]) -> str:
     return DEFAULT_LANGUAGE
 
 
-__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "catalogue", "interface_language", "language_index", "message", "messages", "pick", "render_problem"]
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "argparse_detail", "catalogue", "interface_language", "language_index", "message", "messages", "pick", "render_problem"]

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from perfscore.errors import KeyedValueError
+
 Comparison = Literal[">=", "<=", "=", "qualitative"]
 MoneyUnit = Literal["元", "万元"]
 FundSource = Literal["fiscal", "carry_over", "other", "unspecified"]
@@ -35,16 +37,16 @@ def checked_figure(value: Any) -> Any:
     ``max_digits``/``decimal_places`` cost two Python calls a figure (docs/performance.md).
     """
     if isinstance(value, str):
-        raise ValueError("a number is expected here, not text in quotes")
+        raise KeyedValueError("a number is expected here, not text in quotes", "number_in_quotes")
     if isinstance(value, float):  # numpy's float64 too
         value = Decimal(repr(float(value)))  # what pydantic does with a float: its shortest text
     elif isinstance(value, int) and not isinstance(value, bool):  # bools are pydantic's to refuse
         value = Decimal(int(value))
     if isinstance(value, Decimal) and value.is_finite():  # inf and nan are pydantic's to refuse
         if abs(value) >= _WHOLE_LIMIT:
-            raise ValueError("Decimal input should have no more than 15 digits before the decimal point")
+            raise KeyedValueError("Decimal input should have no more than 15 digits before the decimal point", "too_many_digits")
         if value != value.quantize(_MICRO):
-            raise ValueError("Decimal input should have no more than 6 decimal places")
+            raise KeyedValueError("Decimal input should have no more than 6 decimal places", "too_many_decimals")
     return value
 
 

@@ -15,6 +15,7 @@ from typing import Any, Callable, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from perfscore.errors import KeyedValueError, Parts, fill
 from perfscore.models.base import Comparison, FundSource, Strict
 from perfscore.models.submission import IndicatorRow
 
@@ -76,7 +77,7 @@ class Tier(Strict):
     @model_validator(mode="after")
     def _ordered(self) -> Tier:
         if self.min > self.max:
-            raise ValueError(f"tier {self.id}: min {self.min} is above max {self.max}")
+            raise KeyedValueError(f"tier {self.id}: min {self.min} is above max {self.max}", "tier_min_above_max", fill(tier=self.id, min=self.min, max=self.max))
         return self
 
 
@@ -91,7 +92,7 @@ class QualitativeRules(Strict):
         ordered = sorted(tiers, key=lambda tier: (tier.min, tier.max))
         for lower, upper in zip(ordered, ordered[1:]):
             if upper.min < lower.max:
-                raise ValueError(f"tiers {lower.id!r} ({lower.min}–{lower.max}) and {upper.id!r} ({upper.min}–{upper.max}) overlap")
+                raise KeyedValueError(f"tiers {lower.id!r} ({lower.min}–{lower.max}) and {upper.id!r} ({upper.min}–{upper.max}) overlap", "tiers_overlap", fill(lower=f"{lower.id!r} ({lower.min}–{lower.max})", upper=f"{upper.id!r} ({upper.min}–{upper.max})"))
         return tiers
 
 
@@ -157,7 +158,7 @@ class AreaDef(BaseModel):
         # [areas.x] that was meant for the top level), so it is refused rather than kept.
         for key, value in (self.model_extra or {}).items():
             if isinstance(value, (dict, list)):
-                raise ValueError(f"area setting {key!r} must be a number, string or boolean; a table or list here usually means a key was written under [areas.…] by mistake")
+                raise KeyedValueError(f"area setting {key!r} must be a number, string or boolean; a table or list here usually means a key was written under [areas.…] by mistake", "area_setting_not_scalar", fill(setting=repr(key)))
         return self
 
     def setting(self, key: str, default: Any = None) -> Any:
@@ -263,13 +264,13 @@ class FindingTemplate(Strict):
         for field_name in ("title", "title_en", "problem", "problem_en", "improvement", "improvement_en", *GROUP_FIELDS):
             for name in _PLACEHOLDER.findall(getattr(self, field_name) or ""):
                 if not _PLAIN_NAME.match(name):
-                    raise ValueError(f"{field_name}: placeholder {{{name}}} is not a plain name")
+                    raise KeyedValueError(f"{field_name}: placeholder {{{name}}} is not a plain name", "placeholder_not_plain", fill(field=field_name, placeholder=f"{{{name}}}"))
                 if name not in declared | GROUP_PLACEHOLDERS.get(field_name.removesuffix("_en"), frozenset()):
-                    raise ValueError(f"{field_name}: placeholder {{{name}}} is not in evidence {sorted(declared)}")
+                    raise KeyedValueError(f"{field_name}: placeholder {{{name}}} is not in evidence {sorted(declared)}", "placeholder_not_evidence", fill(field=field_name, placeholder=f"{{{name}}}", evidence=sorted(declared)))
         given = [name for name in GROUP_FIELDS if getattr(self, name) is not None]
         needed = [name for name in GROUP_FIELDS if not name.startswith("group_improvement")]
         if given and any(getattr(self, name) is None for name in needed):
-            raise ValueError(f"group wording needs all of {needed} (given: {given})")
+            raise KeyedValueError(f"group wording needs all of {needed} (given: {given})", "group_wording_incomplete", fill(needed=needed, given=given))
         return self
 
 
@@ -320,38 +321,45 @@ class Ruleset(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Ruleset:
+        # each problem in English and as its catalogue entry (errors.<key>) with its fields
         problems: list[str] = []
+        parts: Parts = []
+
+        def problem(text: str, key: str, **fields: object) -> None:
+            problems.append(text)
+            parts.append((key, fields))
+
         unknown = set(self.weights) - set(self.levels) - {"budget", "indicators"}
         if unknown:
-            problems.append(f"weights: unknown level-1 ids {sorted(unknown)}; known: budget, indicators, {sorted(self.levels)}")
+            problem(f"weights: unknown level-1 ids {sorted(unknown)}; known: budget, indicators, {sorted(self.levels)}", "ruleset_weights_unknown", unknown=sorted(unknown), known=sorted(self.levels))
         fixed = [level for level in self.levels if level in self.weights]
         if "indicators" in self.weights and fixed:
-            problems.append("weights: give either a pooled 'indicators' weight or per-level weights, not both")
+            problem("weights: give either a pooled 'indicators' weight or per-level weights, not both", "ruleset_weights_pooled_and_levels")
         negative = sorted(level for level, weight in self.weights.items() if weight < 0)
         if negative:
-            problems.append(f"weights: {negative} are negative; a weight is 0 or more")
+            problem(f"weights: {negative} are negative; a weight is 0 or more", "ruleset_weights_negative", negative=negative)
         total = sum(self.weights.values(), Decimal(0))
         if total != 100:
-            problems.append(f"weights: first-level weights add up to {total}, expected 100")
+            problem(f"weights: first-level weights add up to {total}, expected 100", "ruleset_weights_total", total=total)
         seen: set[str] = set()
         for position, indicator in enumerate(self.indicators):
             where = f"indicators[{position}]"
             if indicator.id in seen:
-                problems.append(f"{where}.id: duplicate indicator id {indicator.id!r}")
+                problem(f"{where}.id: duplicate indicator id {indicator.id!r}", "ruleset_indicator_twice", where=f"{where}.id", indicator=repr(indicator.id))
             seen.add(indicator.id)
             level1 = self.levels.get(indicator.level1)
             if level1 is None:
-                problems.append(f"{where}.level1: {indicator.level1!r} is not a level in [levels] ({', '.join(sorted(self.levels))})")
+                problem(f"{where}.level1: {indicator.level1!r} is not a level in [levels] ({', '.join(sorted(self.levels))})", "ruleset_indicator_level1", where=f"{where}.level1", level1=repr(indicator.level1), known=", ".join(sorted(self.levels)))
             elif indicator.level2 not in level1.level2:
-                problems.append(f"{where}.level2: {indicator.level2!r} is not a level-2 category of {indicator.level1}")
+                problem(f"{where}.level2: {indicator.level2!r} is not a level-2 category of {indicator.level1}", "ruleset_indicator_level2", where=f"{where}.level2", level2=repr(indicator.level2), level1=indicator.level1)
             if indicator.area not in self.areas:
-                problems.append(f"{where}.area: {indicator.area!r} is not an area in [areas]")
+                problem(f"{where}.area: {indicator.area!r} is not an area in [areas]", "ruleset_indicator_area", where=f"{where}.area", area=repr(indicator.area))
         for comparison in self.methods:
             if comparison not in (">=", "<=", "=", "qualitative"):
                 # quoted as TOML quotes a key, so that a key of spaces or symbols reads as one
-                problems.append(f"methods.{json.dumps(comparison, ensure_ascii=False)}: not a comparison (>=, <=, =, qualitative)")
+                problem(f"methods.{json.dumps(comparison, ensure_ascii=False)}: not a comparison (>=, <=, =, qualitative)", "ruleset_method_comparison", where=f"methods.{json.dumps(comparison, ensure_ascii=False)}")
         if problems:
-            raise ValueError("; ".join(problems))
+            raise KeyedValueError("; ".join(problems), "ruleset_inconsistent", fill(problems=parts))
         return self
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Ruleset:

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
+from perfscore.errors import KeyedValueError, fill
 from perfscore.models.base import Comparison, Count, Figure, FundSource, MoneyUnit, Strict, checked_figure
 
 
@@ -70,11 +71,11 @@ class FundLine(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> FundLine:
         if self.own_level_budget is not None and self.own_level_budget > self.budget:
-            raise ValueError(f"own_level_budget {self.own_level_budget} exceeds budget {self.budget}")
+            raise KeyedValueError(f"own_level_budget {self.own_level_budget} exceeds budget {self.budget}", "own_level_over_budget", fill(own=self.own_level_budget, budget=self.budget))
         if self.spending is None and not self.spending_unknown:
-            raise ValueError("spending is missing: give it, or write spending_unknown = true when the table does not state it")
+            raise KeyedValueError("spending is missing: give it, or write spending_unknown = true when the table does not state it", "spending_missing")
         if self.spending is not None and self.spending_unknown:
-            raise ValueError("spending is given and spending_unknown = true: keep one")
+            raise KeyedValueError("spending is given and spending_unknown = true: keep one", "spending_both")
         return self
 
 
@@ -126,11 +127,11 @@ class IndicatorRow(Strict):
     @model_validator(mode="after")
     def _consistent(self) -> IndicatorRow:
         if self.indicator is None and self.name is None:
-            raise ValueError("a row names a library indicator (indicator = id) or its own (name = …, with level1 and level2)")
+            raise KeyedValueError("a row names a library indicator (indicator = id) or its own (name = …, with level1 and level2)", "row_unnamed")
         if self.deduction is not None and not (self.deduction_reason or "").strip():
-            raise ValueError("a deduction (扣减分数) needs a deduction_reason")
+            raise KeyedValueError("a deduction (扣减分数) needs a deduction_reason", "deduction_reason_missing")
         if self.weight is not None and self.full_score is not None and self.weight != self.full_score:
-            raise ValueError(f"weight {self.weight} and full_score {self.full_score} differ: a row's full score is its weight")
+            raise KeyedValueError(f"weight {self.weight} and full_score {self.full_score} differ: a row's full score is its weight", "weight_full_score_differ", fill(weight=self.weight, full_score=self.full_score))
         return self
 
     @property
@@ -193,7 +194,7 @@ class Project(Strict):
         for row in rows:
             key = row.key
             if key in seen:
-                raise ValueError(f"indicator {key!r} appears twice in this project")
+                raise KeyedValueError(f"indicator {key!r} appears twice in this project", "indicator_twice", fill(indicator=repr(key)))
             seen.add(key)
         return rows
 
@@ -221,7 +222,7 @@ class Submission(Strict):
         seen: set[str] = set()
         for project in projects:
             if project.id in seen:
-                raise ValueError(f"project id {project.id!r} appears twice")
+                raise KeyedValueError(f"project id {project.id!r} appears twice", "project_twice", fill(project=repr(project.id)))
             seen.add(project.id)
         return projects
 

@@ -41,7 +41,7 @@ from typing import Any, Callable, Generator, Iterable, Mapping, cast
 import pluggy
 from pydantic import BaseModel, ValidationError
 
-from perfscore.errors import PerfscoreError, PluginError, Problem
+from perfscore.errors import PerfscoreError, PluginError, Problem, fill, within
 from perfscore.files import read_toml
 from perfscore.limits import LIMITS, limit
 from perfscore.load.validation import validation_problems
@@ -137,11 +137,11 @@ def make_host(plugins_dirs: Iterable[Path] = (), entry_points: bool = True, extr
         except KeyboardInterrupt:
             raise
         except BaseException as error:  # an import failure (or a sys.exit at import) must name the plugin
-            raise PluginError(Problem(f'Error importing plugin "{name}": {_describe(error)}')) from None
+            raise PluginError(Problem(f'Error importing plugin "{name}": {_describe(error)}', key="plugin_import", fields=fill(plugin=name, error=_describe(error)))) from None
         finally:
             sys.stdout = stdout
         if pm.get_plugin(name) is not None:
-            raise PluginError(Problem(f'two plugins are named "{name}" ({infos[name].origin} and {origin})'))
+            raise PluginError(Problem(f'two plugins are named "{name}" ({infos[name].origin} and {origin})', key="plugin_name_twice", fields=fill(plugin=name, first=infos[name].origin, second=origin)))
         pm.register(plugin, name=name)
         infos[name] = PluginInfo(name, version, origin)
 
@@ -157,7 +157,7 @@ def make_host(plugins_dirs: Iterable[Path] = (), entry_points: bool = True, extr
     for directory in plugins_dirs:
         directory = Path(directory)
         if not directory.is_dir():
-            raise PluginError(Problem("plugins directory not found", file=str(directory), expected="a folder of .py plugin modules"))
+            raise PluginError(Problem("plugins directory not found", file=str(directory), expected="a folder of .py plugin modules", key="plugins_dir_missing", expected_key="expected_plugins_dir"))
         for path in sorted(directory.glob("*.py")):
             if path.name.startswith("_"):
                 continue
@@ -167,7 +167,7 @@ def make_host(plugins_dirs: Iterable[Path] = (), entry_points: bool = True, extr
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as error:
-        raise PluginError(Problem(f'plugin "{error.plugin_name if hasattr(error, "plugin_name") else "?"}" has an unknown or misspelled hook: {error}')) from None
+        raise PluginError(Problem(f'plugin "{error.plugin_name if hasattr(error, "plugin_name") else "?"}" has an unknown or misspelled hook: {error}', key="plugin_unknown_hook", fields=fill(plugin=error.plugin_name if hasattr(error, "plugin_name") else "?", error=error))) from None
     return PluginHost(pm, infos)
 
 
@@ -349,13 +349,13 @@ class PluginHost:
                 if not isolated:
                     if isinstance(error, PluginError):
                         raise
-                    raise PluginError(Problem(f'plugin "{plugin}" failed in {hook_name}: {_describe(error)}')) from None
+                    raise PluginError(Problem(f'plugin "{plugin}" failed in {hook_name}: {_describe(error)}', key="plugin_failed", fields=fill(plugin=plugin, hook=hook_name, error=_describe(error)))) from None
                 self._raised.append((plugin, _describe(error)))
                 return None
             if result is None:
                 return None
             if not isolated:
-                raise PluginError(Problem(f'plugin "{plugin}" returned {_summary(result)} from {hook_name}', expected="None: a contribution is given to register()"))
+                raise PluginError(Problem(f'plugin "{plugin}" returned {_summary(result)} from {hook_name}', expected="None: a contribution is given to register()", key="plugin_returned", expected_key="expected_none_returned", fields=fill(plugin=plugin, value=_summary(result), hook=hook_name)))
             if findings:
                 if not isinstance(result, list):
                     self._raised.append((plugin, f"returned {_summary(result)}, expected a list of perfscore.Finding or None"))
@@ -458,7 +458,7 @@ class PluginHost:
                 result = caller(**kwargs)
             except _WrapperFailed as failed:
                 if not isolated:
-                    raise PluginError(Problem(f'plugin "{failed.plugin}" failed in {hook_name}: {failed.error}')) from None
+                    raise PluginError(Problem(f'plugin "{failed.plugin}" failed in {hook_name}: {failed.error}', key="plugin_failed", fields=fill(plugin=failed.plugin, hook=hook_name, error=failed.error))) from None
                 # the call is lost: record the wrapper and call again without it
                 self.failures.append(PluginFailure(failed.plugin, label, failed.error))
                 skipped.append(self.pm.get_plugin(failed.plugin))
@@ -468,7 +468,7 @@ class PluginHost:
                 self._calling = False
                 failure = self._time_out(label, record=isolated)
                 if not isolated:
-                    raise PluginError(Problem(failure.render())) from None
+                    raise PluginError(Problem(failure.render(), key="plugin_failed", fields=fill(plugin=failure.plugin, hook=failure.hook, error=failure.error))) from None
                 self.failures.extend(PluginFailure(plugin, label, error) for plugin, error in self._raised)
                 return nothing
             finally:
@@ -539,7 +539,7 @@ class PluginHost:
         for plugin, item in self._registered(hook_name, validate):
             item_id = key(item)
             if item_id in collected:
-                raise PluginError(Problem(f'{kind} "{item_id}" is registered by both plugin "{collected[item_id][0]}" and plugin "{plugin}"'))
+                raise PluginError(Problem(f'{kind} "{item_id}" is registered by both plugin "{collected[item_id][0]}" and plugin "{plugin}"', key="plugin_registered_twice", fields=fill(kind=kind, item=item_id, first=collected[item_id][0], second=plugin)))
             collected[item_id] = (plugin, item)
         return collected
 
@@ -588,7 +588,7 @@ class PluginHost:
             for position, entry in enumerate(entries):
                 entry = {**entry, "source": f"plugin {plugin}"}
                 if entry["id"] in owners:
-                    raise PluginError(Problem(f'indicator "{entry["id"]}" is defined by both {owners[entry["id"]]} and plugin "{plugin}"'))
+                    raise PluginError(Problem(f'indicator "{entry["id"]}" is defined by both {owners[entry["id"]]} and plugin "{plugin}"', key="plugin_indicator_twice", fields=fill(indicator=entry["id"], first=owners[entry["id"]], second=plugin)))
                 owners[entry["id"]] = f'plugin "{plugin}"'
                 indicators.append(entry)
                 contributed.append((plugin, file, f"indicators[{position}]" if file else f'indicator "{entry["id"]}"', entry))
@@ -641,7 +641,7 @@ class PluginHost:
 
 
 def _refused(plugin: str, hook_name: str, item: object) -> PluginError:
-    return PluginError(Problem(f'plugin "{plugin}" called register() in {hook_name} with {_summary(item)}', expected=_REGISTER_EXPECTS[hook_name]))
+    return PluginError(Problem(f'plugin "{plugin}" called register() in {hook_name} with {_summary(item)}', expected=_REGISTER_EXPECTS[hook_name], key="plugin_register_refused", expected_key=f"expected_{hook_name}", fields=fill(plugin=plugin, hook=hook_name, value=_summary(item))))
 
 
 def _read_contribution(plugin: str, hook_name: str, item: object) -> tuple[str, dict[str, Any]]:
@@ -652,19 +652,19 @@ def _read_contribution(plugin: str, hook_name: str, item: object) -> tuple[str, 
     try:
         return str(path), read_toml(path)
     except PerfscoreError as error:
-        raise PluginError([replace(problem, message=f'plugin "{plugin}" registered this file in {hook_name}: {problem.message}', file=problem.file or str(path)) for problem in error.problems]) from None
+        raise PluginError([replace(within(problem, f'plugin "{plugin}" registered this file in {hook_name}: {problem.message}', "plugin_file_problem", plugin=plugin, hook=hook_name), file=problem.file or str(path)) for problem in error.problems]) from None
 
 
 def _validated(model: type[BaseModel], entry: object, plugin: str, hook_name: str, file: str | None, where: str, what: str) -> dict[str, Any]:
     """``entry`` checked against ``model`` (with its ``source`` set, as the ruleset will have it)."""
     if not isinstance(entry, Mapping):
-        raise PluginError(Problem(f'plugin "{plugin}" gave {_summary(entry)} as {what} in {hook_name}', file=file, location=where, expected="a table (a mapping)"))
+        raise PluginError(Problem(f'plugin "{plugin}" gave {_summary(entry)} as {what} in {hook_name}', file=file, location=where, expected="a table (a mapping)", key="plugin_gave_not_table", expected_key="expected_mapping", fields=fill(plugin=plugin, value=_summary(entry), what=what, hook=hook_name)))
     entry = {**entry, "source": f"plugin {plugin}"}
     try:
         model.model_validate(entry)
     except ValidationError as error:
         problems = validation_problems(error, file or "", where, docs="docs/rulesets.md")
-        raise PluginError([replace(problem, message=f'plugin "{plugin}" gave an invalid {what} in {hook_name}: {problem.message}', file=file) for problem in problems]) from None
+        raise PluginError([replace(within(problem, f'plugin "{plugin}" gave an invalid {what} in {hook_name}: {problem.message}', "plugin_gave_invalid", plugin=plugin, what=what, hook=hook_name), file=file) for problem in problems]) from None
     return entry
 
 
@@ -679,7 +679,7 @@ def _indicator_contribution(item: object, plugin: str) -> tuple[str | None, list
     shapes = (("indicators", isinstance(entries, list), "an array of tables [[indicators]]"), ("areas", _tables(areas), "[areas.<id>] tables"), ("templates", _tables(templates), "[templates.<id>] tables"))
     for key, right, expected in shapes:
         if not right:
-            raise PluginError(Problem(f'plugin "{plugin}" registered this file in {hook_name}, whose {key} is not what it should be', file=file, location=key, expected=expected))
+            raise PluginError(Problem(f'plugin "{plugin}" registered this file in {hook_name}, whose {key} is not what it should be', file=file, location=key, expected=expected, key="plugin_file_shape", expected_key=f"expected_plugin_{key}", fields=fill(plugin=plugin, hook=hook_name, key=key)))
     checked = [_validated(IndicatorDef, entry, plugin, hook_name, file, f"indicators[{position}]", "indicator") for position, entry in enumerate(entries)]
     for template_id, template in templates.items():
         _validated(FindingTemplate, template, plugin, hook_name, file, f"templates.{template_id}", "template")
@@ -697,7 +697,7 @@ def _template_contribution(item: object, plugin: str) -> tuple[str, dict[str, An
     file, document = _read_contribution(plugin, hook_name, item)
     templates = document.get("templates", {})
     if not _tables(templates):
-        raise PluginError(Problem(f'plugin "{plugin}" registered this file in {hook_name}, whose templates are not tables', file=file, location="templates", expected="[templates.<id>] tables"))
+        raise PluginError(Problem(f'plugin "{plugin}" registered this file in {hook_name}, whose templates are not tables', file=file, location="templates", expected="[templates.<id>] tables", key="plugin_templates_not_tables", expected_key="expected_plugin_templates", fields=fill(plugin=plugin, hook=hook_name)))
     for template_id, template in templates.items():
         _validated(FindingTemplate, template, plugin, hook_name, file, f"templates.{template_id}", "template")
     return file, templates
@@ -710,14 +710,15 @@ def _check_against_ruleset(contributed: list[tuple[str, str | None, str, dict[st
     problems = []
     for plugin, file, where, entry in contributed:
         said = f'plugin "{plugin}" registered indicator "{entry["id"]}" in perfscore_register_indicators, but'
+        named = {"plugin": plugin, "indicator": entry["id"], "ruleset": ruleset}
         level1 = levels.get(entry["level1"])
         if not levels:
             pass  # a ruleset without levels is its own fault: its validation names the file and key
         elif not isinstance(level1, dict):
-            problems.append(Problem(f'{said} its level1 {entry["level1"]!r} is not a level of ruleset "{ruleset}"', file=file, location=f"{where}.level1", expected=f"one of {', '.join(sorted(levels))}"))
+            problems.append(Problem(f'{said} its level1 {entry["level1"]!r} is not a level of ruleset "{ruleset}"', file=file, location=f"{where}.level1", expected=f"one of {', '.join(sorted(levels))}", key="plugin_indicator_level1", expected_key="expected_one_of", fields=fill(**named, level1=repr(entry["level1"]), known=", ".join(sorted(levels)))))
         elif entry["level2"] not in (level1.get("level2") or {}):
-            problems.append(Problem(f'{said} its level2 {entry["level2"]!r} is not a level-2 category of {entry["level1"]} in ruleset "{ruleset}"', file=file, location=f"{where}.level2", expected=f"one of {', '.join(sorted(level1.get('level2') or {}))}"))
+            problems.append(Problem(f'{said} its level2 {entry["level2"]!r} is not a level-2 category of {entry["level1"]} in ruleset "{ruleset}"', file=file, location=f"{where}.level2", expected=f"one of {', '.join(sorted(level1.get('level2') or {}))}", key="plugin_indicator_level2", expected_key="expected_one_of", fields=fill(**named, level2=repr(entry["level2"]), level1=entry["level1"], known=", ".join(sorted(level1.get("level2") or {})))))
         if entry["area"] not in areas:
-            problems.append(Problem(f'{said} its area {entry["area"]!r} is not an area of ruleset "{ruleset}"', file=file, location=f"{where}.area", expected=f"one of {', '.join(sorted(areas))}, or [areas.{entry['area']}] defaults in the plugin's file"))
+            problems.append(Problem(f'{said} its area {entry["area"]!r} is not an area of ruleset "{ruleset}"', file=file, location=f"{where}.area", expected=f"one of {', '.join(sorted(areas))}, or [areas.{entry['area']}] defaults in the plugin's file", key="plugin_indicator_area", expected_key="expected_area_or_defaults", fields=fill(**named, area=repr(entry["area"]), known=", ".join(sorted(areas)), table=f"[areas.{entry['area']}]")))
     if problems:
         raise PluginError(problems)

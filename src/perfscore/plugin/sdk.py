@@ -18,6 +18,7 @@ from typing import Any, Callable, Mapping, Sequence, TypeVar, cast
 
 from perfscore.arithmetic import ZERO, quantize
 from perfscore.errors import PluginError, Problem
+from perfscore.errors import fill as fill_fields
 from perfscore.messages import LANGUAGES, message
 from perfscore.models import (
     MONEY_UNITS_IN_YUAN,
@@ -58,10 +59,10 @@ def render_template(ruleset: Ruleset, finding_id: str, evidence: Mapping[str, Qu
     """
     template = ruleset.templates.get(finding_id)
     if template is None:
-        raise PluginError(Problem(f"no template for finding {finding_id!r}", expected="a [templates.\"<id>\"] table in the ruleset or a plugin's templates TOML"))
+        raise PluginError(Problem(f"no template for finding {finding_id!r}", expected="a [templates.\"<id>\"] table in the ruleset or a plugin's templates TOML", key="finding_no_template", expected_key="expected_finding_template", fields=fill_fields(finding=repr(finding_id))))
     missing = [name for name in template.evidence if name not in evidence]
     if missing:
-        raise PluginError(Problem(f"finding {finding_id!r} lacks evidence {missing} that its template uses"))
+        raise PluginError(Problem(f"finding {finding_id!r} lacks evidence {missing} that its template uses", key="finding_missing_evidence", fields=fill_fields(finding=repr(finding_id), missing=missing)))
     formatted: dict[str, str] = {}
     formatted_en: dict[str, str] = {}
 

@@ -9,7 +9,7 @@ into one :class:`~perfscore.errors.RulesetError`, each naming the rule and the p
 
 from __future__ import annotations
 
-from perfscore.errors import Problem, RulesetError
+from perfscore.errors import Problem, RulesetError, fill
 from perfscore.models import FindingRule, Ruleset
 from perfscore.rules.expressions import Expression, ExpressionError
 from perfscore.rules.variables import SCOPES
@@ -40,16 +40,16 @@ def validate_rules(ruleset: Ruleset, file: str | None = None) -> None:
             try:
                 Expression(text, names)
             except ExpressionError as error:
-                problems.append(Problem(f"rule {rule.id!r}: {part}: {error}", file=file, location=f"{where}.{part}"))
+                problems.append(Problem(f"rule {rule.id!r}: {part}: {error}", file=file, location=f"{where}.{part}", key="rule_expression", fields=fill(rule=repr(rule.id), part=part, error=error)))
         template_id = rule.template or rule.id
         template = ruleset.templates.get(template_id)
         if template is None:
-            problems.append(Problem(f"rule {rule.id!r}: no template {template_id!r}", file=file, location=f"{where}.template", expected=f'a [templates."{template_id}"] table'))
+            problems.append(Problem(f"rule {rule.id!r}: no template {template_id!r}", file=file, location=f"{where}.template", expected=f'a [templates."{template_id}"] table', key="rule_no_template", expected_key="expected_template_table", fields=fill(rule=repr(rule.id), template=repr(template_id), table=f'[templates."{template_id}"]')))
         else:
             missing = sorted(set(template.evidence) - set(rule.evidence))
             if missing:
-                problems.append(Problem(f"rule {rule.id!r}: template {template_id!r} uses evidence {missing} that the rule does not compute", file=file, location=f"{where}.evidence"))
+                problems.append(Problem(f"rule {rule.id!r}: template {template_id!r} uses evidence {missing} that the rule does not compute", file=file, location=f"{where}.evidence", key="rule_missing_evidence", fields=fill(rule=repr(rule.id), template=repr(template_id), missing=missing)))
         if rule.area is not None and rule.area not in ruleset.areas:
-            problems.append(Problem(f"rule {rule.id!r}: unknown area {rule.area!r}", file=file, location=f"{where}.area", expected=f"one of {', '.join(sorted(ruleset.areas))}"))
+            problems.append(Problem(f"rule {rule.id!r}: unknown area {rule.area!r}", file=file, location=f"{where}.area", expected=f"one of {', '.join(sorted(ruleset.areas))}", key="rule_unknown_area", expected_key="expected_one_of", fields=fill(rule=repr(rule.id), area=repr(rule.area), known=", ".join(sorted(ruleset.areas)))))
     if problems:
         raise RulesetError(problems)

@@ -22,7 +22,7 @@ from perfscore.arithmetic import (
     ZERO,
     quantize,
 )
-from perfscore.errors import InputError, Problem
+from perfscore.errors import InputError, Problem, fill
 from perfscore.messages import DEFAULT_LANGUAGE
 from perfscore.models import (
     MONEY_UNITS_IN_YUAN,
@@ -381,7 +381,7 @@ def score_indicator(project_id: str, row: IndicatorRow, definition: IndicatorDef
     method = methods.get(definition.method or ruleset.methods[row.comparison or definition.comparison])
     if method is None:
         method_name = definition.method or ruleset.methods[row.comparison or definition.comparison]
-        raise InputError(Problem(f"scoring method {method_name!r} is not registered", location=f"indicator {definition.id}", expected=f"one of {', '.join(sorted(methods))} (perfscore plugins)"))
+        raise InputError(Problem(f"scoring method {method_name!r} is not registered", location=f"indicator {definition.id}", expected=f"one of {', '.join(sorted(methods))} (perfscore plugins)", key="method_not_registered", expected_key="expected_registered_method", fields=fill(method=repr(method_name), known=", ".join(sorted(methods)))))
     unit = row.unit
     if unit is None or unit == definition.unit:  # the common case: no 元 ↔ 万元 conversion
         target, actual = row.target, row.actual

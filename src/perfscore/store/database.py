@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from perfscore.errors import PerfscoreError, Problem
+from perfscore.errors import PerfscoreError, Problem, fill
 from perfscore.store.schema import STORE_NAME, StoreInfo
 
 #: the environment variable naming the store when ``--db`` does not
@@ -53,8 +53,9 @@ def shown(url: str) -> str:
         return url
 
 
-def _store_problem(url: str, message: str, expected: str) -> PerfscoreError:
-    return PerfscoreError(Problem(message, file=shown(url), expected=expected))
+def _store_problem(url: str, message: str, expected: str, key: str, **fields: object) -> PerfscoreError:
+    """The store at ``url`` refused: ``message`` and ``expected`` in English, ``errors.store_<key>`` and ``errors.expected_store_<key>`` in the catalogue."""
+    return PerfscoreError(Problem(message, file=shown(url), expected=expected, key=f"store_{key}", expected_key=f"expected_store_{key}", fields=fill(**fields)))
 
 
 def make_engine(url: str) -> Engine:
@@ -62,7 +63,7 @@ def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise _store_problem(url, "not a database URL", "sqlite:///FILE, postgresql://USER@HOST/DB, or a file path") from None
+        raise _store_problem(url, "not a database URL", "sqlite:///FILE, postgresql://USER@HOST/DB, or a file path", "not_url") from None
     try:
         if parsed.get_backend_name() == "sqlite":
             engine = create_engine(parsed, connect_args={"timeout": BUSY_SECONDS})
@@ -70,7 +71,7 @@ def make_engine(url: str) -> Engine:
             return engine
         return create_engine(parsed, pool_pre_ping=True)
     except (NoSuchModuleError, ImportError) as error:
-        raise _store_problem(url, f"no driver for this database: {error}", "a sqlite or postgresql URL") from None
+        raise _store_problem(url, f"no driver for this database: {error}", "a sqlite or postgresql URL", "no_driver", error=error) from None
 
 
 def _sqlite_settings(engine: Engine) -> None:
@@ -138,7 +139,7 @@ def schema_state(engine: Engine, url: str) -> SchemaState:
 
 def _cannot_open(url: str, error: SQLAlchemyError) -> PerfscoreError:
     reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return _store_problem(url, f"cannot open the store: {reason}", "a perfscore store: a SQLite file perfscore made, or a reachable PostgreSQL database")
+    return _store_problem(url, f"cannot open the store: {reason}", "a perfscore store: a SQLite file perfscore made, or a reachable PostgreSQL database", "cannot_open", reason=reason)
 
 
 def check_schema(engine: Engine, url: str, *, create: bool) -> None:
@@ -149,14 +150,14 @@ def check_schema(engine: Engine, url: str, *, create: bool) -> None:
         if create:
             upgrade(engine, url)
             return
-        raise _store_problem(url, "no perfscore store here yet (the database is empty or missing)", "a store that `perfscore ingest` filled, or run `perfscore db upgrade` to create one")
+        raise _store_problem(url, "no perfscore store here yet (the database is empty or missing)", "a store that `perfscore ingest` filled, or run `perfscore db upgrade` to create one", "empty")
     if state.kind == "foreign":
         listed = ", ".join(state.tables[:8]) + (" …" if len(state.tables) > 8 else "")
-        raise _store_problem(url, f"not a perfscore store: it holds other tables ({listed})", "a database perfscore created (an empty one is set up by `perfscore db upgrade`)")
+        raise _store_problem(url, f"not a perfscore store: it holds other tables ({listed})", "a database perfscore created (an empty one is set up by `perfscore db upgrade`)", "foreign", tables=listed)
     if state.revision not in known:
-        raise _store_problem(url, f"the store's schema (revision {state.revision}) is newer than this perfscore knows (head {', '.join(heads)})", "a newer perfscore: upgrade perfscore to read this store")
+        raise _store_problem(url, f"the store's schema (revision {state.revision}) is newer than this perfscore knows (head {', '.join(heads)})", "a newer perfscore: upgrade perfscore to read this store", "newer", revision=state.revision, heads=", ".join(heads))
     if state.revision not in heads:
-        raise _store_problem(url, f"the store's schema (revision {state.revision}) is older than this perfscore's (head {', '.join(heads)})", "run `perfscore db upgrade` once (back up first: docs/store.md)")
+        raise _store_problem(url, f"the store's schema (revision {state.revision}) is older than this perfscore's (head {', '.join(heads)})", "run `perfscore db upgrade` once (back up first: docs/store.md)", "older", revision=state.revision, heads=", ".join(heads))
 
 
 def upgrade(engine: Engine, url: str) -> str:

@@ -190,9 +190,9 @@ def store_table(store: Store, year: int, options: TableOptions, compare: int | N
         data = year_data(session, year, options.by)
         if not data.scored and not data.failed:
             years = sorted(set(session.scalars(select(Submission.year).distinct())))
-            from perfscore.errors import PerfscoreError, Problem
+            from perfscore.errors import PerfscoreError, Problem, fill
 
-            raise PerfscoreError(Problem(f"the store holds no units for {year}", location="--year", expected=f"one of the stored years: {', '.join(map(str, years)) or 'none yet (perfscore ingest)'}"))
+            raise PerfscoreError(Problem(f"the store holds no units for {year}", location="--year", expected=f"one of the stored years: {', '.join(map(str, years)) or 'none yet (perfscore ingest)'}", key="store_no_year", expected_key="expected_stored_year" if years else "expected_stored_year_none", fields=fill(year=year, years=", ".join(map(str, years)))))
         previous = year_data(session, compare, options.by) if compare is not None else None
     table = build_table(data.scored, data.failed, options, files=len(data.scored) + len(data.failed), expected_fingerprint=None, previous=None if previous is None else (previous.scored, previous.failed))
     if options.by != "area":
@@ -248,9 +248,9 @@ def unit_history(store: Store, unit_id: str) -> UnitHistory:
         submissions = list(session.scalars(select(Submission).where(Submission.unit_id == unit_id).order_by(Submission.year, Submission.version)))
         failures = [(record.year, record.ingested_at, record.file_name, [problem.render() for problem in problems_from_json(record.problems)]) for record in session.scalars(select(FailedIngest).where(FailedIngest.unit_id == unit_id).order_by(FailedIngest.id))]
         if not submissions and not failures:
-            from perfscore.errors import PerfscoreError, Problem
+            from perfscore.errors import PerfscoreError, Problem, fill
 
-            raise PerfscoreError(Problem(f"the store holds nothing of unit {unit_id!r}", location="UNIT", expected="a unit id that perfscore ingest stored"))
+            raise PerfscoreError(Problem(f"the store holds nothing of unit {unit_id!r}", location="UNIT", expected="a unit id that perfscore ingest stored", key="store_no_unit", expected_key="expected_stored_unit", fields=fill(unit=repr(unit_id))))
         rulesets = {record.id: record for record in session.scalars(select(RulesetRecord))}
         logs = entries(session, [submission.id for submission in submissions])
         versions = []

@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 
 from perfscore.batch.progress import Progress
 from perfscore.batch.run import BatchScorer, Failed, chunk_size, discover, make_scorer, ruleset_info
-from perfscore.errors import PerfscoreError, Problem
+from perfscore.errors import PerfscoreError, Problem, fill
 from perfscore.files import decode_text, read_bytes, read_toml
 from perfscore.models import SEVERITY_ORDER, Ruleset
 from perfscore.store.codec import info_to_json, points_to_json, problems_to_json
@@ -177,12 +177,12 @@ def build_record(scorers: tuple[BatchScorer, BatchScorer], path: Path, explain: 
     try:
         evaluation = unit_scorer.engine.evaluate(path)
         if evaluation.timed_out:
-            return _failed(path, sha256, [Problem(failure.render(), file=file) for failure in evaluation.failures])
+            return _failed(path, sha256, [Problem(failure.render(), file=file, key="plugin_failed", fields=fill(plugin=failure.plugin, hook=failure.hook, error=failure.error)) for failure in evaluation.failures])
         return _unit_record(evaluation, unit_scorer, project_scorer, file, data, sha256, explain, rulesets)
     except PerfscoreError as error:
         return _failed(path, sha256, _located(error.problems, file))
     except Exception as error:  # a bug must not sink an ingest of thousands: it is recorded like a bad file
-        return _failed(path, sha256, [Problem(f"unexpected error (a bug, please report it): {type(error).__name__}: {error}", file=file)])
+        return _failed(path, sha256, [Problem(f"unexpected error (a bug, please report it): {type(error).__name__}: {error}", file=file, key="unexpected_error", fields=fill(error=f"{type(error).__name__}: {error}"))])
 
 
 def _located(problems: list[Problem], file: str) -> list[Problem]:
@@ -413,7 +413,7 @@ class Writer:
                 return ref
             except IntegrityError:
                 continue  # another ingest stored the same rules a moment ago: read theirs
-        raise PerfscoreError(Problem(f"could not store ruleset {row.ruleset_id} ({row.fingerprint[:12]}) after {RETRIES} tries", file=self.store.url))
+        raise PerfscoreError(Problem(f"could not store ruleset {row.ruleset_id} ({row.fingerprint[:12]}) after {RETRIES} tries", file=self.store.url, key="store_ruleset_retries", fields=fill(ruleset=row.ruleset_id, fingerprint=row.fingerprint[:12], tries=RETRIES)))
 
     def _sql(self, table: str, columns: tuple[str, ...], returning: bool = False) -> str:
         key = (table, returning)
@@ -453,7 +453,7 @@ class Writer:
                 return "added" if version == 1 else "new_version"
             except IntegrityError:
                 continue  # another ingest stored this unit (or took its next version) first: look again
-        raise PerfscoreError(Problem(f"could not store unit {unit_id} {year} after {RETRIES} tries: other ingests kept taking its next version", file=record.file))
+        raise PerfscoreError(Problem(f"could not store unit {unit_id} {year} after {RETRIES} tries: other ingests kept taking its next version", file=record.file, key="store_unit_retries", fields=fill(unit=unit_id, year=year, tries=RETRIES)))
 
     def write_failure(self, record: FailedRecord) -> None:
         """Record a file that failed (once per file name and content)."""
@@ -482,7 +482,7 @@ def ingest(
     paths = list(paths)
     plugins_dirs = list(plugins_dirs)
     if jobs < 0:
-        raise PerfscoreError(Problem(f"--jobs {jobs}", expected="0 (one per CPU) or a positive number of processes"))
+        raise PerfscoreError(Problem(f"--jobs {jobs}", expected="0 (one per CPU) or a positive number of processes", key="bad_jobs", expected_key="expected_jobs", fields=fill(jobs=jobs)))
     if jobs == 0:
         import os
 
@@ -494,7 +494,7 @@ def ingest(
     discovered = discover(paths)
     files = discovered.files
     if not files and not discovered.failed:
-        raise PerfscoreError(Problem(f"no .toml submissions found under {', '.join(str(path) for path in paths)}", expected="folders or files of perfscore submissions"))
+        raise PerfscoreError(Problem(f"no .toml submissions found under {', '.join(str(path) for path in paths)}", expected="folders or files of perfscore submissions", key="no_submissions_found", expected_key="expected_submission_paths", fields=fill(paths=", ".join(str(path) for path in paths))))
     report = IngestReport(files=len(files) + len(discovered.failed))
     writer = Writer(store)
     bar = Progress(len(files), label="ingesting", force=None if progress else False)

@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from perfscore.arithmetic import HUNDRED, ZERO, quantize
-from perfscore.errors import PerfscoreError, Problem
+from perfscore.errors import PerfscoreError, Problem, fill
 from perfscore.store.codec import points_from_json
 from perfscore.store.database import Store, now
 from perfscore.store.schema import LevelScore, ProjectScore, ReviewEntry, RowScore, RulesetRecord, Submission
@@ -51,13 +51,13 @@ def parse_adjustment(text: str) -> Adjustment:
     target, equals, amount = text.rpartition("=")
     expected = "TARGET=±POINTS, e.g. P1=-2, P1/output=+1.5 or P1/budget_rate=-0.5 (docs/store.md)"
     if not equals or not target.strip() or not amount.strip():
-        raise PerfscoreError(Problem(f"--adjust {text!r}", location="--adjust", expected=expected))
+        raise PerfscoreError(Problem(f"--adjust {text!r}", location="--adjust", expected=expected, key="adjust_form", expected_key="expected_adjust", fields=fill(text=repr(text))))
     try:
         points = Decimal(amount.strip())
     except InvalidOperation:
-        raise PerfscoreError(Problem(f"--adjust {text!r}: {amount.strip()!r} is not a number of points", location="--adjust", expected=expected)) from None
+        raise PerfscoreError(Problem(f"--adjust {text!r}: {amount.strip()!r} is not a number of points", location="--adjust", expected=expected, key="adjust_not_number", expected_key="expected_adjust", fields=fill(text=repr(text), amount=repr(amount.strip())))) from None
     if not points.is_finite() or points == ZERO or abs(points) > MOST_POINTS or points != quantize(points, 2):
-        raise PerfscoreError(Problem(f"--adjust {text!r}: {amount.strip()} points", location="--adjust", expected=f"a non-zero number of points with at most 2 decimals, at most {MOST_POINTS} either way"))
+        raise PerfscoreError(Problem(f"--adjust {text!r}: {amount.strip()} points", location="--adjust", expected=f"a non-zero number of points with at most 2 decimals, at most {MOST_POINTS} either way", key="adjust_points", expected_key="expected_adjust_points", fields=fill(text=repr(text), amount=amount.strip(), most=MOST_POINTS)))
     return Adjustment(target.strip(), points)
 
 
@@ -66,7 +66,7 @@ def latest_submission(session: Session, unit_id: str, year: int) -> Submission:
     if found is None:
         years = sorted(set(session.scalars(select(Submission.year).where(Submission.unit_id == unit_id))))
         expected = f"a year the store holds for {unit_id}: {', '.join(map(str, years))}" if years else "a unit id that perfscore ingest stored (perfscore history UNIT lists its years)"
-        raise PerfscoreError(Problem(f"no stored submission of unit {unit_id!r} for {year}", location="UNIT --year", expected=expected))
+        raise PerfscoreError(Problem(f"no stored submission of unit {unit_id!r} for {year}", location="UNIT --year", expected=expected, key="store_no_submission", expected_key="expected_unit_year" if years else "expected_stored_unit_history", fields=fill(unit=repr(unit_id), unit_id=unit_id, year=year, years=", ".join(map(str, years)))))
     return found
 
 
@@ -76,10 +76,10 @@ def resolve_target(session: Session, submission: Submission, target: str) -> str
     projects = {p.project_id: p for p in session.scalars(select(ProjectScore).where(ProjectScore.submission_id == submission.id))}
     project = projects.get(project_id)
     if project is None:
-        raise PerfscoreError(Problem(f"no project {project_id!r} in {submission.unit_id} {submission.year} (version {submission.version})", location="--adjust", expected=f"one of: {', '.join(sorted(projects))}"))
+        raise PerfscoreError(Problem(f"no project {project_id!r} in {submission.unit_id} {submission.year} (version {submission.version})", location="--adjust", expected=f"one of: {', '.join(sorted(projects))}", key="store_no_project", expected_key="expected_one_of", fields=fill(project=repr(project_id), unit=submission.unit_id, year=submission.year, version=submission.version, known=", ".join(sorted(projects)))))
     if not slash:
         if project.total is None:
-            raise PerfscoreError(Problem(f"project {project_id} has no total (nothing assessable) to adjust", location="--adjust", expected="a row or level of it instead"))
+            raise PerfscoreError(Problem(f"project {project_id} has no total (nothing assessable) to adjust", location="--adjust", expected="a row or level of it instead", key="adjust_no_total", expected_key="expected_row_or_level", fields=fill(project=project_id)))
         return project_id
     levels = [level.level for level in session.scalars(select(LevelScore).where(LevelScore.submission_id == submission.id, LevelScore.project_position == project.position))]
     rows = list(session.scalars(select(RowScore).where(RowScore.submission_id == submission.id, RowScore.project_position == project.position)))
@@ -92,16 +92,16 @@ def resolve_target(session: Session, submission: Submission, target: str) -> str
         return f"{project_id}/{matched[0].indicator}"
     choices = sorted(levels) + sorted(row.indicator for row in rows)
     if len(matched) > 1:
-        raise PerfscoreError(Problem(f"{part!r} names {len(matched)} rows of project {project_id}", location="--adjust", expected=f"an indicator id: {', '.join(sorted(row.indicator for row in matched))}"))
-    raise PerfscoreError(Problem(f"project {project_id} has no level or row {part!r}", location="--adjust", expected=f"one of: {', '.join(choices)}"))
+        raise PerfscoreError(Problem(f"{part!r} names {len(matched)} rows of project {project_id}", location="--adjust", expected=f"an indicator id: {', '.join(sorted(row.indicator for row in matched))}", key="adjust_ambiguous", expected_key="expected_indicator_id", fields=fill(part=repr(part), count=len(matched), project=project_id, known=", ".join(sorted(row.indicator for row in matched)))))
+    raise PerfscoreError(Problem(f"project {project_id} has no level or row {part!r}", location="--adjust", expected=f"one of: {', '.join(choices)}", key="adjust_no_part", expected_key="expected_one_of", fields=fill(project=project_id, part=repr(part), known=", ".join(choices))))
 
 
 def _who_and_why(reason: str | None, reviewer: str | None) -> tuple[str, str]:
     problems = []
     if not (reason or "").strip():
-        problems.append(Problem("a review entry needs a reason", location="--reason", expected="the reason in words (复核意见)"))
+        problems.append(Problem("a review entry needs a reason", location="--reason", expected="the reason in words (复核意见)", key="review_no_reason", expected_key="expected_review_reason"))
     if not (reviewer or "").strip():
-        problems.append(Problem("a review entry needs the reviewer's name", location="--by", expected="who made the change"))
+        problems.append(Problem("a review entry needs the reviewer's name", location="--by", expected="who made the change", key="review_no_reviewer", expected_key="expected_reviewer"))
     if problems:
         raise PerfscoreError(problems)
     return (reason or "").strip(), (reviewer or "").strip()
@@ -127,7 +127,7 @@ def withdraw(store: Store, unit_id: str, year: int, entry_id: int, reason: str |
             entry = session.get(ReviewEntry, entry_id)
             submission = None if entry is None else session.get(Submission, entry.submission_id)
             if entry is None or submission is None or submission.unit_id != unit_id or submission.year != year or entry.kind != ADJUST:
-                raise PerfscoreError(Problem(f"no adjustment {entry_id} of unit {unit_id} for {year}", location="--withdraw", expected="an adjustment's entry id as `perfscore explain --db UNIT --year Y` lists it"))
+                raise PerfscoreError(Problem(f"no adjustment {entry_id} of unit {unit_id} for {year}", location="--withdraw", expected="an adjustment's entry id as `perfscore explain --db UNIT --year Y` lists it", key="withdraw_no_adjustment", expected_key="expected_adjustment_id", fields=fill(entry=entry_id, unit=unit_id, year=year)))
             if session.scalar(select(ReviewEntry.id).where(ReviewEntry.withdraws == entry_id)) is not None:
                 raise _already(entry_id)
             new = ReviewEntry(submission_id=entry.submission_id, kind=WITHDRAW, target=entry.target, points=None, withdraws=entry_id, reason=why, reviewer=who, created_at=now())
@@ -139,7 +139,7 @@ def withdraw(store: Store, unit_id: str, year: int, entry_id: int, reason: str |
 
 
 def _already(entry_id: int) -> PerfscoreError:
-    return PerfscoreError(Problem(f"adjustment {entry_id} is already withdrawn", location="--withdraw", expected="an adjustment in force"))
+    return PerfscoreError(Problem(f"adjustment {entry_id} is already withdrawn", location="--withdraw", expected="an adjustment in force", key="already_withdrawn", expected_key="expected_adjustment_in_force", fields=fill(entry=entry_id)))
 
 
 def entries(session: Session, submission_ids: Sequence[int]) -> dict[int, list[ReviewEntry]]:

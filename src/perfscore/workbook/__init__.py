@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from perfscore.errors import InputError, Problem
+from perfscore.errors import InputError, Parts, Problem, fill
 from perfscore.workbook.cells import WORKBOOK_SUFFIXES, Sheet, read_workbook, sheets_from_bytes
 from perfscore.workbook.convert import FORMAT, SheetResult, convert_sheet
 
@@ -65,7 +65,7 @@ def from_sheets(sheets: list[Sheet], file: str) -> WorkbookRead:
     results = [convert_sheet(sheet, file) for sheet in sheets]
     book = WorkbookRead(file, results)
     if not book.projects:
-        raise InputError(Problem(f"no 自评表 sheet in the workbook: {describe_skipped(book) or 'no sheets'}", file=file, expected="a sheet with the 三级指标 header of a 项目支出绩效自评表 (docs/excel.md)"))
+        raise InputError(Problem(f"no 自评表 sheet in the workbook: {describe_skipped(book) or 'no sheets'}", file=file, expected="a sheet with the 三级指标 header of a 项目支出绩效自评表 (docs/excel.md)", key="no_self_evaluation_sheet", expected_key="expected_self_evaluation_sheet", fields=fill(skipped=skipped_parts(book) or [("no_sheets", {})])))
     return book
 
 
@@ -85,14 +85,23 @@ def describe_skipped(book: WorkbookRead) -> str:
     return "; ".join(parts)
 
 
+def skipped_parts(book: WorkbookRead) -> Parts:
+    """The skipped sheets as :func:`describe_skipped` says them, each as its catalogue entry (errors.skipped_*)."""
+    parts: Parts = []
+    for sheet in book.skipped:
+        kind = sheet.kind if sheet.kind in ("empty", "notes", "department") else "other"
+        parts.append((f"skipped_{kind}", {"sheet": repr(sheet.sheet), "found": ", ".join(sheet.headers)}))
+    return parts
+
+
 def _unit(projects: list[SheetResult], file: str, overrides: UnitOverrides) -> dict[str, Any]:
     first = projects[0]
     name = overrides.unit_name or first.unit_name or first.department
     if not name:
-        raise InputError(Problem("no unit name: the 实施单位 and 主管部门 cells are empty", file, first.sheet, "the unit's name in 实施单位 (or 主管部门), or --unit-name"))
+        raise InputError(Problem("no unit name: the 实施单位 and 主管部门 cells are empty", file, first.sheet, "the unit's name in 实施单位 (or 主管部门), or --unit-name", key="no_unit_name", expected_key="expected_unit_name"))
     year = overrides.year or first.year
     if year is None:
-        raise InputError(Problem("no year: the title has no （YYYY年度）", file, first.sheet, "the year in the title, as （2023年度）, or --year"))
+        raise InputError(Problem("no year: the title has no （YYYY年度）", file, first.sheet, "the year in the title, as （2023年度）, or --year", key="no_year", expected_key="expected_year"))
     unit: dict[str, Any] = {"id": overrides.unit_id or name, "name": name, "year": year, "money_unit": first.money_unit, "source": Path(file).name}
     return unit
 
@@ -174,6 +183,7 @@ __all__ = [
     "UnitOverrides",
     "WorkbookRead",
     "describe_skipped",
+    "skipped_parts",
     "from_sheets",
     "is_workbook",
     "load_raw",

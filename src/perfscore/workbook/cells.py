@@ -30,7 +30,7 @@ from typing import Sequence, Union
 
 import python_calamine
 
-from perfscore.errors import InputError, Problem
+from perfscore.errors import InputError, Problem, fill
 from perfscore.files import read_bytes
 from perfscore.limits import LIMITS, limit
 
@@ -128,7 +128,7 @@ def sheets_from_bytes(data: bytes, file: str) -> list[Sheet]:
     elif data.startswith(b"PK"):
         extra = _check_zip(data, file)
     else:
-        raise InputError(Problem("not a workbook: neither a zip (.xlsx, .ods) nor an Excel 97 file (.xls)", file=file, expected=_EXPECTED))
+        raise InputError(Problem("not a workbook: neither a zip (.xlsx, .ods) nor an Excel 97 file (.xls)", file=file, expected=_EXPECTED, key="not_workbook", expected_key="expected_workbook"))
     try:
         # calamine raises its own errors (and a few plain ones) for every malformed file it
         # meets; all of them mean one thing here: this file cannot be read as a workbook
@@ -137,7 +137,7 @@ def sheets_from_bytes(data: bytes, file: str) -> list[Sheet]:
     except python_calamine.PasswordError:
         raise _encrypted(file) from None
     except Exception as error:  # noqa: BLE001 - see above
-        raise InputError(Problem(f"cannot read the workbook: {error}", file=file, expected=_EXPECTED)) from None
+        raise InputError(Problem(f"cannot read the workbook: {error}", file=file, expected=_EXPECTED, key="cannot_read_workbook", expected_key="expected_workbook", fields=fill(error=error))) from None
     most = int(limit("sheet_rows"))
     sheets = []
     for info in metadata:
@@ -154,7 +154,7 @@ def sheets_from_bytes(data: bytes, file: str) -> list[Sheet]:
         except InputError:
             raise
         except Exception as error:  # noqa: BLE001 - a malformed sheet, as above
-            raise InputError(Problem(f"cannot read sheet {info.name!r}: {error}", file=file, expected=_EXPECTED)) from None
+            raise InputError(Problem(f"cannot read sheet {info.name!r}: {error}", file=file, expected=_EXPECTED, key="cannot_read_sheet", expected_key="expected_workbook", fields=fill(sheet=repr(info.name), error=error))) from None
         sheets.append(_sheet(info.name, grid, merged, extras))
     return sheets
 
@@ -236,21 +236,21 @@ def _check_zip(data: bytes, file: str) -> dict[str, _XlsxExtras]:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError) as error:
-        raise InputError(Problem(f"not a workbook: a damaged zip ({error})", file=file, expected=_EXPECTED)) from None
+        raise InputError(Problem(f"not a workbook: a damaged zip ({error})", file=file, expected=_EXPECTED, key="damaged_zip", expected_key="expected_workbook", fields=fill(error=error))) from None
     most = int(limit("unzipped_bytes"))
     unpacked = sum(member.file_size for member in members)
     if unpacked > most:
-        raise InputError(Problem(f"the workbook unpacks to {unpacked:,} bytes, over the limit of {most:,} (a zip bomb?)", file=file, expected=f"at most {most:,} unpacked bytes, set by {LIMITS['unzipped_bytes'].variable}"))
+        raise InputError(Problem(f"the workbook unpacks to {unpacked:,} bytes, over the limit of {most:,} (a zip bomb?)", file=file, expected=f"at most {most:,} unpacked bytes, set by {LIMITS['unzipped_bytes'].variable}", key="workbook_too_big", expected_key="expected_unzipped_limit", fields=fill(size=f"{unpacked:,}", most=f"{most:,}", variable=LIMITS["unzipped_bytes"].variable)))
     names = {member.filename for member in members}
     links = sorted(name for name in names if name.startswith("xl/externalLinks/") and name.endswith(".xml"))
     if links:
-        raise InputError(Problem(f"the workbook links to other workbooks ({len(links)} external link{'s' if len(links) > 1 else ''}): its values may come from files that are not here", file=file, expected="a workbook whose values are its own: in Excel, Data → Edit Links → Break Link, then save"))
+        raise InputError(Problem(f"the workbook links to other workbooks ({len(links)} external link{'s' if len(links) > 1 else ''}): its values may come from files that are not here", file=file, expected="a workbook whose values are its own: in Excel, Data → Edit Links → Break Link, then save", key="external_links", expected_key="expected_own_values", fields=fill(count=len(links))))
     if "xl/workbook.xml" not in names:
         return {}  # an .ods: calamine reads all it holds
     try:
         return _xlsx_extras(archive, names, most)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, KeyError, EOFError) as error:
-        raise InputError(Problem(f"not a workbook: a damaged zip ({error})", file=file, expected=_EXPECTED)) from None
+        raise InputError(Problem(f"not a workbook: a damaged zip ({error})", file=file, expected=_EXPECTED, key="damaged_zip", expected_key="expected_workbook", fields=fill(error=error))) from None
 
 
 def _read_member(archive: zipfile.ZipFile, name: str, most: int) -> bytes:
@@ -334,11 +334,11 @@ def _sheet_extras(xml: bytes, percent_styles: frozenset[int]) -> _XlsxExtras:
 
 
 def _encrypted(file: str) -> InputError:
-    return InputError(Problem("the workbook is encrypted (protected by a password to open)", file=file, expected="a workbook saved without a password to open: in Excel, File → Info → Protect Workbook → Encrypt with Password, cleared"))
+    return InputError(Problem("the workbook is encrypted (protected by a password to open)", file=file, expected="a workbook saved without a password to open: in Excel, File → Info → Protect Workbook → Encrypt with Password, cleared", key="encrypted_workbook", expected_key="expected_no_password"))
 
 
 def _too_many_rows(file: str, sheet: str, rows: int, most: int) -> InputError:
-    return InputError(Problem(f"sheet {sheet} has {rows:,} rows, over the limit of {most:,}", file=file, location=sheet, expected=f"at most {most:,} rows in a sheet, set by {LIMITS['sheet_rows'].variable}"))
+    return InputError(Problem(f"sheet {sheet} has {rows:,} rows, over the limit of {most:,}", file=file, location=sheet, expected=f"at most {most:,} rows in a sheet, set by {LIMITS['sheet_rows'].variable}", key="sheet_too_long", expected_key="expected_sheet_rows", fields=fill(sheet=sheet, rows=f"{rows:,}", most=f"{most:,}", variable=LIMITS["sheet_rows"].variable)))
 
 
 __all__ = ["WORKBOOK_SUFFIXES", "CellValue", "Sheet", "column_letters", "read_workbook", "sheets_from_bytes"]

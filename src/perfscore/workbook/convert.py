@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from perfscore.arithmetic import HUNDRED, ZERO
-from perfscore.errors import InputError, Problem
+from perfscore.errors import InputError, Problem, fill
 from perfscore.values import COMPARATOR_WORDS, Comparator, Number, NotApplicable, ValueTextError, format_value, parse_value
 from perfscore.workbook.cells import Sheet
 from perfscore.workbook.layout import END_WORDS, Layout, find_layout, headers_found, normalise, points_in
@@ -76,7 +76,7 @@ class _Reader:
         position = self.sheet.anchors.get((row, column), (row, column))
         reason = self.sheet.flagged.get(position)
         if reason is not None:
-            raise InputError(Problem(f"no value: {reason}", self.file, self.sheet.address(row, column), "a value, or a formula whose value was saved (open and save the workbook in Excel or LibreOffice)"))
+            raise InputError(Problem(f"no value: {reason}", self.file, self.sheet.address(row, column), "a value, or a formula whose value was saved (open and save the workbook in Excel or LibreOffice)", key="cell_no_value", expected_key="expected_saved_value", fields=fill(reason=reason)))
 
     def _number(self, row: int, column: int | None, what: str) -> Decimal | None:
         """A figure cell (money, a weight, a score): a number, or a text that is one; None when empty or marked "/"."""
@@ -96,7 +96,7 @@ class _Reader:
             return None
         if isinstance(parsed, Number) and parsed.comparator is None and parsed.upper is None and parsed.unit in ("", "万元", "元"):
             return parsed.number
-        raise InputError(Problem(f"{what} {value!r} is not a number", self.file, self.sheet.address(row, column), f"a number for the {what}"))
+        raise InputError(Problem(f"{what} {value!r} is not a number", self.file, self.sheet.address(row, column), f"a number for the {what}", key="cell_not_number", expected_key="expected_number_for", fields=fill(what=what, value=repr(value))))
 
     def _value(self, row: int, column: int | None, comparator: Comparator | None, unit: str) -> Decimal | str | None:
         """A target or actual: a number, or the text as printed, with the row's comparator and unit joined."""
@@ -169,7 +169,7 @@ class _Reader:
     def _funds(self) -> tuple[list[dict[str, Any]], Decimal | None, Decimal | None]:
         block = self.layout.budget
         if block is None:
-            raise InputError(Problem("no budget block: no header 全年预算数 (调整后预算数, 预算数) with 全年执行数 (执行数) above the indicators", self.file, self.sheet.name, "the 项目资金 block of the 自评表 (docs/excel.md)"))
+            raise InputError(Problem("no budget block: no header 全年预算数 (调整后预算数, 预算数) with 全年执行数 (执行数) above the indicators", self.file, self.sheet.name, "the 项目资金 block of the 自评表 (docs/excel.md)", key="no_budget_block", expected_key="expected_budget_block"))
         columns = block.columns
         lines: list[dict[str, Any]] = []
         for source in ("fiscal", "carry_over", "other"):
@@ -183,7 +183,7 @@ class _Reader:
             if line is not None:
                 lines.append(line)
         if not lines:
-            raise InputError(Problem("no budget figures: the 年度资金总额 row and its 其中 rows are empty", self.file, self.sheet.address(block.header_row, columns["budget"]), "the 全年预算数 of the project"))
+            raise InputError(Problem("no budget figures: the 年度资金总额 row and its 其中 rows are empty", self.file, self.sheet.address(block.header_row, columns["budget"]), "the 全年预算数 of the project", key="no_budget_figures", expected_key="expected_project_budget"))
         weight = score = None
         if total_rows:
             weight = self._number(total_rows[0], columns.get("weight"), "budget weight (分值)")
@@ -211,7 +211,7 @@ class _Reader:
         if not any(line.get(key) for key in ("budget", "spending", "initial_budget")):
             return None  # an empty (or all-zero) 其中 row: no fund line
         if "budget" not in line:
-            raise InputError(Problem("a fund row with spending but no 全年预算数", self.file, self.sheet.address(row, columns["budget"]), "the row's budget"))
+            raise InputError(Problem("a fund row with spending but no 全年预算数", self.file, self.sheet.address(row, columns["budget"]), "the row's budget", key="fund_row_no_budget", expected_key="expected_row_budget"))
         if "spending" not in line:
             line["spending_unknown"] = True
         line["origins"] = origins
@@ -258,7 +258,7 @@ class _Reader:
                     else:
                         sums[level] = sums.get(level, ZERO) + weight
         if not rows:
-            raise InputError(Problem("no indicator rows under the 三级指标 header", self.file, sheet.address(block.header_row, name_column), "at least one 三级指标 row with a target or an actual"))
+            raise InputError(Problem("no indicator rows under the 三级指标 header", self.file, sheet.address(block.header_row, name_column), "at least one 三级指标 row with a target or an actual", key="no_indicator_rows", expected_key="expected_indicator_rows"))
         return rows, total_score, sums or None, budget_row
 
     def _row(self, row: int, name: str, level1: str, level2: str) -> dict[str, Any]:
