@@ -99,7 +99,7 @@ def test_a_corrupted_file_in_a_batch_of_50_is_listed_and_the_rest_scored(tmp_pat
     assert status == 1
     text = out_file.read_text(encoding="utf-8")
     assert "未能评分的文件（1）" in text
-    assert "broken.toml" in text and "TOML syntax error" in text
+    assert "broken.toml" in text and "TOML 语法错误" in text  # the errors section speaks the table's language
     assert "broken.toml" in err
     assert "行数 49" in text
     assert not [path for path in out_file.parent.iterdir() if path.name.endswith(".tmp")]

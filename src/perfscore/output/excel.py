@@ -21,7 +21,7 @@ from wcwidth import wcswidth
 from perfscore.arithmetic import quantize
 from perfscore.batch.table import TWO, Table
 from perfscore.find import Evaluation
-from perfscore.messages import message, pick
+from perfscore.messages import message, pick, render_problem
 from perfscore.models import FundLine
 from perfscore.numbers import DASH
 from perfscore.output.table import GRADE_COLUMNS, MACHINE_ONLY
@@ -123,7 +123,7 @@ def table_xlsx(table: Table) -> bytes:
     errors.append([message("workbook.file", lang), message("workbook.problem", lang)])
     for failure in table.failures:
         for problem in failure.problems:
-            errors.append([failure.file, problem.render()])
+            errors.append([failure.file, render_problem(problem, lang)])
     for file, reasons in table.incomplete:
         for reason in reasons:
             errors.append([file, reason])

@@ -9,7 +9,7 @@ and the grid from :func:`perfscore.output.table.draw_grid`. The errors section i
 
 from __future__ import annotations
 
-from perfscore.messages import message
+from perfscore.messages import message, render_problem
 from perfscore.numbers import DASH, moment, plain, signed, whole
 from perfscore.output.table import draw_grid
 from perfscore.store.history import Audit, UnitHistory
@@ -29,7 +29,7 @@ def ingest_summary(report: IngestReport, db: str, lang: str) -> str:
         lines += ["", f"{message('table.incomplete', lang)}:"] + [f"- {file}: {'; '.join(reasons)}" for file, reasons in report.incomplete]
     if report.failures:
         lines += ["", f"{message('table.errors_count', lang, count=whole(len(report.failures)))}:"]
-        lines += [f"- {problem.render()}" for failure in report.failures for problem in failure.problems]
+        lines += [f"- {render_problem(problem, lang)}" for failure in report.failures for problem in failure.problems]
     return "\n".join(lines) + "\n"
 
 

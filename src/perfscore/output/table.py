@@ -21,7 +21,7 @@ from wcwidth import wcswidth
 
 from perfscore.arithmetic import quantize
 from perfscore.batch.table import TWO, Table, ruleset_label
-from perfscore.messages import message, pick
+from perfscore.messages import message, pick, render_problem
 from perfscore.numbers import DASH, table_cell, whole
 
 #: the ``format`` field of a table's JSON
@@ -68,10 +68,11 @@ def _summary_lines(table: Table) -> list[str]:
 
 
 def _error_lines(table: Table) -> list[str]:
+    """The errors section, in the table's language (the JSON keeps the English it was raised with)."""
     lines = []
     for failure in table.failures:
         for problem in failure.problems:
-            lines.append(f"- {problem.render()}")
+            lines.append(f"- {render_problem(problem, table.lang)}")
     return lines
 
 
