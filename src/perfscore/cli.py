@@ -521,12 +521,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from perfscore.web import serve
     from perfscore.web.security import access_token
 
-    token = access_token(args.token, args.host, args.lang)
+    token = access_token(args.token, args.host, _LANG)  # an error is in the tool's language
     if not 0 < args.port < 65536:
         raise PerfscoreError(Problem(f"--port {args.port}", location="--port", expected="a port from 1 to 65535"))
     store = open_store(args.db, create=True)
     try:
-        print(message("cli.serving", args.lang, host=args.host, port=whole(args.port), db=shown(store.url)), file=sys.stderr)
+        print(message("cli.serving", _LANG, host=args.host, port=whole(args.port), db=shown(store.url)), file=sys.stderr)
         serve(store, args.host, args.port, token, tuple(args.plugins_dir))
     finally:
         store.close()

@@ -19,7 +19,6 @@ Templates are Jinja2 with autoescaping on for every template; their texts are th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Awaitable, Callable
 from urllib.parse import quote, urlencode
 

@@ -58,7 +58,7 @@ def table_page(page: Page) -> Response:
     pages = max(1, -(-len(shown.rows) // PAGE_ROWS))
     number = min(view.page, pages)
     rows = shown.rows[(number - 1) * PAGE_ROWS : number * PAGE_ROWS]
-    grade_names = {grade: pick((grade, name_en), page.lang) for info in shown.rulesets for grade, name_en, _ in info.grades}
+    grade_names: dict[object, str] = {grade: pick((grade, name_en), page.lang) for info in shown.rulesets for grade, name_en, _ in info.grades}
     cells = [
         {"unit_id": row.get("unit_id"), "cells": [(grade_names.get(row.get(column.key), "—") if column.key in GRADE_COLUMNS else table_cell(row.get(column.key)), column.numeric, column.key) for column in columns]}
         for row in rows
