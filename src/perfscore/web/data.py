@@ -12,7 +12,8 @@ rows, findings and review log, and the reviewed figures (:func:`perfscore.store.
 from __future__ import annotations
 
 import threading
-from collections import Counter
+import time
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -64,6 +65,13 @@ class YearTables:
     tables: dict[tuple[str, str], Table] = field(default_factory=dict)
 
 
+#: how often the store is asked whether another process changed it (this server's own
+#: uploads and reviews clear the cache at once: :meth:`Tables.changed`)
+CHECK_SECONDS = 1.0
+#: filtered and sorted views kept, most recent first
+VIEWS_KEPT = 64
+
+
 class Tables:
     """The cache of year tables, rebuilt when the store's generation changes."""
 
@@ -71,15 +79,26 @@ class Tables:
         self.store = store
         self._lock = threading.Lock()
         self._generation: tuple[Any, ...] | None = None
+        self._checked = 0.0
         self._years: dict[int, YearTables] = {}
         self._known_years: list[int] = []
+        self._views: OrderedDict[tuple[int, View], Table] = OrderedDict()
+
+    def changed(self) -> None:
+        """This server wrote to the store (an upload, a review): look again at the next request."""
+        with self._lock:
+            self._checked = 0.0
 
     def _fresh(self) -> None:
+        if time.monotonic() - self._checked < CHECK_SECONDS:
+            return
+        self._checked = time.monotonic()
         with self.store.reading() as session:
             now = generation(session)
             if now != self._generation:
                 self._generation = now
                 self._years = {}
+                self._views.clear()
                 self._known_years = stored_years(session)
 
     def years(self) -> list[int]:
@@ -121,6 +140,22 @@ class Tables:
         with self._lock:
             tables.tables[key] = table
         return table
+
+
+    def viewed(self, table: Table, view: View) -> Table:
+        """:func:`viewed`, kept for the views asked for lately (paging through one costs nothing)."""
+        key = (id(table), replace(view, page=1))
+        with self._lock:
+            found = self._views.get(key)
+            if found is not None:
+                self._views.move_to_end(key)
+                return found
+        found = viewed(table, view)
+        with self._lock:
+            self._views[key] = found
+            while len(self._views) > VIEWS_KEPT:
+                self._views.popitem(last=False)
+        return found
 
 
 def ruleset_of(tables: YearTables, fingerprint: str | None) -> RulesetInfo | None:

@@ -44,6 +44,7 @@ def adjust_action(page: Page) -> Response:
         raise PerfscoreError(Problem(page.msg("review_needs_target")))
     adjustment = parse_adjustment(f"{target}={points}")
     adjust(page.state.store, unit_id, year, adjustment, page.field("reason"), _reviewer(page))
+    page.state.tables.changed()
     return RedirectResponse(_back(page, unit_id, year, target), status_code=303)
 
 
@@ -54,4 +55,5 @@ def withdraw_action(page: Page) -> Response:
     if entry is None or not entry.isdigit() or len(entry) > 12:
         raise PerfscoreError(Problem(page.msg("review_needs_entry")))
     withdraw(page.state.store, unit_id, year, int(entry), page.field("reason"), _reviewer(page))
+    page.state.tables.changed()
     return RedirectResponse(_back(page, unit_id, year, page.field("target")), status_code=303)

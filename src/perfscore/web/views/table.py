@@ -9,7 +9,7 @@ from perfscore.messages import pick
 from perfscore.numbers import table_cell
 from perfscore.output.excel import table_xlsx
 from perfscore.output.table import GRADE_COLUMNS, MACHINE_ONLY, render_csv
-from perfscore.web.data import PAGE_ROWS, NotFound, View, viewed
+from perfscore.web.data import PAGE_ROWS, NotFound, View
 from perfscore.web.pages import Page
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -46,7 +46,7 @@ def _table(page: Page) -> tuple[int, Table, Table]:
     if year is None:
         raise NotFound("empty_store")
     table = page.state.tables.table(year, page.param("ruleset"), page.lang)
-    return year, table, viewed(table, _view(page))
+    return year, table, page.state.tables.viewed(table, _view(page))
 
 
 def table_page(page: Page) -> Response:

@@ -22,6 +22,9 @@ def upload(page: Page) -> Response:
     for item in uploads:
         item.file.seek(0)
         received.append((item.filename, item.file.read(each + 1)))  # one byte past the limit says "too large"
-    outcomes = page.state.intake.take(received, page.lang)
+    try:
+        outcomes = page.state.intake.take(received, page.lang)
+    finally:
+        page.state.tables.changed()
     failed = any(outcome.status == "failed" for outcome in outcomes)
     return page.render("upload.html", 200, outcomes=outcomes, most_files=files, most_bytes=each, suffixes=" ".join(UPLOAD_SUFFIXES), failed=failed)
