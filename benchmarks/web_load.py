@@ -9,7 +9,8 @@ It generates the units (``perfscore generate``) and ingests them into a SQLite s
 ``perfscore serve`` on 127.0.0.1 on a free port in a child process, opens the table once (the
 first build of a year's table is timed apart: later requests read it from memory until the
 store changes), then runs ``--clients`` threads. Each browses as a reviewer does, from its own
-fixed random sequence: a page of the ranked table, sorted or filtered, a unit's page, one of
+fixed random sequence, waiting ``--think`` seconds on average (0.5 to 1.5 times it) before
+each page as a person reading the last one does (``--think 0`` saturates the server): a page of the ranked table, sorted or filtered, a unit's page, one of
 its projects, one indicator row, now and then the charts. Every client stops after
 ``--seconds`` or ``--requests`` requests, whichever comes first, and the server is stopped.
 It prints the median (p50) and 95th percentile (p95) page time, overall and by page kind,
@@ -89,7 +90,7 @@ def fetch(url: str) -> tuple[int, float]:
     return status, time.perf_counter() - started
 
 
-def client(number: int, base: str, year: int, samples: list[tuple[str, str, str]], deadline: float, most: int, times: dict[str, list[float]], failures: list[str], lock: threading.Lock) -> None:
+def client(number: int, base: str, year: int, samples: list[tuple[str, str, str]], deadline: float, most: int, think: float, times: dict[str, list[float]], failures: list[str], lock: threading.Lock) -> None:
     rng = random.Random(number)
     sorts = ["total", "budget", "execution_rate", "level:output", "unit"]
     done = 0
@@ -107,6 +108,8 @@ def client(number: int, base: str, year: int, samples: list[tuple[str, str, str]
         for kind, url in pages:
             if done >= most or time.perf_counter() >= deadline:
                 break
+            if think:
+                time.sleep(rng.uniform(0.5 * think, 1.5 * think))  # a person reads the page
             status, seconds = fetch(url)
             done += 1
             with lock:
@@ -126,6 +129,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0, help="each client stops after this long")
     parser.add_argument("--requests", type=int, default=500, help="each client stops after this many requests")
+    parser.add_argument("--think", type=float, default=1.0, help="mean seconds a client waits before each page, as a person reading (0: none, the server saturated)")
     parser.add_argument("--year", type=int, default=2022)
     parser.add_argument("--db", type=Path, help="a SQLite store to reuse (made and filled when it does not hold the units)")
     args = parser.parse_args()
@@ -155,7 +159,7 @@ def main() -> int:
             lock = threading.Lock()
             started = time.perf_counter()
             stop = started + args.seconds
-            threads = [threading.Thread(target=client, args=(n, base, args.year, samples, stop, args.requests, times, failures, lock)) for n in range(args.clients)]
+            threads = [threading.Thread(target=client, args=(n, base, args.year, samples, stop, args.requests, args.think, times, failures, lock)) for n in range(args.clients)]
             for thread in threads:
                 thread.start()
             for thread in threads:
@@ -172,6 +176,7 @@ def main() -> int:
         "units": args.units,
         "units_shown_in_table": int(count.group(1)) if count else None,
         "clients": args.clients,
+        "think_seconds": args.think,
         "requests": len(every),
         "seconds": round(elapsed, 1),
         "requests_per_second": round(len(every) / elapsed, 1),

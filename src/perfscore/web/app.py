@@ -16,8 +16,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from sqlalchemy import create_engine
+
 from perfscore.plugin.manager import make_host
-from perfscore.store.database import Store
+from perfscore.store.database import BUSY_SECONDS, Store
 from perfscore.web.data import Tables
 from perfscore.web.documents import Documents
 from perfscore.web.intake import Intake
@@ -56,10 +58,20 @@ ROUTES = [
 ]
 
 
+def reading(store: Store) -> Store:
+    """The store for reading pages. On SQLite, an engine of its own without the store's
+    write lock at the start of every transaction (``BEGIN IMMEDIATE``, right for ingest and
+    review): in WAL mode readers then run side by side instead of one at a time."""
+    if store.backend != "sqlite":
+        return store
+    return Store(store.url, create_engine(store.engine.url, connect_args={"timeout": BUSY_SECONDS}))
+
+
 def create_app(store: Store, token: str | None = None, plugins_dirs: tuple[Path, ...] = ()) -> Starlette:
     """The application over an open store; ``token``: the access token sign-in asks for (None: none)."""
     host = make_host(plugins_dirs)
-    state = WebState(store=store, token=token, tables=Tables(store), documents=Documents(store, host), intake=Intake(store, plugins_dirs))
+    reader = reading(store)
+    state = WebState(store=store, reader=reader, token=token, tables=Tables(reader), documents=Documents(reader, host), intake=Intake(store, plugins_dirs))
     app = Starlette(routes=ROUTES)
     app.state.web = state
     return app

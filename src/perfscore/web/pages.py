@@ -52,7 +52,9 @@ SECURITY_HEADERS = {
 class WebState:
     """What the running server holds: the store, its caches and helpers, the sign-in key."""
 
+    #: the store written by uploads and reviews, and the same store opened for reading pages
     store: Store
+    reader: Store
     token: str | None
     tables: Tables
     documents: Documents
@@ -122,6 +124,7 @@ class Page:
         values = {
             "t": self.t, "msg": self.msg, "lang": self.lang, "other_lang": other, "page": self,
             "csrf": self.session.csrf, "signed_name": self.session.name, "needs_token": self.state.token is not None,
+            "statuses": messages("status", self.lang),
         }  # fmt: skip
         values.update(context)
         return HTMLResponse(self.state.templates.get_template(template).render(values), status_code=status)

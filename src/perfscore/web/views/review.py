@@ -38,7 +38,7 @@ def _back(page: Page, unit_id: str, year: int, target: str | None) -> str:
 
 def adjust_action(page: Page) -> Response:
     unit_id, year = str(page.request.path_params["unit"]), int(page.request.path_params["year"])
-    unit_page(page.state.store, unit_id, year)  # an unknown unit or year: 404
+    unit_page(page.state.reader, unit_id, year)  # an unknown unit or year: 404
     target, points = page.field("target"), page.field("points")
     if not target or not points:
         raise PerfscoreError(Problem(page.msg("review_needs_target")))
@@ -50,7 +50,7 @@ def adjust_action(page: Page) -> Response:
 
 def withdraw_action(page: Page) -> Response:
     unit_id, year = str(page.request.path_params["unit"]), int(page.request.path_params["year"])
-    unit_page(page.state.store, unit_id, year)
+    unit_page(page.state.reader, unit_id, year)
     entry = page.field("entry")
     if entry is None or not entry.isdigit() or len(entry) > 12:
         raise PerfscoreError(Problem(page.msg("review_needs_entry")))

@@ -25,7 +25,7 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 def _unit(page: Page) -> UnitPage:
     params = page.request.path_params
-    return unit_page(page.state.store, str(params["unit"]), int(params["year"]))
+    return unit_page(page.state.reader, str(params["unit"]), int(params["year"]))
 
 
 def _log(page: Page, unit: UnitPage) -> list[dict[str, Any]]:
