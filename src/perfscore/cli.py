@@ -1,4 +1,4 @@
-"""Command line: ``perfscore score | explain | check | report | table | import | template | export | ingest | review | history | db | generate | plugins | new-plugin``.
+"""Command line: ``perfscore score | explain | check | report | table | import | template | export | ingest | review | history | db | serve | generate | plugins | new-plugin``.
 
 The top of the flow (load → scoring → plugin/rules → find → narrate / batch → output →
 cli) and the only module that sees argparse: it turns arguments into typed calls (for
@@ -164,6 +164,13 @@ def build_parser(lang: str = DEFAULT_LANGUAGE) -> argparse.ArgumentParser:
     database.add_argument("action", choices=("upgrade",), help=h("db_action"))
     _store_option(database, lang)
     _common(database, lang)
+
+    serve = commands.add_parser("serve", help=h("cmd_serve"), description=h("cmd_serve"))
+    _store_option(serve, lang)
+    serve.add_argument("--host", default="127.0.0.1", help=h("serve_host"))
+    serve.add_argument("--port", type=int, default=8000, help=h("serve_port"))
+    serve.add_argument("--token", default=None, help=h("serve_token"))
+    _common(serve, lang)
 
     generate = commands.add_parser("generate", help=h("cmd_generate"), description=h("cmd_generate"))
     generate.add_argument("count", type=int, help=h("count"))
@@ -508,6 +515,24 @@ def cmd_db(args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the web view over the store until interrupted (docs/web.md)."""
+    from perfscore.store.database import open_store, shown
+    from perfscore.web import serve
+    from perfscore.web.security import access_token
+
+    token = access_token(args.token, args.host, _LANG)  # an error is in the tool's language
+    if not 0 < args.port < 65536:
+        raise PerfscoreError(Problem(f"--port {args.port}", location="--port", expected="a port from 1 to 65535", key="bad_port", expected_key="expected_port", fields=fill(port=whole(args.port))))
+    store = open_store(args.db, create=True)
+    try:
+        print(message("cli.serving", _LANG, host=args.host, port=whole(args.port), db=shown(store.url)), file=sys.stderr)
+        serve(store, args.host, args.port, token, tuple(args.plugins_dir))
+    finally:
+        store.close()
+    return ExitCode.OK
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from perfscore import generate
 
@@ -559,6 +584,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "review": cmd_review,
     "history": cmd_history,
     "db": cmd_db,
+    "serve": cmd_serve,
 }
 
 

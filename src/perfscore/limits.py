@@ -56,6 +56,8 @@ LIMITS: dict[str, Limit] = {
     "rows": Limit("PERFSCORE_MAX_ROWS", 1000, "indicator rows, outputs, fund lines or budget items (each) in one project"),
     "unzipped_bytes": Limit("PERFSCORE_MAX_UNZIPPED_BYTES", 64 * 1024 * 1024, "bytes a workbook (a zip) may unpack to"),
     "sheet_rows": Limit("PERFSCORE_MAX_SHEET_ROWS", 10000, "rows in one sheet of a workbook"),
+    "upload_files": Limit("PERFSCORE_MAX_UPLOAD_FILES", 100, "files in one upload to the web view"),
+    "upload_bytes": Limit("PERFSCORE_MAX_UPLOAD_BYTES", 64 * 1024 * 1024, "bytes one upload to the web view may hold in all"),
     "hook_seconds": Limit("PERFSCORE_HOOK_SECONDS", 10, "seconds the plugin hooks may take for one unit", fractional=True, maximum=86400),
 }
 

@@ -269,3 +269,8 @@ def signed(value: Decimal) -> str:
 def moment(value: datetime.datetime) -> str:
     """A stored time as the log shows it: UTC to the second, '2026-12-03 10:15:00 UTC'."""
     return value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def coordinate(value: float) -> str:
+    """A position or length in a drawing (an SVG chart), to a tenth of a pixel: 12.5 → '12.5'."""
+    return f"{value:.1f}"
