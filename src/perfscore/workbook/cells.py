@@ -21,9 +21,11 @@ import datetime
 import html
 import io
 import re
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from decimal import Decimal
 from pathlib import Path
 from typing import Sequence, Union
@@ -82,7 +84,8 @@ class Sheet:
     @cached_property
     def texts(self) -> list[list[str]]:
         """Every cell as stripped text, made once (the layout reads each cell many times)."""
-        return [[_as_text(value) for value in cells] + [""] * (self.width - len(cells)) for cells in self.rows]
+        width = self.width
+        return [[(value.strip() if value.__class__ is str else _as_text(value)) for value in cells] + [""] * (width - len(cells)) for cells in self.rows]
 
     def address(self, row: int, column: int) -> str:
         """The cell's address as Excel names it, "项目1!D12"; a merged cell names its range's top-left."""
@@ -96,6 +99,7 @@ def _as_text(value: CellValue) -> str:
     return value.strip() if isinstance(value, str) else format(value, "f")
 
 
+@lru_cache(maxsize=1024)
 def column_letters(column: int) -> str:
     """A 0-based column index as Excel's letters: 0 → A, 26 → AA."""
     letters = ""
@@ -160,7 +164,9 @@ def sheets_from_bytes(data: bytes, file: str) -> list[Sheet]:
 
 
 def _sheet(name: str, grid: Sequence[Sequence[object]], merged: list[tuple[tuple[int, int], tuple[int, int]]], extras: _XlsxExtras) -> Sheet:
-    rows: list[list[CellValue]] = [[_cell_value(value) for value in cells] for cells in grid]
+    # most cells are text or empty (""): those skip the call (a workbook's import is mostly
+    # this loop and the layout's, docs/performance.md)
+    rows: list[list[CellValue]] = [[(value or None) if value.__class__ is str else _cell_value(value) for value in cells] for cells in grid]
     anchors: dict[tuple[int, int], tuple[int, int]] = {}
     for (top, left), (bottom, right) in merged:
         if not (0 <= top < len(rows)):
@@ -248,13 +254,16 @@ def _check_zip(data: bytes, file: str) -> dict[str, _XlsxExtras]:
     if "xl/workbook.xml" not in names:
         return {}  # an .ods: calamine reads all it holds
     try:
-        return _xlsx_extras(archive, names, most)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, KeyError, EOFError) as error:
+        return _xlsx_extras(archive, data, names, most)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, KeyError, EOFError, NotImplementedError, RuntimeError) as error:
         raise InputError(Problem(f"not a workbook: a damaged zip ({error})", file=file, expected=_EXPECTED)) from None
 
 
-def _read_member(archive: zipfile.ZipFile, name: str, most: int) -> bytes:
+def _read_member(archive: zipfile.ZipFile, data: bytes, name: str, most: int) -> bytes:
     """One zip member, never more than ``most`` bytes (the directory's sizes may lie)."""
+    plain = _plain_member(archive, data, name, most)
+    if plain is not None:
+        return plain
     with archive.open(name) as member:
         data = member.read(most + 1)
     if len(data) > most:
@@ -262,16 +271,62 @@ def _read_member(archive: zipfile.ZipFile, name: str, most: int) -> bytes:
     return data
 
 
-def _xlsx_extras(archive: zipfile.ZipFile, names: set[str], most: int) -> dict[str, _XlsxExtras]:
-    workbook = _read_member(archive, "xl/workbook.xml", most)
+#: a zip's local file header (zipfile's ``structFileHeader``)
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+#: general-purpose flags zipfile handles specially: encrypted, patched data, strong encryption
+_SPECIAL_FLAGS = 0x1 | 0x20 | 0x40
+
+
+def _plain_member(archive: zipfile.ZipFile, data: bytes, name: str, most: int) -> bytes | None:
+    """A member stored or deflated in the plain way, read straight from the zip's bytes and
+    checked as zipfile checks it (its header's name, its size, its CRC); None for anything
+    else, which zipfile then reads and reports on. zipfile's own reader costs about as much
+    as the rest of a small workbook's checks together (docs/performance.md)."""
+    info = archive.NameToInfo.get(name)
+    if info is None or info.flag_bits & _SPECIAL_FLAGS or info.file_size > most or info.compress_type not in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED):
+        return None
+    offset = info.header_offset
+    if offset < 0 or offset + _LOCAL_HEADER.size > len(data):
+        return None
+    header = _LOCAL_HEADER.unpack_from(data, offset)
+    if header[0] != b"PK\x03\x04" or header[3] & _SPECIAL_FLAGS:
+        return None
+    name_length, extra_length = header[10], header[11]
+    start = offset + _LOCAL_HEADER.size
+    try:
+        if data[start : start + name_length] != info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437"):
+            return None
+    except UnicodeEncodeError:
+        return None
+    start += name_length + extra_length
+    raw = data[start : start + info.compress_size]
+    if len(raw) != info.compress_size:
+        return None
+    if info.compress_type == zipfile.ZIP_STORED:
+        out = raw
+    else:
+        inflate = zlib.decompressobj(-15)
+        try:
+            out = inflate.decompress(raw, info.file_size + 1)
+        except zlib.error:
+            return None
+        if not inflate.eof:
+            return None
+    if len(out) != info.file_size or zlib.crc32(out) != info.CRC:
+        return None
+    return out
+
+
+def _xlsx_extras(archive: zipfile.ZipFile, data: bytes, names: set[str], most: int) -> dict[str, _XlsxExtras]:
+    workbook = _read_member(archive, data, "xl/workbook.xml", most)
     targets: dict[bytes, str] = {}
     if "xl/_rels/workbook.xml.rels" in names:
-        for match in _RELATIONSHIP.finditer(_read_member(archive, "xl/_rels/workbook.xml.rels", most)):
+        for match in _RELATIONSHIP.finditer(_read_member(archive, data, "xl/_rels/workbook.xml.rels", most)):
             attributes = dict(_ATTRIBUTE.findall(match.group(1)))
             target = attributes.get(b"Target", b"").decode("utf-8", "replace")
             target = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
             targets[attributes.get(b"Id", b"")] = target
-    percent_styles = _percent_styles(_read_member(archive, "xl/styles.xml", most)) if "xl/styles.xml" in names else frozenset()
+    percent_styles = _percent_styles(_read_member(archive, data, "xl/styles.xml", most)) if "xl/styles.xml" in names else frozenset()
     extras = {}
     for match in _SHEET_ENTRY.finditer(workbook):
         attributes = dict(_ATTRIBUTE.findall(match.group(1)))
@@ -280,7 +335,7 @@ def _xlsx_extras(archive: zipfile.ZipFile, names: set[str], most: int) -> dict[s
         target = targets.get(relation)
         if target is None or target not in names:
             continue
-        extras[name] = _sheet_extras(_read_member(archive, target, most), percent_styles)
+        extras[name] = _sheet_extras(_read_member(archive, data, target, most), percent_styles)
     return extras
 
 
@@ -301,14 +356,46 @@ def _percent_styles(styles: bytes) -> frozenset[int]:
     return frozenset(found)
 
 
+def _row_count(xml: bytes) -> int:
+    """The number of <row> elements: counted as bytes where no element is written with a
+    prefix or a tag that merely starts with "row" (<rowBreaks>), else by the pattern."""
+    count = xml.count(b"<row")
+    plain = xml.count(b"<row ") + xml.count(b"<row>")
+    if count == plain and b":row" not in xml:
+        return count
+    return len(_ROW.findall(xml))
+
+
+@lru_cache(maxsize=64)
+def _percent_cell_pattern(percent_styles: frozenset[int]) -> re.Pattern[bytes]:
+    """The start tag of a cell whose style is one of ``percent_styles`` (group 1: its attributes)."""
+    styles = b"|".join(str(style).encode() for style in sorted(percent_styles))
+    return re.compile(rb'<(?:\w+:)?c\b([^>]*?\bs="0*(?:' + styles + rb')"[^>]*)>')
+
+
+def _percent_cells(xml: bytes, percent_styles: frozenset[int]) -> frozenset[tuple[int, int]]:
+    """The cells styled as a percentage, found by their style attribute alone (a sheet
+    without formulas needs nothing else from its cells)."""
+    found = set()
+    for match in _percent_cell_pattern(percent_styles).finditer(xml):
+        attributes = match.group(1)
+        style = _STYLE.search(attributes)
+        reference = _CELL_REF.search(attributes)
+        if reference is not None and style is not None and int(style.group(1)) in percent_styles:
+            found.add((int(reference.group(2)) - 1, _column_index(reference.group(1).decode())))
+    return frozenset(found)
+
+
 def _sheet_extras(xml: bytes, percent_styles: frozenset[int]) -> _XlsxExtras:
-    rows = len(_ROW.findall(xml))
+    rows = _row_count(xml)
     dimension = re.search(rb'<(?:\w+:)?dimension\b[^>]*ref="[A-Z]{1,3}[0-9]{1,7}:[A-Z]{1,3}([0-9]{1,7})"', xml[:4096])
     if dimension is not None:
         rows = max(rows, int(dimension.group(1)))
     has_formulas = b"<f" in xml or b":f>" in xml or b't="e"' in xml
     if not percent_styles and not has_formulas:
         return _XlsxExtras(rows)
+    if not has_formulas:
+        return _XlsxExtras(rows, _percent_cells(xml, percent_styles))
     percent: set[tuple[int, int]] = set()
     flagged: dict[tuple[int, int], str] = {}
     for cell in _CELL.finditer(xml):

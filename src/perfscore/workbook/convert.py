@@ -73,6 +73,8 @@ class _Reader:
     # -- cells
 
     def _check(self, row: int, column: int) -> None:
+        if not self.sheet.flagged:
+            return  # the common case: no formula in the sheet lacks its value
         position = self.sheet.anchors.get((row, column), (row, column))
         reason = self.sheet.flagged.get(position)
         if reason is not None:
@@ -229,17 +231,20 @@ class _Reader:
         sums: dict[str, Decimal] | None = {}
         budget_row: tuple[Decimal | None, Decimal | None] | None = None
         name_column = columns["name"]
+        level1_column, level2_column = columns.get("level1"), columns.get("level2")
+        texts = sheet.texts
         for row in range(block.header_row + 1, len(sheet.rows)):
-            first = next((sheet.text(row, column) for column in range(sheet.width) if sheet.text(row, column)), "")
+            cells = texts[row]
+            first = next((text for text in cells if text), "")
             if not first:
                 continue  # a blank row
             if normalise(first).startswith(END_WORDS):
                 if normalise(first).startswith(("总分", "合计", "得分合计")):
                     total_score = self._number(row, columns.get("score"), "total score (总分)")
                 break
-            name = sheet.text(row, name_column)
-            level1 = _without_points(sheet.text(row, columns["level1"])) if "level1" in columns and sheet.text(row, columns["level1"]) else level1
-            level2 = _without_points(sheet.text(row, columns["level2"])) if "level2" in columns and sheet.text(row, columns["level2"]) else level2
+            name = cells[name_column]
+            level1 = _without_points(cells[level1_column]) if level1_column is not None and cells[level1_column] else level1
+            level2 = _without_points(cells[level2_column]) if level2_column is not None and cells[level2_column] else level2
             values = [sheet.value(row, columns[key]) for key in ("target", "actual") if key in columns]
             if not name or (_TEMPLATE_ROW.match(name) and all(value is None for value in values)):
                 continue  # a row with no 三级 name, or an empty template row (指标1, ……)
