@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from decimal import Decimal
 from typing import Any
 
@@ -37,6 +38,9 @@ _TEMPLATE_ROW = re.compile(r"^(?:指标[0-9０-９一二三四五六七八九十
 _BARE_NUMBER = re.compile(r"^[0-9０-９][0-9０-９,，]*(?:[.．][0-9０-９]+)?$")
 _NAME_COMPARATOR = re.compile(r"[（(]\s*(?P<comparator>" + "|".join(re.escape(word) for word in sorted(COMPARATOR_WORDS, key=len, reverse=True)) + r")\s*[*＊xX×]+\s*(?P<unit>[^()（）]{0,8})[)）]")
 _POINTS_TEXT = re.compile(r"[（(]\s*[0-9]+(?:\.[0-9]+)?\s*分\s*[)）]")
+_DIGIT = re.compile(r"[0-9０-９]")
+_SPACES = re.compile(r"\s+")
+_OPEN_RANGE = re.compile(r"(以上|以下|以内)$")
 _FUND_KEYS = ("initial_budget", "budget", "spending")
 _FUND_COLUMNS = {"initial_budget": "initial", "budget": "budget", "spending": "spending"}
 
@@ -108,9 +112,8 @@ class _Reader:
         value = self.sheet.value(row, column)
         if value is None:
             return None
-        position = self.sheet.anchors.get((row, column), (row, column))
         if isinstance(value, Decimal):
-            if position in self.sheet.percent:
+            if self.sheet.percent and self.sheet.anchors.get((row, column), (row, column)) in self.sheet.percent:
                 value, unit = (value * HUNDRED).normalize(), "%"
                 value = value.quantize(Decimal(1)) if value == value.to_integral_value() else value
             if comparator is None and not unit:
@@ -122,7 +125,7 @@ class _Reader:
         text = value.strip()
         if unit and _BARE_NUMBER.match(text):
             text += unit
-        if comparator is not None and re.search(r"[0-9０-９]", text) and not _starts_with_comparator(text):
+        if comparator is not None and _DIGIT.search(text) and not _starts_with_comparator(text):
             text = comparator.value + text
         return text
 
@@ -320,7 +323,7 @@ class _Reader:
 
 def _starts_with_comparator(text: str) -> bool:
     folded = text.replace("﹦", "=").replace("＝", "=").replace("＞", ">").replace("＜", "<").lstrip()
-    return any(folded.startswith(word) for word in COMPARATOR_WORDS) or bool(re.search(r"(以上|以下|以内)$", folded))
+    return any(folded.startswith(word) for word in COMPARATOR_WORDS) or bool(_OPEN_RANGE.search(folded))
 
 
 def _comparator(text: str) -> Comparator | None:
@@ -328,9 +331,10 @@ def _comparator(text: str) -> Comparator | None:
     return COMPARATOR_WORDS.get(folded) or _NATURE_WORDS.get(folded)
 
 
+@lru_cache(maxsize=1024)
 def _without_points(text: str) -> str:
     """A level name without the points it carries: "产出指标(50分)" → "产出指标"."""
-    return re.sub(r"\s+", "", _POINTS_TEXT.sub("", text)) or text
+    return _SPACES.sub("", _POINTS_TEXT.sub("", text)) or text
 
 
 def _level1_weights(budget: Decimal | None, sums: dict[str, Decimal] | None) -> dict[str, Decimal] | None:

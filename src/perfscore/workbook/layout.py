@@ -170,7 +170,7 @@ def find_layout(sheet: Sheet) -> Layout:
 
 def _indicator_block(grid: _Grid) -> IndicatorBlock | None:
     for row in range(grid.height):
-        if not any(key in _NAME_WORDS for key in grid.normalised(row)):
+        if _NAME_WORDS.isdisjoint(grid.normalised(row)):
             continue
         block = IndicatorBlock(row)
         for scan in (row, row - 1, row + 1):  # a heading may be split over two rows
@@ -182,7 +182,7 @@ def _indicator_block(grid: _Grid) -> IndicatorBlock | None:
             continue
         for scan in range(max(0, row - 2), row + 1):
             for text in grid.texts[scan]:
-                points = points_in(text) if text else None
+                points = points_in(text) if "分" in text else None  # no 分, no points: the pattern is not tried
                 if points is not None and any(word in text for word in ("绩效指标", "绩效目标", "指标")):
                     block.points = points
         # a second header row (sub-headings under the split ones) is skipped by the reader
@@ -209,7 +209,7 @@ def _budget_block(sheet: Sheet, grid: _Grid, before: int) -> BudgetBlock | None:
             for text in texts[scan]:
                 if "元" in text and ("资金" in text or "预算" in text):
                     block.money_unit = "元" if "万元" not in text else "万元"
-                points = points_in(text) if text else None
+                points = points_in(text) if "分" in text else None
                 if points is not None and ("预算" in text or "资金" in text):
                     block.points = points
         for data_row in range(row + 1, before):
