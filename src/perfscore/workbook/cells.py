@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from decimal import Decimal
 from pathlib import Path
-from typing import Sequence, Union
+from typing import NamedTuple, Sequence, Union
 
 import python_calamine
 
@@ -241,94 +241,167 @@ _NUM_FMT_ID = re.compile(rb'numFmtId="([0-9]+)"')
 def _check_zip(data: bytes, file: str) -> dict[str, _XlsxExtras]:
     """Refuse a zip bomb and external links; for .xlsx, what calamine does not say, by sheet name."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        members = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError) as error:
+        archive = _Zip(data)
+    except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError) as error:
         raise InputError(Problem(f"not a workbook: a damaged zip ({error})", file=file, expected=_EXPECTED)) from None
     most = int(limit("unzipped_bytes"))
-    unpacked = sum(member.file_size for member in members)
+    unpacked = sum(member.file_size for member in archive.members)
     if unpacked > most:
         raise InputError(Problem(f"the workbook unpacks to {unpacked:,} bytes, over the limit of {most:,} (a zip bomb?)", file=file, expected=f"at most {most:,} unpacked bytes, set by {LIMITS['unzipped_bytes'].variable}"))
-    names = {member.filename for member in members}
+    names = set(archive.by_name)
     links = sorted(name for name in names if name.startswith("xl/externalLinks/") and name.endswith(".xml"))
     if links:
         raise InputError(Problem(f"the workbook links to other workbooks ({len(links)} external link{'s' if len(links) > 1 else ''}): its values may come from files that are not here", file=file, expected="a workbook whose values are its own: in Excel, Data → Edit Links → Break Link, then save"))
     if "xl/workbook.xml" not in names:
         return {}  # an .ods: calamine reads all it holds
     try:
-        return _xlsx_extras(archive, data, names, most)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, KeyError, EOFError, NotImplementedError, RuntimeError) as error:
+        return _xlsx_extras(archive, names, most)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, ValueError, OSError, KeyError, EOFError, NotImplementedError, RuntimeError) as error:
         raise InputError(Problem(f"not a workbook: a damaged zip ({error})", file=file, expected=_EXPECTED)) from None
 
 
-def _read_member(archive: zipfile.ZipFile, data: bytes, name: str, most: int) -> bytes:
-    """One zip member, never more than ``most`` bytes (the directory's sizes may lie)."""
-    plain = _plain_member(archive, data, name, most)
-    if plain is not None:
-        return plain
-    with archive.open(name) as member:
-        data = member.read(most + 1)
-    if len(data) > most:
-        raise ValueError(f"{name} unpacks past the limit of {most:,} bytes")
-    return data
+class _Member(NamedTuple):
+    """What the zip's directory says of one member (the fields of zipfile's ZipInfo used here)."""
+
+    filename: str
+    raw_name: bytes
+    flag_bits: int
+    compress_type: int
+    CRC: int
+    compress_size: int
+    file_size: int
+    header_offset: int
 
 
-#: a zip's local file header (zipfile's ``structFileHeader``)
+#: the end of a zip's central directory (zipfile's ``structEndArchive``), its central
+#: directory entries (``structCentralDir``) and a local file header (``structFileHeader``)
+_END = struct.Struct("<4s4H2LH")
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
 #: general-purpose flags zipfile handles specially: encrypted, patched data, strong encryption
 _SPECIAL_FLAGS = 0x1 | 0x20 | 0x40
+_UTF8_NAME = 0x800
 
 
-def _plain_member(archive: zipfile.ZipFile, data: bytes, name: str, most: int) -> bytes | None:
+class _Zip:
+    """A zip held in memory: its directory, and its members read straight from the bytes.
+
+    zipfile's pure-Python reader cost as much as the rest of a small workbook's checks
+    together (docs/performance.md), so the plain case (no comment, no Zip64, nothing before
+    the zip, members stored or deflated) is read here, checked as zipfile checks it; for
+    anything else, or anything that does not add up, zipfile itself reads the zip and
+    raises the errors it always raised."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self._archive: zipfile.ZipFile | None = None
+        members = _plain_directory(data)
+        if members is None:
+            self._archive = zipfile.ZipFile(io.BytesIO(data))
+            members = [_Member(info.filename, b"", info.flag_bits, info.compress_type, info.CRC, info.compress_size, info.file_size, info.header_offset) for info in self._archive.infolist()]
+        self.members = members
+        self.by_name = {member.filename: member for member in members}  # the last of a repeated name, as zipfile
+
+    def read(self, name: str, most: int) -> bytes:
+        """One member, never more than ``most`` bytes (the directory's sizes may lie)."""
+        member = self.by_name.get(name)
+        plain = _plain_member(member, self.data, most) if member is not None and member.raw_name else None
+        if plain is not None:
+            return plain
+        if self._archive is None:
+            self._archive = zipfile.ZipFile(io.BytesIO(self.data))
+        with self._archive.open(name) as opened:
+            data = opened.read(most + 1)
+        if len(data) > most:
+            raise ValueError(f"{name} unpacks past the limit of {most:,} bytes")
+        return data
+
+
+def _plain_directory(data: bytes) -> list[_Member] | None:
+    """The members of a plain zip as zipfile's directory reader would list them; None when
+    the zip is not plain or anything is out of place (zipfile then reads it)."""
+    if len(data) < _END.size or data[-_END.size : -_END.size + 4] != b"PK\x05\x06" or data[-2:] != b"\0\0":
+        return None  # no end record where a zip without a comment has it
+    if data[-_END.size - 20 : -_END.size - 16] == b"PK\x06\x07":
+        return None  # Zip64
+    _, _, _, _, _, size, offset, _ = _END.unpack_from(data, len(data) - _END.size)
+    if offset + size != len(data) - _END.size:
+        return None  # something before the zip, or a directory that does not end at the end record
+    members = []
+    position, end = offset, offset + size
+    try:
+        while position < end:
+            if position + _CENTRAL.size > end:
+                return None
+            entry = _CENTRAL.unpack_from(data, position)
+            if entry[0] != b"PK\x01\x02" or entry[3] > zipfile.MAX_EXTRACT_VERSION:
+                return None
+            flags, name_length, extra_length, comment_length = entry[5], entry[12], entry[13], entry[14]
+            name_start = position + _CENTRAL.size
+            raw_name = data[name_start : name_start + name_length]
+            extra = data[name_start + name_length : name_start + name_length + extra_length]
+            position = name_start + name_length + extra_length + comment_length
+            if position > end or not raw_name:
+                return None
+            while len(extra) >= 4:  # zipfile's check of the extra field; Zip64 fields are left to zipfile
+                kind, length = struct.unpack_from("<HH", extra)
+                if length + 4 > len(extra) or kind == 0x0001:
+                    return None
+                extra = extra[length + 4 :]
+            name = raw_name.decode("utf-8" if flags & _UTF8_NAME else "cp437")
+            if "\0" in name or "\\" in name:
+                return None  # names zipfile rewrites
+            members.append(_Member(name, raw_name, flags, entry[6], entry[9], entry[10], entry[11], entry[18]))
+    except (struct.error, UnicodeDecodeError):
+        return None
+    return members
+
+
+def _plain_member(member: _Member, data: bytes, most: int) -> bytes | None:
     """A member stored or deflated in the plain way, read straight from the zip's bytes and
     checked as zipfile checks it (its header's name, its size, its CRC); None for anything
-    else, which zipfile then reads and reports on. zipfile's own reader costs about as much
-    as the rest of a small workbook's checks together (docs/performance.md)."""
-    info = archive.NameToInfo.get(name)
-    if info is None or info.flag_bits & _SPECIAL_FLAGS or info.file_size > most or info.compress_type not in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED):
+    else, which zipfile then reads and reports on."""
+    if member.flag_bits & _SPECIAL_FLAGS or member.file_size > most or member.compress_type not in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED):
         return None
-    offset = info.header_offset
+    offset = member.header_offset
     if offset < 0 or offset + _LOCAL_HEADER.size > len(data):
         return None
     header = _LOCAL_HEADER.unpack_from(data, offset)
-    if header[0] != b"PK\x03\x04" or header[3] & _SPECIAL_FLAGS:
+    if header[0] != b"PK\x03\x04" or header[3] & _SPECIAL_FLAGS or (header[3] ^ member.flag_bits) & _UTF8_NAME:
         return None
     name_length, extra_length = header[10], header[11]
     start = offset + _LOCAL_HEADER.size
-    try:
-        if data[start : start + name_length] != info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437"):
-            return None
-    except UnicodeEncodeError:
+    if data[start : start + name_length] != member.raw_name:
         return None
     start += name_length + extra_length
-    raw = data[start : start + info.compress_size]
-    if len(raw) != info.compress_size:
+    raw = data[start : start + member.compress_size]
+    if len(raw) != member.compress_size:
         return None
-    if info.compress_type == zipfile.ZIP_STORED:
+    if member.compress_type == zipfile.ZIP_STORED:
         out = raw
     else:
         inflate = zlib.decompressobj(-15)
         try:
-            out = inflate.decompress(raw, info.file_size + 1)
+            out = inflate.decompress(raw, member.file_size + 1)
         except zlib.error:
             return None
         if not inflate.eof:
             return None
-    if len(out) != info.file_size or zlib.crc32(out) != info.CRC:
+    if len(out) != member.file_size or zlib.crc32(out) != member.CRC:
         return None
     return out
 
 
-def _xlsx_extras(archive: zipfile.ZipFile, data: bytes, names: set[str], most: int) -> dict[str, _XlsxExtras]:
-    workbook = _read_member(archive, data, "xl/workbook.xml", most)
+def _xlsx_extras(archive: _Zip, names: set[str], most: int) -> dict[str, _XlsxExtras]:
+    workbook = archive.read("xl/workbook.xml", most)
     targets: dict[bytes, str] = {}
     if "xl/_rels/workbook.xml.rels" in names:
-        for match in _RELATIONSHIP.finditer(_read_member(archive, data, "xl/_rels/workbook.xml.rels", most)):
+        for match in _RELATIONSHIP.finditer(archive.read("xl/_rels/workbook.xml.rels", most)):
             attributes = dict(_ATTRIBUTE.findall(match.group(1)))
             target = attributes.get(b"Target", b"").decode("utf-8", "replace")
             target = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
             targets[attributes.get(b"Id", b"")] = target
-    percent_styles = _percent_styles(_read_member(archive, data, "xl/styles.xml", most)) if "xl/styles.xml" in names else frozenset()
+    percent_styles = _percent_styles(archive.read("xl/styles.xml", most)) if "xl/styles.xml" in names else frozenset()
     rows_most = int(limit("sheet_rows"))
     extras = {}
     for match in _SHEET_ENTRY.finditer(workbook):
@@ -338,7 +411,7 @@ def _xlsx_extras(archive: zipfile.ZipFile, data: bytes, names: set[str], most: i
         target = targets.get(relation)
         if target is None or target not in names:
             continue
-        extras[name] = _sheet_extras(_read_member(archive, data, target, most), percent_styles, rows_most)
+        extras[name] = _sheet_extras(archive.read(target, most), percent_styles, rows_most)
     return extras
 
 

@@ -92,16 +92,28 @@ _NAME_WORDS = frozenset(INDICATOR_HEADERS["name"])
 
 
 class _Grid:
-    """A sheet's texts and, made once a row when first asked for, their normalised form:
-    finding the layout reads the rows above the indicators several times."""
+    """A sheet's texts and, made once a row when first asked for, their normalised form and
+    the row's text run together without spaces: finding the layout reads the rows above the
+    indicators several times, and a row that lacks a header's characters is passed over
+    without normalising its cells (normalising only removes spaces and folds brackets, so a
+    word in a normalised cell is in the row's run-together text too)."""
 
-    __slots__ = ("texts", "height", "width", "_normalised")
+    __slots__ = ("texts", "height", "width", "_normalised", "_joined")
 
     def __init__(self, sheet: Sheet):
         self.texts = sheet.texts
         self.height = len(self.texts)
         self.width = sheet.width
         self._normalised: dict[int, list[str]] = {}
+        self._joined: dict[int, str] = {}
+
+    def joined(self, row: int) -> str:
+        """The row's texts run together, spaces removed ("" outside the sheet)."""
+        text = self._joined.get(row)
+        if text is None:
+            text = _SPACES.sub("", "".join(self.texts[row])) if 0 <= row < self.height else ""
+            self._joined[row] = text
+        return text
 
     def normalised(self, row: int) -> list[str]:
         """The row's texts normalised ("" for an empty cell); [] outside the sheet."""
@@ -170,8 +182,8 @@ def find_layout(sheet: Sheet) -> Layout:
 
 def _indicator_block(grid: _Grid) -> IndicatorBlock | None:
     for row in range(grid.height):
-        if _NAME_WORDS.isdisjoint(grid.normalised(row)):
-            continue
+        if "标" not in grid.joined(row) or _NAME_WORDS.isdisjoint(grid.normalised(row)):
+            continue  # every 三级指标 heading has 标
         block = IndicatorBlock(row)
         for scan in (row, row - 1, row + 1):  # a heading may be split over two rows
             for column, key in enumerate(grid.normalised(scan)):
@@ -196,6 +208,9 @@ def _indicator_block(grid: _Grid) -> IndicatorBlock | None:
 def _budget_block(sheet: Sheet, grid: _Grid, before: int) -> BudgetBlock | None:
     texts = grid.texts
     for row in range(before):
+        joined = grid.joined(row)
+        if "预算" not in joined or ("执行" not in joined and "支出" not in joined):
+            continue  # every budget heading has 预算 and every spending heading 执行 or 支出
         columns: dict[str, int] = {}
         for column, key in enumerate(grid.normalised(row)):
             role = _BUDGET_ROLES.get(key)
@@ -240,6 +255,9 @@ def _labels(grid: _Grid, before: int) -> dict[str, tuple[int, int]]:
     found: dict[str, tuple[int, int]] = {}
     width = grid.width
     for row in range(before):
+        joined = grid.joined(row)
+        if "名称" not in joined and "部门" not in joined and "单位" not in joined:
+            continue  # every label has one of these
         texts = grid.texts[row]
         for column, whole in enumerate(grid.normalised(row)):
             key, colon, rest = whole.partition(":")
@@ -262,6 +280,8 @@ def _labels(grid: _Grid, before: int) -> dict[str, tuple[int, int]]:
 
 def _year(grid: _Grid, before: int) -> tuple[int, int, int] | None:
     for row in range(before):
+        if "年" not in grid.joined(row):
+            continue
         for column, text in enumerate(grid.texts[row]):
             match = _YEAR.search(text) if text else None
             if match is not None:
