@@ -69,11 +69,12 @@ class Sheet:
 
     def value(self, row: int, column: int) -> CellValue:
         """The value at a cell, None outside the grid."""
-        if 0 <= row < len(self.rows):
-            cells = self.rows[row]
-            if 0 <= column < len(cells):
-                return cells[column]
-        return None
+        if row < 0 or column < 0:
+            return None
+        try:
+            return self.rows[row][column]
+        except IndexError:
+            return None
 
     def text(self, row: int, column: int) -> str:
         """The value at a cell as stripped text ("" for an empty cell or outside the grid)."""
@@ -89,7 +90,9 @@ class Sheet:
 
     def address(self, row: int, column: int) -> str:
         """The cell's address as Excel names it, "项目1!D12"; a merged cell names its range's top-left."""
-        row, column = self.anchors.get((row, column), (row, column))
+        anchor = self.anchors.get((row, column))
+        if anchor is not None:
+            row, column = anchor
         return f"{self.name}!{column_letters(column)}{row + 1}"
 
 
@@ -172,14 +175,20 @@ def _sheet(name: str, grid: Sequence[Sequence[object]], merged: list[tuple[tuple
         if not (0 <= top < len(rows)):
             continue
         first = rows[top][left] if left < len(rows[top]) else None
+        anchor = (top, left)
+        before = anchors.get(anchor)  # the top-left keeps what it had (an earlier, overlapping range's anchor)
+        filled = [first] * (right + 1 - left)
         for row in range(top, min(bottom, len(rows) - 1) + 1):
             cells = rows[row]
             if len(cells) <= right:
                 cells.extend([None] * (right + 1 - len(cells)))
+            cells[left : right + 1] = filled
             for column in range(left, right + 1):
-                if (row, column) != (top, left):
-                    cells[column] = first
-                    anchors[(row, column)] = (top, left)
+                anchors[(row, column)] = anchor
+        if before is None:
+            anchors.pop(anchor, None)
+        else:
+            anchors[anchor] = before
     width = max((len(cells) for cells in rows), default=0)
     for cells in rows:
         if len(cells) < width:
@@ -394,29 +403,54 @@ def _plain_member(member: _Member, data: bytes, most: int) -> bytes | None:
 
 def _xlsx_extras(archive: _Zip, names: set[str], most: int) -> dict[str, _XlsxExtras]:
     workbook = archive.read("xl/workbook.xml", most)
-    targets: dict[bytes, str] = {}
-    if "xl/_rels/workbook.xml.rels" in names:
-        for match in _RELATIONSHIP.finditer(archive.read("xl/_rels/workbook.xml.rels", most)):
-            attributes = dict(_ATTRIBUTE.findall(match.group(1)))
-            target = attributes.get(b"Target", b"").decode("utf-8", "replace")
-            target = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-            targets[attributes.get(b"Id", b"")] = target
+    relations = archive.read("xl/_rels/workbook.xml.rels", most) if "xl/_rels/workbook.xml.rels" in names else b""
     percent_styles = _percent_styles(archive.read("xl/styles.xml", most)) if "xl/styles.xml" in names else frozenset()
     rows_most = int(limit("sheet_rows"))
     extras = {}
-    for match in _SHEET_ENTRY.finditer(workbook):
-        attributes = dict(_ATTRIBUTE.findall(match.group(1)))
-        name = html.unescape(attributes.get(b"name", b"").decode("utf-8", "replace"))
-        relation = next((value for key, value in attributes.items() if key.endswith(b":id")), b"")
-        target = targets.get(relation)
-        if target is None or target not in names:
+    for name, target in _sheet_targets(workbook, relations):
+        if target not in names:
             continue
         extras[name] = _sheet_extras(archive.read(target, most), percent_styles, rows_most)
     return extras
 
 
+# The workbook's sheet list and its styles are read through small caches: the workbooks of
+# a folder are mostly filled in from one template, whose sheet list and styles they share.
+# Only small parts are kept (a cache entry holds on to its bytes).
+_CACHED_BYTES = 256 * 1024
+
+
+def _sheet_targets(workbook: bytes, relations: bytes) -> tuple[tuple[str, str], ...]:
+    """Each sheet's name and the zip member holding it, in workbook order."""
+    if len(workbook) + len(relations) <= _CACHED_BYTES:
+        return _cached_sheet_targets(workbook, relations)
+    return _read_sheet_targets(workbook, relations)
+
+
 def _percent_styles(styles: bytes) -> frozenset[int]:
     """The indexes of the cell styles (cellXfs) whose number format shows a percentage."""
+    return _cached_percent_styles(styles) if len(styles) <= _CACHED_BYTES else _read_percent_styles(styles)
+
+
+def _read_sheet_targets(workbook: bytes, relations: bytes) -> tuple[tuple[str, str], ...]:
+    targets: dict[bytes, str] = {}
+    for match in _RELATIONSHIP.finditer(relations):
+        attributes = dict(_ATTRIBUTE.findall(match.group(1)))
+        target = attributes.get(b"Target", b"").decode("utf-8", "replace")
+        target = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        targets[attributes.get(b"Id", b"")] = target
+    found = []
+    for match in _SHEET_ENTRY.finditer(workbook):
+        attributes = dict(_ATTRIBUTE.findall(match.group(1)))
+        name = html.unescape(attributes.get(b"name", b"").decode("utf-8", "replace"))
+        relation = next((value for key, value in attributes.items() if key.endswith(b":id")), b"")
+        target = targets.get(relation)
+        if target is not None:
+            found.append((name, target))
+    return tuple(found)
+
+
+def _read_percent_styles(styles: bytes) -> frozenset[int]:
     percent_formats = set(_BUILTIN_PERCENT)
     for identifier, code in _NUM_FMT.findall(styles):
         if b"%" in html.unescape(code.decode("utf-8", "replace")).replace('"%"', "").encode():
@@ -430,6 +464,10 @@ def _percent_styles(styles: bytes) -> frozenset[int]:
         if identifier is not None and int(identifier.group(1)) in percent_formats:
             found.add(index)
     return frozenset(found)
+
+
+_cached_sheet_targets = lru_cache(maxsize=16)(_read_sheet_targets)
+_cached_percent_styles = lru_cache(maxsize=16)(_read_percent_styles)
 
 
 def _row_count(xml: bytes) -> int:

@@ -77,8 +77,6 @@ class _Reader:
     # -- cells
 
     def _check(self, row: int, column: int) -> None:
-        if not self.sheet.flagged:
-            return  # the common case: no formula in the sheet lacks its value
         position = self.sheet.anchors.get((row, column), (row, column))
         reason = self.sheet.flagged.get(position)
         if reason is not None:
@@ -88,7 +86,8 @@ class _Reader:
         """A figure cell (money, a weight, a score): a number, or a text that is one; None when empty or marked "/"."""
         if column is None:
             return None
-        self._check(row, column)
+        if self.sheet.flagged:
+            self._check(row, column)
         value = self.sheet.value(row, column)
         if value is None:
             return None
@@ -108,7 +107,8 @@ class _Reader:
         """A target or actual: a number, or the text as printed, with the row's comparator and unit joined."""
         if column is None:
             return None
-        self._check(row, column)
+        if self.sheet.flagged:
+            self._check(row, column)
         value = self.sheet.value(row, column)
         if value is None:
             return None
@@ -281,8 +281,9 @@ class _Reader:
             if unit in ("/", "—", "-", "无"):
                 unit = ""
         full_score = points_in(name) if "weight" not in columns else None
-        written = _POINTS_TEXT.sub("", name).strip() or name
-        in_name = _NAME_COMPARATOR.search(written)
+        # the patterns need a 分 and a bracket: most names have neither
+        written = (_POINTS_TEXT.sub("", name).strip() or name) if "分" in name else name
+        in_name = _NAME_COMPARATOR.search(written) if "(" in written or "（" in written else None
         if in_name is not None:  # Hubei: "改造面积(≥**平方米)"
             comparator = comparator or COMPARATOR_WORDS.get(in_name["comparator"].replace("＞", ">").replace("＜", "<"))
             unit = unit or in_name["unit"].strip()
