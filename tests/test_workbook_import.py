@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import os
 import zipfile
 from decimal import Decimal
 from pathlib import Path
@@ -20,22 +19,8 @@ from workbooks import ProjectSheet, Row, default_rows, national_workbook, put
 from perfscore import workbook
 from perfscore.cli import main
 from perfscore.errors import InputError
-from perfscore.load import load_ruleset, submission_from_raw
+from perfscore.load import load_ruleset
 from perfscore.workbook.template import FIRST_ROW, template
-
-
-def _format_2_loads() -> bool:
-    """Whether the loader on this branch reads perfscore-submission/2 (issue 11's loader)."""
-    raw = {"format": "perfscore-submission/2", "unit": {"id": "u", "name": "u", "year": 2023}, "projects": [{"id": "p", "name": "p", "funds": [{"budget": 1, "spending": 1}], "indicators": [{"name": "n", "level1": "产出指标", "level2": "数量指标", "target": "≥1人", "actual": "1人"}]}]}
-    try:
-        submission_from_raw(raw, "probe")
-    except InputError:
-        return False
-    return True
-
-
-#: scoring a workbook needs the /2 loader (the lead's issue 11); under CI these always run
-needs_format_2 = pytest.mark.skipif(not os.environ.get("CI") and not _format_2_loads(), reason="the perfscore-submission/2 loader (issue 11) is not on this branch yet")
 
 
 def _read(path: Path) -> workbook.WorkbookRead:
@@ -470,7 +455,6 @@ self_score = 10
 """
 
 
-@needs_format_2
 def test_filled_template_scores_as_the_hand_written_toml(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A filled template scores exactly as the same unit written by hand in TOML."""
     path = tmp_path / "自评表.xlsx"
@@ -485,7 +469,6 @@ def test_filled_template_scores_as_the_hand_written_toml(tmp_path: Path, capsys:
     assert from_workbook.replace(str(path), "F") == by_hand.replace(str(toml), "F")
 
 
-@needs_format_2
 def test_two_project_workbook_scores_as_its_toml_and_tables(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A national workbook of two project sheets scores as the TOML import writes, and table DIR ranks workbooks."""
     units = tmp_path / "units"
@@ -502,3 +485,164 @@ def test_two_project_workbook_scores_as_its_toml_and_tables(tmp_path: Path, caps
     assert main(["table", str(units), "--ruleset", "national", "--format", "csv"]) in (0, 1)
     table = capsys.readouterr().out
     assert "区第一幼儿园" in table and "区第二幼儿园" in table
+
+
+# --------------------------------------------------------------------------- a real-looking workbook against hand-written TOML
+
+_ACCESS = ProjectSheet(
+    title="项目1",
+    project="无障碍改造",
+    department="区残联",
+    unit="区康复中心",
+    initial=100,
+    budget=120,
+    spending=110,
+    budget_score=9.17,
+    total_score=99.17,
+    rows=[
+        Row("产出指标", "数量指标", "改造户数", "≥90户", "95户", 20, 20),
+        Row("产出指标", "质量指标", "验收合格率", "≥95%", "98%", 15, 15),
+        Row("产出指标", "时效指标", "完成及时率", "=100%", "100%", 15, 15),
+        Row("效益指标", "社会效益指标", "出行便利程度", "明显改善", "明显改善", 30, 30),
+        Row("满意度指标", "服务对象满意度指标", "受益户满意度", "≥90%", "93%", 10, 10),
+    ],
+)
+_REHABILITATION = ProjectSheet(
+    title="项目2",
+    project="康复救助",
+    department="区残联",
+    unit="区康复中心",
+    initial=80,
+    budget=80,
+    spending=72.5,
+    budget_score=9.06,
+    rows=[
+        Row("产出指标", "数量指标", "康复训练人次", "≥300人次", "280人次", 25, 23),
+        Row("产出指标", "数量指标", "辅具发放", "≥60件", "60件", 10, 10),
+        Row("产出指标", "质量指标", "康复有效率", "≥85%", 0.9, 15, 15),  # 0.9 in a cell formatted as %
+        Row("效益指标", "社会效益指标", "生活自理能力", "有效提高", "部分提高", 30, 20),
+        Row("满意度指标", "服务对象满意度指标", "家属满意度", "≥90%", "91%", 10, 10),
+    ],
+    percent_cells=("F15",),
+)
+
+_ACCESS_TOML = """
+format = "perfscore-submission/2"
+
+[unit]
+id = "区康复中心"
+name = "区康复中心"
+year = 2023
+money_unit = "万元"
+
+[[projects]]
+id = "无障碍改造"
+name = "无障碍改造"
+level1_weights = { budget = 10, output = 50, benefit = 30, satisfaction = 10 }
+self_scores = { budget = 9.17, total = 99.17 }
+funds = [{ source = "unspecified", initial_budget = 100, budget = 120, spending = 110 }]
+indicators = [
+  { level1 = "产出指标", level2 = "数量指标", name = "改造户数", target = "≥90户", actual = "95户", weight = 20, self_score = 20 },
+  { level1 = "产出指标", level2 = "质量指标", name = "验收合格率", target = "≥95%", actual = "98%", weight = 15, self_score = 15 },
+  { level1 = "产出指标", level2 = "时效指标", name = "完成及时率", target = "=100%", actual = "100%", weight = 15, self_score = 15 },
+  { level1 = "效益指标", level2 = "社会效益指标", name = "出行便利程度", target = "明显改善", actual = "明显改善", weight = 30, self_score = 30 },
+  { level1 = "满意度指标", level2 = "服务对象满意度指标", name = "受益户满意度", target = "≥90%", actual = "93%", weight = 10, self_score = 10 },
+]
+"""
+
+_REHABILITATION_PROJECT = """
+[[projects]]
+id = "康复救助"
+name = "康复救助"
+level1_weights = { budget = 10, output = 50, benefit = 30, satisfaction = 10 }
+self_scores = { budget = 9.06 }
+funds = [{ source = "unspecified", initial_budget = 80, budget = 80, spending = 72.5 }]
+indicators = [
+  { level1 = "产出指标", level2 = "数量指标", name = "康复训练人次", target = "≥300人次", actual = "280人次", weight = 25, self_score = 23 },
+  { level1 = "产出指标", level2 = "数量指标", name = "辅具发放", target = "≥60件", actual = "60件", weight = 10, self_score = 10 },
+  { level1 = "产出指标", level2 = "质量指标", name = "康复有效率", target = "≥85%", actual = "90%", weight = 15, self_score = 15 },
+  { level1 = "效益指标", level2 = "社会效益指标", name = "生活自理能力", target = "有效提高", actual = "部分提高", weight = 30, self_score = 20 },
+  { level1 = "满意度指标", level2 = "服务对象满意度指标", name = "家属满意度", target = "≥90%", actual = "91%", weight = 10, self_score = 10 },
+]
+"""
+
+_REHABILITATION_TOML = _ACCESS_TOML.split("[[projects]]")[0] + _REHABILITATION_PROJECT
+
+
+def _scored(path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """``score PATH --format json`` with the file's own name taken out."""
+    assert main(["score", str(path), "--ruleset", "national", "--format", "json"]) in (0, 1)
+    return capsys.readouterr().out.replace(str(path), "FILE")
+
+
+def test_real_looking_workbook_imports_to_toml_that_scores_as_the_hand_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Two project sheets with merged 一级/二级 cells and text values import to TOML files that score exactly as the same projects written by hand."""
+    path = national_workbook(tmp_path / "区康复中心.xlsx", _ACCESS, _REHABILITATION)
+    out = tmp_path / "imported"
+    assert _import(path, "-o", out) == 0
+    capsys.readouterr()
+    assert sorted(p.name for p in out.iterdir()) == ["区康复中心-项目1.toml", "区康复中心-项目2.toml"]
+    for imported, written in ((out / "区康复中心-项目1.toml", _ACCESS_TOML), (out / "区康复中心-项目2.toml", _REHABILITATION_TOML)):
+        by_hand = tmp_path / f"hand-{imported.name}"
+        by_hand.write_text(written, encoding="utf-8")
+        expected = _scored(by_hand, capsys)
+        assert '"total"' in expected
+        assert _scored(imported, capsys) == expected
+
+
+def test_real_looking_workbook_scores_directly_as_the_hand_written_unit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """score on the workbook itself gives exactly what the unit's two projects written by hand in one TOML give."""
+    path = national_workbook(tmp_path / "区康复中心.xlsx", _ACCESS, _REHABILITATION)
+    by_hand = tmp_path / "unit.toml"
+    by_hand.write_text(_ACCESS_TOML + _REHABILITATION_PROJECT, encoding="utf-8")
+    assert _scored(path, capsys) == _scored(by_hand, capsys)
+
+
+# --------------------------------------------------------------------------- damaged zips
+
+def _member_data(data: bytes, name: str) -> tuple[int, int]:
+    """Where a member's compressed bytes start in the zip, and how many there are."""
+    info = zipfile.ZipFile(io.BytesIO(data)).getinfo(name)
+    name_length, extra_length = int.from_bytes(data[info.header_offset + 26 : info.header_offset + 28], "little"), int.from_bytes(data[info.header_offset + 28 : info.header_offset + 30], "little")
+    return info.header_offset + 30 + name_length + extra_length, info.compress_size
+
+
+def test_a_damaged_compressed_sheet_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A workbook whose sheet's compressed bytes are damaged is refused as a damaged zip, nothing written."""
+    path = national_workbook(tmp_path / "d.xlsx", ProjectSheet(rows=default_rows()))
+    data = bytearray(path.read_bytes())
+    start, size = _member_data(bytes(data), "xl/worksheets/sheet1.xml")
+    data[start + size // 3 : start + size // 3 + 16] = bytes(range(200, 216))
+    path.write_bytes(bytes(data))
+    _bad(tmp_path, capsys, path, "not a workbook: a damaged zip")
+
+
+_GOOD_WORKBOOK: list[bytes] = []
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255)), min_size=1, max_size=4), st.booleans())
+def test_a_corrupted_workbook_is_read_or_refused_never_a_crash(tmp_path_factory: pytest.TempPathFactory, changes: list[tuple[float, int]], near_the_end: bool) -> None:
+    """Whatever bytes of a workbook are changed (the zip's directory at its end included), it is read or refused with an InputError."""
+    if not _GOOD_WORKBOOK:
+        _GOOD_WORKBOOK.append(national_workbook(tmp_path_factory.mktemp("good") / "g.xlsx", ProjectSheet(rows=default_rows(), percent_cells=("F13",))).read_bytes())
+    data = bytearray(_GOOD_WORKBOOK[0])
+    start = len(data) - 1500 if near_the_end else 0
+    for where, byte in changes:
+        data[start + int(where * (len(data) - start))] = byte
+    try:
+        workbook.from_sheets(workbook.sheets_from_bytes(bytes(data), "c.xlsx"), "c.xlsx")
+    except InputError:
+        pass
+
+
+def test_percent_cells_read_the_same_with_a_formula_in_the_sheet(tmp_path: Path) -> None:
+    """A %-formatted 0.95 reads as 95% whether or not the sheet also holds a formula (two ways of finding the cells)."""
+    rows = [Row("产出指标", "质量指标", "合格率", "≥90%", 0.95, 50, 50), Row("效益指标", "社会效益指标", "效果", "明显", "明显", 40, 40)]
+    plain = national_workbook(tmp_path / "p.xlsx", ProjectSheet(rows=rows, percent_cells=("F13",)))
+    with_formula = national_workbook(tmp_path / "f.xlsx", ProjectSheet(rows=rows, percent_cells=("F13",)))
+    book = openpyxl.load_workbook(with_formula)
+    book["项目1"]["K30"] = "=1+1"  # a formula outside the table: flagged, never read
+    book.save(with_formula)
+    assert _project(workbook.read(plain)) == _project(workbook.read(with_formula))
+    assert _project(workbook.read(plain))["indicators"][0]["actual"] == "95%"

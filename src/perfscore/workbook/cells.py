@@ -21,12 +21,14 @@ import datetime
 import html
 import io
 import re
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from decimal import Decimal
 from pathlib import Path
-from typing import Sequence, Union
+from typing import NamedTuple, Sequence, Union
 
 import python_calamine
 
@@ -67,11 +69,12 @@ class Sheet:
 
     def value(self, row: int, column: int) -> CellValue:
         """The value at a cell, None outside the grid."""
-        if 0 <= row < len(self.rows):
-            cells = self.rows[row]
-            if 0 <= column < len(cells):
-                return cells[column]
-        return None
+        if row < 0 or column < 0:
+            return None
+        try:
+            return self.rows[row][column]
+        except IndexError:
+            return None
 
     def text(self, row: int, column: int) -> str:
         """The value at a cell as stripped text ("" for an empty cell or outside the grid)."""
@@ -82,11 +85,14 @@ class Sheet:
     @cached_property
     def texts(self) -> list[list[str]]:
         """Every cell as stripped text, made once (the layout reads each cell many times)."""
-        return [[_as_text(value) for value in cells] + [""] * (self.width - len(cells)) for cells in self.rows]
+        width = self.width
+        return [[("" if value is None else value.strip() if value.__class__ is str else _as_text(value)) for value in cells] + [""] * (width - len(cells)) for cells in self.rows]
 
     def address(self, row: int, column: int) -> str:
         """The cell's address as Excel names it, "项目1!D12"; a merged cell names its range's top-left."""
-        row, column = self.anchors.get((row, column), (row, column))
+        anchor = self.anchors.get((row, column))
+        if anchor is not None:
+            row, column = anchor
         return f"{self.name}!{column_letters(column)}{row + 1}"
 
 
@@ -96,6 +102,7 @@ def _as_text(value: CellValue) -> str:
     return value.strip() if isinstance(value, str) else format(value, "f")
 
 
+@lru_cache(maxsize=1024)
 def column_letters(column: int) -> str:
     """A 0-based column index as Excel's letters: 0 → A, 26 → AA."""
     letters = ""
@@ -160,20 +167,28 @@ def sheets_from_bytes(data: bytes, file: str) -> list[Sheet]:
 
 
 def _sheet(name: str, grid: Sequence[Sequence[object]], merged: list[tuple[tuple[int, int], tuple[int, int]]], extras: _XlsxExtras) -> Sheet:
-    rows: list[list[CellValue]] = [[_cell_value(value) for value in cells] for cells in grid]
+    # most cells are text or empty (""): those skip the call (a workbook's import is mostly
+    # this loop and the layout's, docs/performance.md)
+    rows: list[list[CellValue]] = [[(value or None) if value.__class__ is str else _cell_value(value) for value in cells] for cells in grid]
     anchors: dict[tuple[int, int], tuple[int, int]] = {}
     for (top, left), (bottom, right) in merged:
         if not (0 <= top < len(rows)):
             continue
         first = rows[top][left] if left < len(rows[top]) else None
+        anchor = (top, left)
+        before = anchors.get(anchor)  # the top-left keeps what it had (an earlier, overlapping range's anchor)
+        filled = [first] * (right + 1 - left)
         for row in range(top, min(bottom, len(rows) - 1) + 1):
             cells = rows[row]
             if len(cells) <= right:
                 cells.extend([None] * (right + 1 - len(cells)))
+            cells[left : right + 1] = filled
             for column in range(left, right + 1):
-                if (row, column) != (top, left):
-                    cells[column] = first
-                    anchors[(row, column)] = (top, left)
+                anchors[(row, column)] = anchor
+        if before is None:
+            anchors.pop(anchor, None)
+        else:
+            anchors[anchor] = before
     width = max((len(cells) for cells in rows), default=0)
     for cells in rows:
         if len(cells) < width:
@@ -183,6 +198,8 @@ def _sheet(name: str, grid: Sequence[Sequence[object]], merged: list[tuple[tuple
 
 def _cell_value(value: object) -> CellValue:
     """A calamine value as text or an exact Decimal; "" and None are no value."""
+    if value.__class__ is float and value.is_integer() and 0 < abs(value) < 1e15:
+        return Decimal(int(value))  # what the 15 significant digits below give for a whole number
     if value is None or value == "":
         return None
     if isinstance(value, bool):
@@ -233,15 +250,14 @@ _NUM_FMT_ID = re.compile(rb'numFmtId="([0-9]+)"')
 def _check_zip(data: bytes, file: str) -> dict[str, _XlsxExtras]:
     """Refuse a zip bomb and external links; for .xlsx, what calamine does not say, by sheet name."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        members = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError) as error:
+        archive = _Zip(data)
+    except (zipfile.BadZipFile, ValueError, OSError, NotImplementedError) as error:
         raise InputError(Problem(f"not a workbook: a damaged zip ({error})", file=file, expected=_EXPECTED, key="damaged_zip", expected_key="expected_workbook", fields=fill(error=error))) from None
     most = int(limit("unzipped_bytes"))
-    unpacked = sum(member.file_size for member in members)
+    unpacked = sum(member.file_size for member in archive.members)
     if unpacked > most:
         raise InputError(Problem(f"the workbook unpacks to {unpacked:,} bytes, over the limit of {most:,} (a zip bomb?)", file=file, expected=f"at most {most:,} unpacked bytes, set by {LIMITS['unzipped_bytes'].variable}", key="workbook_too_big", expected_key="expected_unzipped_limit", fields=fill(size=f"{unpacked:,}", most=f"{most:,}", variable=LIMITS["unzipped_bytes"].variable)))
-    names = {member.filename for member in members}
+    names = set(archive.by_name)
     links = sorted(name for name in names if name.startswith("xl/externalLinks/") and name.endswith(".xml"))
     if links:
         raise InputError(Problem(f"the workbook links to other workbooks ({len(links)} external link{'s' if len(links) > 1 else ''}): its values may come from files that are not here", file=file, expected="a workbook whose values are its own: in Excel, Data → Edit Links → Break Link, then save", key="external_links", expected_key="expected_own_values", fields=fill(count=len(links))))
@@ -249,43 +265,192 @@ def _check_zip(data: bytes, file: str) -> dict[str, _XlsxExtras]:
         return {}  # an .ods: calamine reads all it holds
     try:
         return _xlsx_extras(archive, names, most)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, KeyError, EOFError) as error:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, ValueError, OSError, KeyError, EOFError, NotImplementedError, RuntimeError) as error:
         raise InputError(Problem(f"not a workbook: a damaged zip ({error})", file=file, expected=_EXPECTED, key="damaged_zip", expected_key="expected_workbook", fields=fill(error=error))) from None
 
 
-def _read_member(archive: zipfile.ZipFile, name: str, most: int) -> bytes:
-    """One zip member, never more than ``most`` bytes (the directory's sizes may lie)."""
-    with archive.open(name) as member:
-        data = member.read(most + 1)
-    if len(data) > most:
-        raise ValueError(f"{name} unpacks past the limit of {most:,} bytes")
-    return data
+class _Member(NamedTuple):
+    """What the zip's directory says of one member (the fields of zipfile's ZipInfo used here)."""
+
+    filename: str
+    raw_name: bytes
+    flag_bits: int
+    compress_type: int
+    CRC: int
+    compress_size: int
+    file_size: int
+    header_offset: int
 
 
-def _xlsx_extras(archive: zipfile.ZipFile, names: set[str], most: int) -> dict[str, _XlsxExtras]:
-    workbook = _read_member(archive, "xl/workbook.xml", most)
-    targets: dict[bytes, str] = {}
-    if "xl/_rels/workbook.xml.rels" in names:
-        for match in _RELATIONSHIP.finditer(_read_member(archive, "xl/_rels/workbook.xml.rels", most)):
-            attributes = dict(_ATTRIBUTE.findall(match.group(1)))
-            target = attributes.get(b"Target", b"").decode("utf-8", "replace")
-            target = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-            targets[attributes.get(b"Id", b"")] = target
-    percent_styles = _percent_styles(_read_member(archive, "xl/styles.xml", most)) if "xl/styles.xml" in names else frozenset()
+#: the end of a zip's central directory (zipfile's ``structEndArchive``), its central
+#: directory entries (``structCentralDir``) and a local file header (``structFileHeader``)
+_END = struct.Struct("<4s4H2LH")
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+#: general-purpose flags zipfile handles specially: encrypted, patched data, strong encryption
+_SPECIAL_FLAGS = 0x1 | 0x20 | 0x40
+_UTF8_NAME = 0x800
+
+
+class _Zip:
+    """A zip held in memory: its directory, and its members read straight from the bytes.
+
+    zipfile's pure-Python reader cost as much as the rest of a small workbook's checks
+    together (docs/performance.md), so the plain case (no comment, no Zip64, nothing before
+    the zip, members stored or deflated) is read here, checked as zipfile checks it; for
+    anything else, or anything that does not add up, zipfile itself reads the zip and
+    raises the errors it always raised."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self._archive: zipfile.ZipFile | None = None
+        members = _plain_directory(data)
+        if members is None:
+            self._archive = zipfile.ZipFile(io.BytesIO(data))
+            members = [_Member(info.filename, b"", info.flag_bits, info.compress_type, info.CRC, info.compress_size, info.file_size, info.header_offset) for info in self._archive.infolist()]
+        self.members = members
+        self.by_name = {member.filename: member for member in members}  # the last of a repeated name, as zipfile
+
+    def read(self, name: str, most: int) -> bytes:
+        """One member, never more than ``most`` bytes (the directory's sizes may lie)."""
+        member = self.by_name.get(name)
+        plain = _plain_member(member, self.data, most) if member is not None and member.raw_name else None
+        if plain is not None:
+            return plain
+        if self._archive is None:
+            self._archive = zipfile.ZipFile(io.BytesIO(self.data))
+        with self._archive.open(name) as opened:
+            data = opened.read(most + 1)
+        if len(data) > most:
+            raise ValueError(f"{name} unpacks past the limit of {most:,} bytes")
+        return data
+
+
+def _plain_directory(data: bytes) -> list[_Member] | None:
+    """The members of a plain zip as zipfile's directory reader would list them; None when
+    the zip is not plain or anything is out of place (zipfile then reads it)."""
+    if len(data) < _END.size or data[-_END.size : -_END.size + 4] != b"PK\x05\x06" or data[-2:] != b"\0\0":
+        return None  # no end record where a zip without a comment has it
+    if data[-_END.size - 20 : -_END.size - 16] == b"PK\x06\x07":
+        return None  # Zip64
+    _, _, _, _, _, size, offset, _ = _END.unpack_from(data, len(data) - _END.size)
+    if offset + size != len(data) - _END.size:
+        return None  # something before the zip, or a directory that does not end at the end record
+    members = []
+    position, end = offset, offset + size
+    try:
+        while position < end:
+            if position + _CENTRAL.size > end:
+                return None
+            entry = _CENTRAL.unpack_from(data, position)
+            if entry[0] != b"PK\x01\x02" or entry[3] > zipfile.MAX_EXTRACT_VERSION:
+                return None
+            flags, name_length, extra_length, comment_length = entry[5], entry[12], entry[13], entry[14]
+            name_start = position + _CENTRAL.size
+            raw_name = data[name_start : name_start + name_length]
+            extra = data[name_start + name_length : name_start + name_length + extra_length]
+            position = name_start + name_length + extra_length + comment_length
+            if position > end or not raw_name:
+                return None
+            while len(extra) >= 4:  # zipfile's check of the extra field; Zip64 fields are left to zipfile
+                kind, length = struct.unpack_from("<HH", extra)
+                if length + 4 > len(extra) or kind == 0x0001:
+                    return None
+                extra = extra[length + 4 :]
+            name = raw_name.decode("utf-8" if flags & _UTF8_NAME else "cp437")
+            if "\0" in name or "\\" in name:
+                return None  # names zipfile rewrites
+            members.append(_Member(name, raw_name, flags, entry[6], entry[9], entry[10], entry[11], entry[18]))
+    except (struct.error, UnicodeDecodeError):
+        return None
+    return members
+
+
+def _plain_member(member: _Member, data: bytes, most: int) -> bytes | None:
+    """A member stored or deflated in the plain way, read straight from the zip's bytes and
+    checked as zipfile checks it (its header's name, its size, its CRC); None for anything
+    else, which zipfile then reads and reports on."""
+    if member.flag_bits & _SPECIAL_FLAGS or member.file_size > most or member.compress_type not in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED):
+        return None
+    offset = member.header_offset
+    if offset < 0 or offset + _LOCAL_HEADER.size > len(data):
+        return None
+    header = _LOCAL_HEADER.unpack_from(data, offset)
+    if header[0] != b"PK\x03\x04" or header[3] & _SPECIAL_FLAGS or (header[3] ^ member.flag_bits) & _UTF8_NAME:
+        return None
+    name_length, extra_length = header[10], header[11]
+    start = offset + _LOCAL_HEADER.size
+    if data[start : start + name_length] != member.raw_name:
+        return None
+    start += name_length + extra_length
+    raw = data[start : start + member.compress_size]
+    if len(raw) != member.compress_size:
+        return None
+    if member.compress_type == zipfile.ZIP_STORED:
+        out = raw
+    else:
+        inflate = zlib.decompressobj(-15)
+        try:
+            out = inflate.decompress(raw, member.file_size + 1)
+        except zlib.error:
+            return None
+        if not inflate.eof:
+            return None
+    if len(out) != member.file_size or zlib.crc32(out) != member.CRC:
+        return None
+    return out
+
+
+def _xlsx_extras(archive: _Zip, names: set[str], most: int) -> dict[str, _XlsxExtras]:
+    workbook = archive.read("xl/workbook.xml", most)
+    relations = archive.read("xl/_rels/workbook.xml.rels", most) if "xl/_rels/workbook.xml.rels" in names else b""
+    percent_styles = _percent_styles(archive.read("xl/styles.xml", most)) if "xl/styles.xml" in names else frozenset()
+    rows_most = int(limit("sheet_rows"))
     extras = {}
+    for name, target in _sheet_targets(workbook, relations):
+        if target not in names:
+            continue
+        extras[name] = _sheet_extras(archive.read(target, most), percent_styles, rows_most)
+    return extras
+
+
+# The workbook's sheet list and its styles are read through small caches: the workbooks of
+# a folder are mostly filled in from one template, whose sheet list and styles they share.
+# Only small parts are kept (a cache entry holds on to its bytes).
+_CACHED_BYTES = 256 * 1024
+
+
+def _sheet_targets(workbook: bytes, relations: bytes) -> tuple[tuple[str, str], ...]:
+    """Each sheet's name and the zip member holding it, in workbook order."""
+    if len(workbook) + len(relations) <= _CACHED_BYTES:
+        return _cached_sheet_targets(workbook, relations)
+    return _read_sheet_targets(workbook, relations)
+
+
+def _percent_styles(styles: bytes) -> frozenset[int]:
+    """The indexes of the cell styles (cellXfs) whose number format shows a percentage."""
+    return _cached_percent_styles(styles) if len(styles) <= _CACHED_BYTES else _read_percent_styles(styles)
+
+
+def _read_sheet_targets(workbook: bytes, relations: bytes) -> tuple[tuple[str, str], ...]:
+    targets: dict[bytes, str] = {}
+    for match in _RELATIONSHIP.finditer(relations):
+        attributes = dict(_ATTRIBUTE.findall(match.group(1)))
+        target = attributes.get(b"Target", b"").decode("utf-8", "replace")
+        target = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        targets[attributes.get(b"Id", b"")] = target
+    found = []
     for match in _SHEET_ENTRY.finditer(workbook):
         attributes = dict(_ATTRIBUTE.findall(match.group(1)))
         name = html.unescape(attributes.get(b"name", b"").decode("utf-8", "replace"))
         relation = next((value for key, value in attributes.items() if key.endswith(b":id")), b"")
         target = targets.get(relation)
-        if target is None or target not in names:
-            continue
-        extras[name] = _sheet_extras(_read_member(archive, target, most), percent_styles)
-    return extras
+        if target is not None:
+            found.append((name, target))
+    return tuple(found)
 
 
-def _percent_styles(styles: bytes) -> frozenset[int]:
-    """The indexes of the cell styles (cellXfs) whose number format shows a percentage."""
+def _read_percent_styles(styles: bytes) -> frozenset[int]:
     percent_formats = set(_BUILTIN_PERCENT)
     for identifier, code in _NUM_FMT.findall(styles):
         if b"%" in html.unescape(code.decode("utf-8", "replace")).replace('"%"', "").encode():
@@ -301,14 +466,61 @@ def _percent_styles(styles: bytes) -> frozenset[int]:
     return frozenset(found)
 
 
-def _sheet_extras(xml: bytes, percent_styles: frozenset[int]) -> _XlsxExtras:
-    rows = len(_ROW.findall(xml))
+_cached_sheet_targets = lru_cache(maxsize=16)(_read_sheet_targets)
+_cached_percent_styles = lru_cache(maxsize=16)(_read_percent_styles)
+
+
+def _row_count(xml: bytes) -> int:
+    """The number of <row> elements: counted as bytes where no element is written with a
+    prefix or a tag that merely starts with "row" (<rowBreaks>), else by the pattern."""
+    count = xml.count(b"<row")
+    plain = xml.count(b"<row ") + xml.count(b"<row>")
+    if count == plain and b":row" not in xml:
+        return count
+    return len(_ROW.findall(xml))
+
+
+_STYLE_VALUE = re.compile(rb's="([0-9]+)"')
+_CELL_START = re.compile(rb"<(?:\w+:)?c\b")
+
+
+def _percent_cells(xml: bytes, percent_styles: frozenset[int]) -> frozenset[tuple[int, int]]:
+    """The cells styled as a percentage, for a sheet without formulas: each s="N" with N a
+    percent style leads back to the cell tag holding it, read as the full cell scan reads
+    it (a pattern over every cell tag costs ten times more)."""
+    found = set()
+    seen: set[int] = set()
+    for match in _STYLE_VALUE.finditer(xml):
+        if int(match.group(1)) not in percent_styles:
+            continue
+        start = xml.rfind(b"<", 0, match.start())
+        cell = _CELL_START.match(xml, start) if start >= 0 and start not in seen else None
+        if cell is None:
+            continue
+        seen.add(start)
+        end = xml.find(b">", cell.end())
+        if end < 0:
+            continue
+        attributes = xml[cell.end() : end]
+        reference = _CELL_REF.search(attributes)
+        style = _STYLE.search(attributes)
+        if reference is not None and style is not None and int(style.group(1)) in percent_styles:
+            found.add((int(reference.group(2)) - 1, _column_index(reference.group(1).decode())))
+    return frozenset(found)
+
+
+def _sheet_extras(xml: bytes, percent_styles: frozenset[int], most_rows: int) -> _XlsxExtras:
+    # a <row> takes at least 4 bytes of the XML ("<row", as the pattern counts them), so a
+    # sheet shorter than that many rows cannot hold too many: counting them is skipped
+    rows = _row_count(xml) if len(xml) >= 4 * (most_rows + 1) else 0
     dimension = re.search(rb'<(?:\w+:)?dimension\b[^>]*ref="[A-Z]{1,3}[0-9]{1,7}:[A-Z]{1,3}([0-9]{1,7})"', xml[:4096])
     if dimension is not None:
         rows = max(rows, int(dimension.group(1)))
     has_formulas = b"<f" in xml or b":f>" in xml or b't="e"' in xml
     if not percent_styles and not has_formulas:
         return _XlsxExtras(rows)
+    if not has_formulas:
+        return _XlsxExtras(rows, _percent_cells(xml, percent_styles))
     percent: set[tuple[int, int]] = set()
     flagged: dict[tuple[int, int], str] = {}
     for cell in _CELL.finditer(xml):

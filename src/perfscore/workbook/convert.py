@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from decimal import Decimal
 from typing import Any
 
@@ -37,6 +38,9 @@ _TEMPLATE_ROW = re.compile(r"^(?:指标[0-9０-９一二三四五六七八九十
 _BARE_NUMBER = re.compile(r"^[0-9０-９][0-9０-９,，]*(?:[.．][0-9０-９]+)?$")
 _NAME_COMPARATOR = re.compile(r"[（(]\s*(?P<comparator>" + "|".join(re.escape(word) for word in sorted(COMPARATOR_WORDS, key=len, reverse=True)) + r")\s*[*＊xX×]+\s*(?P<unit>[^()（）]{0,8})[)）]")
 _POINTS_TEXT = re.compile(r"[（(]\s*[0-9]+(?:\.[0-9]+)?\s*分\s*[)）]")
+_DIGIT = re.compile(r"[0-9０-９]")
+_SPACES = re.compile(r"\s+")
+_OPEN_RANGE = re.compile(r"(以上|以下|以内)$")
 _FUND_KEYS = ("initial_budget", "budget", "spending")
 _FUND_COLUMNS = {"initial_budget": "initial", "budget": "budget", "spending": "spending"}
 
@@ -82,7 +86,8 @@ class _Reader:
         """A figure cell (money, a weight, a score): a number, or a text that is one; None when empty or marked "/"."""
         if column is None:
             return None
-        self._check(row, column)
+        if self.sheet.flagged:
+            self._check(row, column)
         value = self.sheet.value(row, column)
         if value is None:
             return None
@@ -102,13 +107,13 @@ class _Reader:
         """A target or actual: a number, or the text as printed, with the row's comparator and unit joined."""
         if column is None:
             return None
-        self._check(row, column)
+        if self.sheet.flagged:
+            self._check(row, column)
         value = self.sheet.value(row, column)
         if value is None:
             return None
-        position = self.sheet.anchors.get((row, column), (row, column))
         if isinstance(value, Decimal):
-            if position in self.sheet.percent:
+            if self.sheet.percent and self.sheet.anchors.get((row, column), (row, column)) in self.sheet.percent:
                 value, unit = (value * HUNDRED).normalize(), "%"
                 value = value.quantize(Decimal(1)) if value == value.to_integral_value() else value
             if comparator is None and not unit:
@@ -120,7 +125,7 @@ class _Reader:
         text = value.strip()
         if unit and _BARE_NUMBER.match(text):
             text += unit
-        if comparator is not None and re.search(r"[0-9０-９]", text) and not _starts_with_comparator(text):
+        if comparator is not None and _DIGIT.search(text) and not _starts_with_comparator(text):
             text = comparator.value + text
         return text
 
@@ -229,17 +234,20 @@ class _Reader:
         sums: dict[str, Decimal] | None = {}
         budget_row: tuple[Decimal | None, Decimal | None] | None = None
         name_column = columns["name"]
+        level1_column, level2_column = columns.get("level1"), columns.get("level2")
+        texts = sheet.texts
         for row in range(block.header_row + 1, len(sheet.rows)):
-            first = next((sheet.text(row, column) for column in range(sheet.width) if sheet.text(row, column)), "")
+            cells = texts[row]
+            first = next((text for text in cells if text), "")
             if not first:
                 continue  # a blank row
             if normalise(first).startswith(END_WORDS):
                 if normalise(first).startswith(("总分", "合计", "得分合计")):
                     total_score = self._number(row, columns.get("score"), "total score (总分)")
                 break
-            name = sheet.text(row, name_column)
-            level1 = _without_points(sheet.text(row, columns["level1"])) if "level1" in columns and sheet.text(row, columns["level1"]) else level1
-            level2 = _without_points(sheet.text(row, columns["level2"])) if "level2" in columns and sheet.text(row, columns["level2"]) else level2
+            name = cells[name_column]
+            level1 = _without_points(cells[level1_column]) if level1_column is not None and cells[level1_column] else level1
+            level2 = _without_points(cells[level2_column]) if level2_column is not None and cells[level2_column] else level2
             values = [sheet.value(row, columns[key]) for key in ("target", "actual") if key in columns]
             if not name or (_TEMPLATE_ROW.match(name) and all(value is None for value in values)):
                 continue  # a row with no 三级 name, or an empty template row (指标1, ……)
@@ -273,8 +281,9 @@ class _Reader:
             if unit in ("/", "—", "-", "无"):
                 unit = ""
         full_score = points_in(name) if "weight" not in columns else None
-        written = _POINTS_TEXT.sub("", name).strip() or name
-        in_name = _NAME_COMPARATOR.search(written)
+        # the patterns need a 分 and a bracket: most names have neither
+        written = (_POINTS_TEXT.sub("", name).strip() or name) if "分" in name else name
+        in_name = _NAME_COMPARATOR.search(written) if "(" in written or "（" in written else None
         if in_name is not None:  # Hubei: "改造面积(≥**平方米)"
             comparator = comparator or COMPARATOR_WORDS.get(in_name["comparator"].replace("＞", ">").replace("＜", "<"))
             unit = unit or in_name["unit"].strip()
@@ -315,7 +324,7 @@ class _Reader:
 
 def _starts_with_comparator(text: str) -> bool:
     folded = text.replace("﹦", "=").replace("＝", "=").replace("＞", ">").replace("＜", "<").lstrip()
-    return any(folded.startswith(word) for word in COMPARATOR_WORDS) or bool(re.search(r"(以上|以下|以内)$", folded))
+    return any(folded.startswith(word) for word in COMPARATOR_WORDS) or bool(_OPEN_RANGE.search(folded))
 
 
 def _comparator(text: str) -> Comparator | None:
@@ -323,9 +332,10 @@ def _comparator(text: str) -> Comparator | None:
     return COMPARATOR_WORDS.get(folded) or _NATURE_WORDS.get(folded)
 
 
+@lru_cache(maxsize=1024)
 def _without_points(text: str) -> str:
     """A level name without the points it carries: "产出指标(50分)" → "产出指标"."""
-    return re.sub(r"\s+", "", _POINTS_TEXT.sub("", text)) or text
+    return _SPACES.sub("", _POINTS_TEXT.sub("", text)) or text
 
 
 def _level1_weights(budget: Decimal | None, sums: dict[str, Decimal] | None) -> dict[str, Decimal] | None:

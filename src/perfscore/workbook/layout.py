@@ -74,12 +74,54 @@ END_WORDS = ("总分", "合计", "得分合计", "注", "说明", "备注", "填
 LABELS = {"project": ("项目名称",), "department": ("主管部门", "主管单位"), "unit": ("实施单位", "预算单位", "单位名称")}
 
 
-def _role(text: str, table: dict[str, tuple[str, ...]]) -> str | None:
-    key = normalise(text)
+def _reverse(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """A table of role → words as word → role, the first role naming a word winning (as the
+    tables are read in order)."""
+    found: dict[str, str] = {}
     for role, words in table.items():
-        if key in words:
-            return role
-    return None
+        for word in words:
+            found.setdefault(word, role)
+    return found
+
+
+_INDICATOR_ROLES = _reverse(INDICATOR_HEADERS)
+_BUDGET_ROLES = _reverse(BUDGET_HEADERS)
+_FUND_SOURCES = _reverse(FUND_ROWS)
+_LABEL_ROLES = _reverse(LABELS)
+_NAME_WORDS = frozenset(INDICATOR_HEADERS["name"])
+
+
+class _Grid:
+    """A sheet's texts and, made once a row when first asked for, their normalised form and
+    the row's text run together without spaces: finding the layout reads the rows above the
+    indicators several times, and a row that lacks a header's characters is passed over
+    without normalising its cells (normalising only removes spaces and folds brackets, so a
+    word in a normalised cell is in the row's run-together text too)."""
+
+    __slots__ = ("texts", "height", "width", "_normalised", "_joined")
+
+    def __init__(self, sheet: Sheet):
+        self.texts = sheet.texts
+        self.height = len(self.texts)
+        self.width = sheet.width
+        self._normalised: dict[int, list[str]] = {}
+        self._joined: dict[int, str] = {}
+
+    def joined(self, row: int) -> str:
+        """The row's texts run together, spaces removed ("" outside the sheet)."""
+        text = self._joined.get(row)
+        if text is None:
+            text = _SPACES.sub("", "".join(self.texts[row])) if 0 <= row < self.height else ""
+            self._joined[row] = text
+        return text
+
+    def normalised(self, row: int) -> list[str]:
+        """The row's texts normalised ("" for an empty cell); [] outside the sheet."""
+        keys = self._normalised.get(row)
+        if keys is None:
+            keys = [normalise(text) if text else "" for text in self.texts[row]] if 0 <= row < self.height else []
+            self._normalised[row] = keys
+        return keys
 
 
 @dataclass
@@ -121,58 +163,57 @@ _YEAR = re.compile(r"[（(]\s*([12][0-9]{3})\s*年度?\s*[)）]|([12][0-9]{3})\s
 
 def find_layout(sheet: Sheet) -> Layout:
     """The parts of a 自评表 on ``sheet``, or what kind of other sheet it is."""
-    if not any(value is not None for cells in sheet.rows for value in cells):
+    if all(cells.count(None) == len(cells) for cells in sheet.rows):
         return Layout("empty")
-    indicators = _indicator_block(sheet)
-    title = " ".join(sheet.text(row, column) for row in range(min(4, len(sheet.rows))) for column in range(sheet.width))
+    grid = _Grid(sheet)
+    indicators = _indicator_block(grid)
+    title = " ".join(text for cells in grid.texts[:4] for text in cells)
     if "填表说明" in title or "填报说明" in title:
         return Layout("notes")
     if "部门整体" in title or "整体支出" in title:
         return Layout("department", indicators)
     if indicators is None:
         return Layout("other")
-    layout = Layout("project", indicators, _budget_block(sheet, indicators.header_row))
-    layout.labels = _labels(sheet, indicators.header_row)
-    layout.title_year = _year(sheet, indicators.header_row)
+    layout = Layout("project", indicators, _budget_block(sheet, grid, indicators.header_row))
+    layout.labels = _labels(grid, indicators.header_row)
+    layout.title_year = _year(grid, indicators.header_row)
     return layout
 
 
-def _indicator_block(sheet: Sheet) -> IndicatorBlock | None:
-    for row in range(len(sheet.rows)):
-        columns: dict[str, int] = {}
-        for column in range(len(sheet.rows[row])):
-            text = sheet.text(row, column)
-            if text and normalise(text) in INDICATOR_HEADERS["name"] and "name" not in columns:
-                columns["name"] = column
-        if "name" not in columns:
-            continue
+def _indicator_block(grid: _Grid) -> IndicatorBlock | None:
+    for row in range(grid.height):
+        if "标" not in grid.joined(row) or _NAME_WORDS.isdisjoint(grid.normalised(row)):
+            continue  # every 三级指标 heading has 标
         block = IndicatorBlock(row)
         for scan in (row, row - 1, row + 1):  # a heading may be split over two rows
-            for column in range(sheet.width):
-                text = sheet.text(scan, column)
-                role = _role(text, INDICATOR_HEADERS) if text else None
+            for column, key in enumerate(grid.normalised(scan)):
+                role = _INDICATOR_ROLES.get(key)
                 if role is not None and role not in block.columns and column not in block.columns.values():
                     block.columns[role] = column
         if "target" not in block.columns and "actual" not in block.columns:
             continue
         for scan in range(max(0, row - 2), row + 1):
-            for column in range(sheet.width):
-                points = points_in(sheet.text(scan, column))
-                if points is not None and any(word in sheet.text(scan, column) for word in ("绩效指标", "绩效目标", "指标")):
+            for text in grid.texts[scan]:
+                points = points_in(text) if "分" in text else None  # no 分, no points: the pattern is not tried
+                if points is not None and any(word in text for word in ("绩效指标", "绩效目标", "指标")):
                     block.points = points
         # a second header row (sub-headings under the split ones) is skipped by the reader
-        if _role(sheet.text(row + 1, block.columns["name"]), INDICATOR_HEADERS) == "name":
+        below = grid.normalised(row + 1)
+        if below and _INDICATOR_ROLES.get(below[block.columns["name"]]) == "name":
             block.header_row = row + 1
         return block
     return None
 
 
-def _budget_block(sheet: Sheet, before: int) -> BudgetBlock | None:
+def _budget_block(sheet: Sheet, grid: _Grid, before: int) -> BudgetBlock | None:
+    texts = grid.texts
     for row in range(before):
+        joined = grid.joined(row)
+        if "预算" not in joined or ("执行" not in joined and "支出" not in joined):
+            continue  # every budget heading has 预算 and every spending heading 执行 or 支出
         columns: dict[str, int] = {}
-        for column in range(sheet.width):
-            text = sheet.text(row, column)
-            role = _role(text, BUDGET_HEADERS) if text else None
+        for column, key in enumerate(grid.normalised(row)):
+            role = _BUDGET_ROLES.get(key)
             if role is not None and role not in columns and column not in columns.values():
                 columns[role] = column
         if "budget" not in columns or "spending" not in columns:
@@ -180,18 +221,18 @@ def _budget_block(sheet: Sheet, before: int) -> BudgetBlock | None:
         block = BudgetBlock(row, columns)
         left = min(columns.values())
         for scan in range(max(0, row - 1), row + 1):
-            for column in range(sheet.width):
-                text = sheet.text(scan, column)
+            for text in texts[scan]:
                 if "元" in text and ("资金" in text or "预算" in text):
                     block.money_unit = "元" if "万元" not in text else "万元"
-                points = points_in(text)
+                points = points_in(text) if "分" in text else None
                 if points is not None and ("预算" in text or "资金" in text):
                     block.points = points
         for data_row in range(row + 1, before):
-            label = next((normalise(sheet.text(data_row, column)) for column in range(left) if _fund_label(sheet.text(data_row, column))), "")
+            cells = texts[data_row]
+            label = next((normalise(cells[column]) for column in range(left) if cells[column] and _fund_label(cells[column])), "")
             source = _fund_label(label) if label else None
             if source is None:
-                if any(normalise(sheet.text(data_row, column)).startswith(("年度总体目标", "绩效指标", "年度绩效目标")) for column in range(sheet.width)):
+                if any(key.startswith(("年度总体目标", "绩效指标", "年度绩效目标")) for key in grid.normalised(data_row)):
                     break
                 continue
             block.rows.setdefault(source, []).append(data_row)
@@ -205,43 +246,44 @@ def _fund_label(text: str) -> str | None:
     key = normalise(text)
     if key.startswith("其中"):
         key = key.removeprefix("其中").lstrip(":")
-    for source, words in FUND_ROWS.items():
-        if key in words:
-            return source
-    return None
+    return _FUND_SOURCES.get(key) if key else None
 
 
-def _labels(sheet: Sheet, before: int) -> dict[str, tuple[int, int]]:
+def _labels(grid: _Grid, before: int) -> dict[str, tuple[int, int]]:
     """The cell holding each heading's value: the first cell right of its label that is not
     the label again (a merged label repeats across its range)."""
     found: dict[str, tuple[int, int]] = {}
+    width = grid.width
     for row in range(before):
-        for column in range(sheet.width):
-            text = sheet.text(row, column)
-            key = normalise(text).split(":", 1)[0]
-            for name, words in LABELS.items():
-                if name in found or key not in words:
+        joined = grid.joined(row)
+        if "名称" not in joined and "部门" not in joined and "单位" not in joined:
+            continue  # every label has one of these
+        texts = grid.texts[row]
+        for column, whole in enumerate(grid.normalised(row)):
+            key, colon, rest = whole.partition(":")
+            name = _LABEL_ROLES.get(key)
+            if name is None or name in found:
+                continue
+            if rest:
+                found[name] = (row, column)  # "项目名称：…" in one cell
+                continue
+            text = texts[column]
+            for right in range(column + 1, width):
+                value = texts[right]
+                if not value or value == text:
                     continue
-                if ":" in normalise(text) and normalise(text).split(":", 1)[1]:
-                    found[name] = (row, column)  # "项目名称：…" in one cell
-                    continue
-                for right in range(column + 1, sheet.width):
-                    value = sheet.text(row, right)
-                    if not value or value == text:
-                        continue
-                    if _role(value, LABELS_FLAT) is None:
-                        found[name] = (row, right)
-                    break  # the next label: this one's value is empty
+                if normalise(value) not in _LABEL_ROLES:
+                    found[name] = (row, right)
+                break  # the next label: this one's value is empty
     return found
 
 
-LABELS_FLAT = {name: words for name, words in LABELS.items()}
-
-
-def _year(sheet: Sheet, before: int) -> tuple[int, int, int] | None:
+def _year(grid: _Grid, before: int) -> tuple[int, int, int] | None:
     for row in range(before):
-        for column in range(sheet.width):
-            match = _YEAR.search(sheet.text(row, column))
+        if "年" not in grid.joined(row):
+            continue
+        for column, text in enumerate(grid.texts[row]):
+            match = _YEAR.search(text) if text else None
             if match is not None:
                 return int(match.group(1) or match.group(2)), row, column
     return None
