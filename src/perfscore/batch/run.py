@@ -478,9 +478,10 @@ class Interned:
         self._seen: dict[object, Decimal] = {}
 
     def __call__(self, value: _T) -> _T:
-        if type(value) is not Decimal:
+        if not isinstance(value, Decimal) or type(value) is not Decimal:
             return value
-        return self._seen.setdefault(value.as_tuple(), value)  # type: ignore[return-value]
+        kept: _T = self._seen.setdefault(value.as_tuple(), value)  # type: ignore[assignment]
+        return kept
 
     def part(self, part: Part) -> Part:
         """``part`` with its points and scores shared with equal ones already seen."""
