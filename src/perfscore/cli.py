@@ -177,6 +177,7 @@ def build_parser(lang: str = DEFAULT_LANGUAGE) -> argparse.ArgumentParser:
     generate.add_argument("--seed", type=int, default=0, help=h("seed"))
     generate.add_argument("-o", "--output", type=Path, required=True, metavar="DIR", help=h("output_dir"))
     generate.add_argument("--year", type=int, default=2022, help=h("year"))
+    generate.add_argument("--jobs", type=int, default=1, metavar="N", help=h("generate_jobs"))
 
     plugins = commands.add_parser("plugins", help=h("cmd_plugins"), description=h("cmd_plugins"))
     plugins.add_argument("--format", choices=("table", "json"), default="table", help=h("format"))
@@ -536,7 +537,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     from perfscore import generate
 
-    written = generate.write_submissions(args.count, args.seed, args.output, args.year)
+    if args.jobs < 0:
+        raise PerfscoreError(Problem(f"--jobs {args.jobs}", expected="0 (one per CPU) or a positive number of processes", key="bad_jobs", expected_key="expected_jobs", fields=fill(jobs=args.jobs)))
+    written = generate.write_submissions(args.count, args.seed, args.output, args.year, jobs=args.jobs or os.cpu_count() or 1)
     print(message("cli.generated", _LANG, count=whole(len(written)), folder=args.output))
     return ExitCode.OK
 

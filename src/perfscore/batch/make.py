@@ -24,21 +24,24 @@ def score_batch(paths: Iterable[Path], options: TableOptions, jobs: int, label: 
     """Score the files under ``paths`` with a progress bar; return summaries, failures, file count."""
     paths = list(paths)
     discovered = discover(paths)
-    files = discovered.files
+    # held as text for the whole run: a Path object costs several times its string
+    files = [str(path) for path in discovered.files]
+    unreadable = discovered.failed
+    del discovered
     if not files:
-        if discovered.failed:  # an unreadable folder is not an empty one: say what stood in the way
-            raise PerfscoreError([problem for failure in discovered.failed for problem in failure.problems])
+        if unreadable:  # an unreadable folder is not an empty one: say what stood in the way
+            raise PerfscoreError([problem for failure in unreadable for problem in failure.problems])
         raise PerfscoreError(Problem(f"no .toml submissions found under {', '.join(str(path) for path in paths)}", expected="folders or files of perfscore submissions", key="no_submissions_found", expected_key="expected_submission_paths", fields=fill(paths=", ".join(str(path) for path in paths))))
     progress = Progress(len(files), label=label, lang=options.lang)
     try:
         scored, failed = collect(files, by=options.by, ruleset=options.ruleset, plugins_dirs=options.plugins_dir, jobs=jobs, on_done=progress.advance)
     finally:
         progress.close()
-    if discovered.failed:
+    if unreadable:
         # what discovery could not look into is listed with the files that failed: each a
         # path that may have held units the table lacks
-        failed = sorted([*failed, *discovered.failed], key=lambda item: item.file)
-    return scored, failed, len(files) + len(discovered.failed)
+        failed = sorted([*failed, *unreadable], key=lambda item: item.file)
+    return scored, failed, len(files) + len(unreadable)
 
 
 def make_table(paths: Iterable[Path], options: TableOptions) -> Table:
@@ -56,7 +59,8 @@ def make_table(paths: Iterable[Path], options: TableOptions) -> Table:
     previous = None
     if options.compare:
         previous = score_batch(options.compare, options, jobs, "previous year")[:2]
-    return build_table(scored, failed, options, files=files, expected_fingerprint=expected, previous=previous)
+    # nothing keeps the summaries after this: their parts go as their rows are made
+    return build_table(scored, failed, options, files=files, expected_fingerprint=expected, previous=previous, release=True)
 
 
 def table_from_paths(paths: Iterable[Path], **options: Any) -> Table:
