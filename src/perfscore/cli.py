@@ -449,14 +449,13 @@ def _explain_stored(args: argparse.Namespace) -> int:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Score and store every submission; exit 1 when some failed (listed, and recorded)."""
-    from perfscore.output.result import explain_text
     from perfscore.output.store import ingest_summary
     from perfscore.store.database import open_store, shown
     from perfscore.store.ingest import ingest
 
     store = open_store(args.db, create=True)
     try:
-        report = ingest(store, args.paths, explain_text, ruleset=args.ruleset, plugins_dirs=args.plugins_dir, jobs=args.jobs)
+        report = ingest(store, args.paths, ruleset=args.ruleset, plugins_dirs=args.plugins_dir, jobs=args.jobs)
     finally:
         store.close()
     sys.stdout.write(ingest_summary(report, shown(store.url), args.lang))
