@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -23,12 +23,16 @@ from sqlalchemy.orm import Session
 from perfscore.arithmetic import ZERO, quantize
 from perfscore.batch.run import Failed, Part, RulesetInfo, Scored
 from perfscore.batch.table import Column, Table, TableOptions, build_table
-from perfscore.messages import message
+from perfscore.messages import message, pick
 from perfscore.numbers import whole
 from perfscore.store.codec import info_from_json, problems_from_json
 from perfscore.store.database import Store
+from perfscore.store.explanation import Explain, fill_texts
 from perfscore.store.review import Reviewed, entries, in_force, latest_submission, reviewed
 from perfscore.store.schema import AreaScore, FailedIngest, LevelScore, ProjectScore, ReviewEntry, RulesetRecord, Submission
+
+if TYPE_CHECKING:
+    from perfscore.engine import Engine
 
 #: the columns a table from the store adds, placed before the (reviewed) total
 STORE_COLUMNS = ("self_total", "computed_total")
@@ -217,6 +221,37 @@ def _add_beside(table: Table, beside: dict[str, tuple[Decimal | None, Decimal | 
 
 
 @dataclass(slots=True)
+class StoredReview:
+    """The reviewed score of one stored version, for ``opinion --db``."""
+
+    total: Decimal | None
+    grade: str | None
+    #: entries in the version's review log (adjustments and withdrawals): none, not reviewed
+    entries: int
+
+
+def stored_review(store: Store, unit_id: str, year: int, sha256: str) -> StoredReview:
+    """The reviewed score of the stored version with this content (a review belongs to the
+    version it was made on, so a file the store does not hold is an error)."""
+    with store.reading() as session:
+        submission = session.scalars(select(Submission).where(Submission.unit_id == unit_id, Submission.year == year, Submission.sha256 == sha256)).first()
+        if submission is None:
+            from perfscore.errors import PerfscoreError, Problem
+
+            versions = len(session.scalars(select(Submission.id).where(Submission.unit_id == unit_id, Submission.year == year)).all())
+            held = f"the store holds {versions} other version(s) of it" if versions else "the store holds none of it"
+            raise PerfscoreError(Problem(f"this file of unit {unit_id} {year} is not in the store ({held})", location="--db", expected="perfscore ingest FILE first: a review belongs to the stored version it was made on (perfscore history UNIT lists them)"))
+        log = entries(session, [submission.id])[submission.id]
+        force = in_force(log)
+        review = reviewed(session, submission, force)
+        record = session.get(RulesetRecord, submission.ruleset_ref)
+        assert record is not None  # a foreign key
+        grade = info_from_json(record.info).grade_for(review.total) if force else submission.grade
+        return StoredReview(review.total, grade, len(log))
+
+
+
+@dataclass(slots=True)
 class Version:
     """One stored version of a unit, with its three scores."""
 
@@ -285,13 +320,23 @@ class Audit:
     log: list[ReviewEntry]
 
 
-def audit(store: Store, unit_id: str, year: int, lang: str) -> Audit:
+def audit(store: Store, unit_id: str, year: int, lang: str, engine: Engine, explain: Explain, ruleset: str | None = None) -> Audit:
+    """The unit's latest version of the year: its explanation (made and kept the first time,
+    :mod:`.explanation`, with ``engine``'s plugins and ``explain``), its scores and review log."""
+    with store.reading() as session:
+        submission = latest_submission(session, unit_id, year)
+        made = submission.explanation_zh is not None and submission.explanation_en is not None
+    if not made:
+        with store.transaction() as session:
+            stored = session.get(Submission, submission.id)
+            assert stored is not None  # submissions are never deleted
+            fill_texts(session, stored, engine, explain, ruleset)
     with store.reading() as session:
         submission = latest_submission(session, unit_id, year)
         log = entries(session, [submission.id])[submission.id]
         review = reviewed(session, submission, in_force(log))
-        explanation = getattr(submission, f"explanation_{lang}")
+        explanation = pick((submission.explanation_zh or "", submission.explanation_en or ""), lang)  # both made above
         return Audit(submission.unit_id, submission.unit_name, submission.year, submission.version, submission.file_name, explanation, submission.self_total, submission.total, review.total, log)
 
 
-__all__ = ["STORE_COLUMNS", "Audit", "UnitHistory", "Version", "YearData", "audit", "store_table", "unit_history", "year_data"]
+__all__ = ["STORE_COLUMNS", "Audit", "StoredReview", "UnitHistory", "Version", "YearData", "audit", "store_table", "stored_review", "unit_history", "year_data"]

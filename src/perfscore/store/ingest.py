@@ -25,9 +25,8 @@ import concurrent.futures
 import gc
 import hashlib
 import json
-import queue
 import signal
-import threading
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -51,8 +50,8 @@ if TYPE_CHECKING:
 
 #: how many times a unit's transaction is tried again after losing a race to another ingest
 RETRIES = 8
-#: how many scored units may wait for the writer (each a few kilobytes)
-QUEUED = 256
+#: fewer files than this are scored in the main process with ``--jobs 1``: starting a worker costs more
+IN_PROCESS = 100
 #: a JSON string literal, as json.dumps(ensure_ascii=False) writes it
 _json_text: Callable[[str], str] = json.encoder.encode_basestring
 
@@ -323,8 +322,10 @@ def _make_chunk(paths: list[str]) -> list[Record]:
 
 
 def make_records(files: list[Path], maker: RecordMaker, plugins_dirs: list[Path], ruleset: str | None, jobs: int) -> Iterator[Record]:
-    """One record per file (in no particular order with ``jobs > 1``)."""
-    if jobs <= 1 or len(files) < 2:
+    """One record per file, scored in ``jobs`` worker processes while the caller writes the
+    records already made (in no particular order with ``jobs > 1``); a few files with
+    ``jobs`` 1 are scored here."""
+    if jobs <= 1 and len(files) < IN_PROCESS:
         for path in files:
             yield maker.make(path)
         return
@@ -440,10 +441,12 @@ class Writer:
                 version = max((stored_version for stored_version, _ in stored), default=0) + 1
                 cursor.execute(self._sql("submissions", ("version", "ruleset_ref", "ingested_at", *SUBMISSION_COLUMNS), returning=True), (version, ref, UTCTime().process_bind_param(now(), None), *record.submission_row))  # type: ignore[arg-type]
                 submission_id = cursor.fetchone()[0]
-                for table, columns, rows in (("project_scores", PROJECT_COLUMNS, record.projects), ("level_scores", LEVEL_COLUMNS, record.levels), ("row_scores", ROW_COLUMNS, record.rows), ("area_scores", AREA_COLUMNS, record.areas), ("findings", FINDING_COLUMNS, record.findings)):
-                    if rows:
-                        cursor.executemany(self._sql(table, ("submission_id", *columns)), [(submission_id, *row) for row in rows])
-                connection.commit()
+                with connection.driver_connection.pipeline() if self.postgres else nullcontext():
+                    # PostgreSQL: the five tables' rows and the commit in one round trip
+                    for table, columns, rows in (("project_scores", PROJECT_COLUMNS, record.projects), ("level_scores", LEVEL_COLUMNS, record.levels), ("row_scores", ROW_COLUMNS, record.rows), ("area_scores", AREA_COLUMNS, record.areas), ("findings", FINDING_COLUMNS, record.findings)):
+                        if rows:
+                            cursor.executemany(self._sql(table, ("submission_id", *columns)), [(submission_id, *row) for row in rows])
+                    connection.commit()
                 return "added" if version == 1 else "new_version"
             except self._integrity_error:
                 # another ingest stored this unit (or took its next version) first: look again
@@ -477,71 +480,6 @@ class Writer:
                 continue
 
 
-class WritingThread:
-    """The writer on a thread of its own, taking scored units from a bounded queue.
-
-    The database's own work (SQLite's B-trees, PostgreSQL's round trips) runs without
-    Python's global lock, so a unit is written while the next one is scored. Units are
-    still written one at a time, in the order they were scored, one transaction each.
-    The writer's connections are opened, used and closed on this thread only.
-    """
-
-    def __init__(self, writer: Writer, report: IngestReport):
-        self.writer = writer
-        self.report = report
-        self.queue: queue.Queue[Record | None] = queue.Queue(maxsize=QUEUED)
-        self.error: BaseException | None = None
-        self.stopping = False
-        self.thread = threading.Thread(target=self._run, name="perfscore-ingest-writer", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        record: Record | None = None
-        try:
-            while True:
-                record = self.queue.get()
-                if record is None or self.stopping:
-                    break
-                self._store(record)
-        except BaseException as error:  # handed to the main thread, which raises it
-            self.error = error
-        finally:
-            try:
-                self.writer.close()
-            finally:
-                while record is not None:  # let a producer blocked on a full queue go on to see the error
-                    record = self.queue.get()
-
-    def _store(self, record: Record) -> None:
-        report = self.report
-        if isinstance(record, UnitRecord):
-            outcome = self.writer.write(record)
-            {"added": report.added, "new_version": report.new_versions, "unchanged": report.unchanged}[outcome].append(record.file)
-            if record.incomplete:
-                report.incomplete.append((record.file, record.incomplete))
-        else:
-            self.writer.write_failure(record)
-            report.failures.append(Failed(record.file, record.problems))
-
-    def put(self, record: Record) -> None:
-        if self.error is not None:
-            raise self.error
-        self.queue.put(record)
-
-    def finish(self) -> None:
-        """Wait until every queued unit is written; raise what stopped the writer, if anything."""
-        self.queue.put(None)
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
-
-    def abandon(self) -> None:
-        """Stop after the unit being written (its transaction completes or rolls back)."""
-        self.stopping = True
-        self.queue.put(None)
-        self.thread.join()
-
-
 def ingest(
     store: Store,
     paths: Iterable[Path],
@@ -569,18 +507,22 @@ def ingest(
     if not files and not discovered.failed:
         raise PerfscoreError(Problem(f"no .toml submissions found under {', '.join(str(path) for path in paths)}", expected="folders or files of perfscore submissions"))
     report = IngestReport(files=len(files) + len(discovered.failed))
-    writing = WritingThread(Writer(store), report)
+    writer = Writer(store)
     bar = Progress(len(files), label="ingesting", force=None if progress else False)
     try:
         for record in make_records(files, maker, plugins_dirs, ruleset, jobs):
-            writing.put(record)
+            if isinstance(record, UnitRecord):
+                outcome = writer.write(record)
+                {"added": report.added, "new_version": report.new_versions, "unchanged": report.unchanged}[outcome].append(record.file)
+                if record.incomplete:
+                    report.incomplete.append((record.file, record.incomplete))
+            else:
+                writer.write_failure(record)
+                report.failures.append(Failed(record.file, record.problems))
             bar.advance(1)
-        writing.finish()
-    except BaseException:
-        writing.abandon()
-        raise
     finally:
         bar.close()
+        writer.close()
     report.failures += discovered.failed
     report.failures.sort(key=lambda failure: failure.file)
     for names in (report.added, report.new_versions, report.unchanged):
@@ -589,4 +531,4 @@ def ingest(
     return report
 
 
-__all__ = ["FailedRecord", "IngestReport", "RecordMaker", "UnitRecord", "Writer", "WritingThread", "build_record", "ingest", "ruleset_row"]
+__all__ = ["FailedRecord", "IngestReport", "RecordMaker", "UnitRecord", "Writer", "build_record", "ingest", "ruleset_row"]
