@@ -374,3 +374,38 @@ def test_opinion_with_the_store_shows_the_reviewed_score(capsys: pytest.CaptureF
     changed.write_text(SEED.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     code, _, err = run(capsys, "opinion", str(changed), "--db", url)
     assert code == 2 and "not in the store" in err and "perfscore ingest" in err
+
+
+def test_a_table_from_the_store_sorts_by_the_self_and_computed_columns(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """table --db --sort computed_total[:asc] orders rows by that column; the ranks stay those of the reviewed total."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    assert run(capsys, "ingest", str(generate(tmp_path / "units", 8, 2022)), "--db", url)[0] == 0
+    _, out, _ = run(capsys, "table", "--db", url, "--year", "2022", "--format", "json")
+    ranks = {row["unit_id"]: row["rank"] for row in json.loads(out)["rows"]}
+    for spec, descending in (("computed_total", True), ("computed_total:asc", False), ("self_total:desc", True)):
+        code, out, _ = run(capsys, "table", "--db", url, "--year", "2022", "--sort", spec, "--format", "json")
+        assert code == 0
+        rows = json.loads(out)["rows"]
+        values = [row[spec.partition(":")[0]] for row in rows if row[spec.partition(":")[0]] is not None]
+        assert values == sorted(values, reverse=descending)
+        assert {row["unit_id"]: row["rank"] for row in rows} == ranks
+
+
+def test_texts_with_quotes_and_backslashes_are_stored_as_written(capsys: pytest.CaptureFixture[str], store_url: str, tmp_path: Path) -> None:
+    """A unit and project named with quotes, a backslash and a percent sign read back from the store unchanged."""
+    odd_unit, odd_project = "区残联 O'Brien \\\\ 100% '';--", "项目 \\\\n 'x' %s"
+    lines = SEED.read_text(encoding="utf-8").splitlines()
+    names = [index for index, line in enumerate(lines) if line.startswith("name = ")]
+    lines[names[0]] = f"name = {json.dumps(odd_unit, ensure_ascii=False)}"
+    lines[names[1]] = f"name = {json.dumps(odd_project, ensure_ascii=False)}"
+    odd = tmp_path / "odd.toml"
+    odd.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert run(capsys, "ingest", str(odd), "--db", store_url)[0] == 0
+    store = open_store(store_url)
+    try:
+        with store.reading() as session:
+            stored = session.scalars(select(Submission)).one()
+            projects = [project.name for project in session.scalars(select(ProjectScore).order_by(ProjectScore.position))]
+    finally:
+        store.close()
+    assert stored.unit_name == odd_unit and odd_project in projects

@@ -13,7 +13,7 @@ total (自评分) and the computed score.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from perfscore.arithmetic import ZERO, quantize
 from perfscore.batch.run import Failed, Part, RulesetInfo, Scored
-from perfscore.batch.table import Column, Table, TableOptions, build_table
+from perfscore.batch.table import Column, Table, TableOptions, build_table, sort_rows
 from perfscore.messages import message, pick
 from perfscore.numbers import whole
 from perfscore.store.codec import info_from_json, points_from_json, problems_from_json
@@ -210,9 +210,15 @@ def store_table(store: Store, year: int, options: TableOptions, compare: int | N
 
             raise PerfscoreError(Problem(f"the store holds no units for {year}", location="--year", expected=f"one of the stored years: {', '.join(map(str, years)) or 'none yet (perfscore ingest)'}"))
         previous = year_data(session, compare, options.by) if compare is not None else None
-    table = build_table(data.scored, data.failed, options, files=len(data.scored) + len(data.failed), expected_fingerprint=None, previous=None if previous is None else (previous.scored, previous.failed))
+    # the self and computed columns are added after build_table sorts: a sort by one of them
+    # is done here, once they are there (ranks stay those of the reviewed total)
+    later = options.by != "area" and options.sort.partition(":")[0] in STORE_COLUMNS
+    building = replace(options, sort="total") if later else options
+    table = build_table(data.scored, data.failed, building, files=len(data.scored) + len(data.failed), expected_fingerprint=None, previous=None if previous is None else (previous.scored, previous.failed))
     if options.by != "area":
         _add_beside(table, data.beside, options.lang)
+    if later:
+        sort_rows(table.rows, table.columns, options.sort)
     if data.reviewed_units:
         table.notes.append(message("store.reviewed_note", options.lang, count=whole(data.reviewed_units)))
     return table

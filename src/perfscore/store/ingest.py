@@ -26,7 +26,6 @@ import gc
 import hashlib
 import json
 import signal
-from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -181,6 +180,18 @@ def _failed(path: Path, sha256: str, problems: list[Problem]) -> FailedRecord:
     except PerfscoreError:
         pass
     return FailedRecord(str(path), sha256, unit_id, year, problems)
+
+
+def _literal(value: Any) -> str:
+    """A value of a record's row as a PostgreSQL literal. The connection sets
+    ``standard_conforming_strings``, under which doubling ``'`` is the whole of quoting."""
+    if value is None:
+        return "NULL"
+    if value is True or value is False:
+        return "TRUE" if value else "FALSE"
+    if value.__class__ is int:
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _decimal(value: Decimal | None) -> str | None:
@@ -355,12 +366,14 @@ class Writer:
     def __init__(self, store: Store):
         self.store = store
         self._rulesets: dict[str, int] = {}
-        self._statements: dict[tuple[str, bool], str] = {}
+        self._statements: dict[tuple[str, bool, int], str] = {}
         self.postgres = store.backend == "postgresql"
         dialect = store.engine.dialect
         self._mark = "?" if dialect.paramstyle == "qmark" else "%s"
         self._integrity_error: type[Exception] = dialect.loaded_dbapi.IntegrityError
         self._raw: Any = None
+        #: PostgreSQL: the sequence that numbers submissions
+        self._sequence = ""
 
     def ruleset_ref(self, row: RulesetRow) -> int:
         """The id of a ruleset's row, inserted when the store has not seen its fingerprint."""
@@ -383,15 +396,24 @@ class Writer:
         raise PerfscoreError(Problem(f"could not store ruleset {row.ruleset_id} ({row.fingerprint[:12]}) after {RETRIES} tries", file=self.store.url))
 
     def _statement(self, key: str, sql: str) -> str:
-        return self._statements.setdefault((key, False), sql)
+        return self._statements.setdefault((key, False, 0), sql)
 
     def _sql(self, table: str, columns: tuple[str, ...], returning: bool = False) -> str:
-        key = (table, returning)
+        key = (table, returning, 1)
         sql = self._statements.get(key)
         if sql is None:
             sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([self._mark] * len(columns))})" + (" RETURNING id" if returning else "")
             self._statements[key] = sql
         return sql
+
+    def _rows_sql(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
+        """PostgreSQL: one INSERT of a submission's rows of ``table``, the values written as
+        SQL literals (:func:`_literal`) and the submission's id the one its sequence gave this
+        session last. Bound as parameters, a unit's thousand values cost the driver more
+        (it parses a long statement's placeholders on every call) than scoring the unit."""
+        head = f"INSERT INTO {table} (submission_id, {', '.join(columns)}) VALUES "
+        current = f"(currval('{self._sequence}'), "
+        return head + ", ".join([current + ", ".join([_literal(value) for value in row]) + ")" for row in rows])
 
     def _connection(self) -> Any:
         """The driver's own connection, kept for the whole ingest (SQLAlchemy's pool hands it
@@ -404,6 +426,9 @@ class Writer:
                 # again stores them. Without this every unit waits for a disk flush.
                 cursor = self._raw.cursor()
                 cursor.execute("SET synchronous_commit TO off")
+                cursor.execute("SET standard_conforming_strings TO on")  # what _literal's quoting relies on
+                cursor.execute("SELECT pg_get_serial_sequence('submissions', 'id')")
+                self._sequence = cursor.fetchone()[0]
                 cursor.close()
                 self._raw.commit()
         return self._raw
@@ -439,11 +464,23 @@ class Writer:
                     connection.rollback()
                     return "unchanged"
                 version = max((stored_version for stored_version, _ in stored), default=0) + 1
-                cursor.execute(self._sql("submissions", ("version", "ruleset_ref", "ingested_at", *SUBMISSION_COLUMNS), returning=True), (version, ref, UTCTime().process_bind_param(now(), None), *record.submission_row))  # type: ignore[arg-type]
-                submission_id = cursor.fetchone()[0]
-                with connection.driver_connection.pipeline() if self.postgres else nullcontext():
-                    # PostgreSQL: the five tables' rows and the commit in one round trip
-                    for table, columns, rows in (("project_scores", PROJECT_COLUMNS, record.projects), ("level_scores", LEVEL_COLUMNS, record.levels), ("row_scores", ROW_COLUMNS, record.rows), ("area_scores", AREA_COLUMNS, record.areas), ("findings", FINDING_COLUMNS, record.findings)):
+                head = (version, ref, UTCTime().process_bind_param(now(), None))  # type: ignore[arg-type]
+                children = (("project_scores", PROJECT_COLUMNS, record.projects), ("level_scores", LEVEL_COLUMNS, record.levels), ("row_scores", ROW_COLUMNS, record.rows), ("area_scores", AREA_COLUMNS, record.areas), ("findings", FINDING_COLUMNS, record.findings))
+                if self.postgres:
+                    # the submission, its rows and the commit in one round trip; each table's
+                    # rows in one multi-row INSERT (the server's cost is per statement more
+                    # than per row), naming their submission by the id the insert just drew
+                    # (currval: this session's own)
+                    with connection.driver_connection.pipeline():
+                        cursor.execute(self._sql("submissions", ("version", "ruleset_ref", "ingested_at", *SUBMISSION_COLUMNS)), head + record.submission_row)
+                        for table, columns, rows in children:
+                            if rows:
+                                cursor.execute(self._rows_sql(table, columns, rows))
+                        connection.commit()
+                else:
+                    cursor.execute(self._sql("submissions", ("version", "ruleset_ref", "ingested_at", *SUBMISSION_COLUMNS), returning=True), head + record.submission_row)
+                    submission_id = cursor.fetchone()[0]
+                    for table, columns, rows in children:
                         if rows:
                             cursor.executemany(self._sql(table, ("submission_id", *columns)), [(submission_id, *row) for row in rows])
                     connection.commit()
