@@ -4,11 +4,11 @@ The store's first step (:mod:`perfscore.store`): files are found as ``table`` fi
 (:func:`perfscore.batch.run.discover`), each scored by the engine's normal path (so a
 workbook that :func:`perfscore.load.load_submission` reads is ingested like a TOML file), and
 turned into a :class:`UnitRecord` of plain values: the unit, year, file name, sha256 and
-text, the ruleset, every score down to the row and every finding. The explanation is not
-written here: it is made from the stored submission and rules when ``explain --db`` first
-asks for it (:mod:`.explanation`), since writing it in two languages cost as much as
-scoring. Records may be built in worker processes (``jobs``); only the main process
-writes, one transaction a unit.
+text, the ruleset, every score down to the row and every finding. The explanation and the
+findings' wording are not written here: they are made from the stored submission and rules
+when ``explain --db`` first asks for them (:mod:`.explanation`), since writing them in two
+languages cost as much as scoring. Records are built in ``jobs`` worker processes (a few
+files with ``jobs`` 1: here) while the main process writes, one transaction a unit.
 
 Writing is idempotent and safe to run twice at once. The unique key (unit, year, sha256)
 makes an unchanged file a no-op; a changed file is the next version (unique on unit, year,
@@ -26,6 +26,7 @@ import gc
 import hashlib
 import json
 import signal
+import threading
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -51,6 +52,10 @@ if TYPE_CHECKING:
 RETRIES = 8
 #: fewer files than this are scored in the main process with ``--jobs 1``: starting a worker costs more
 IN_PROCESS = 100
+#: threads writing into PostgreSQL at once, a connection each
+POSTGRES_WRITERS = 4
+#: scored units that may wait for a writer
+QUEUED = 64
 #: a JSON string literal, as json.dumps(ensure_ascii=False) writes it
 _json_text: Callable[[str], str] = json.encoder.encode_basestring
 
@@ -517,6 +522,68 @@ class Writer:
                 continue
 
 
+class Writing:
+    """Records written as they come: by the caller's thread into SQLite (one writer at a time
+    is all SQLite allows), by ``POSTGRES_WRITERS`` threads with a connection each into
+    PostgreSQL, whose round trips then overlap (the driver waits for the server without
+    Python's lock). Each unit is still one transaction; two writers meeting on one unit are
+    told apart by the unique keys, as two ingests are."""
+
+    def __init__(self, store: Store, report: IngestReport):
+        self.store = store
+        self.report = report
+        self.lock = threading.Lock()
+        self.writers: list[Writer] = []
+        self.local = threading.local()
+        self.pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self.pending: set[concurrent.futures.Future[None]] = set()
+        if store.backend == "postgresql":
+            self.pool = concurrent.futures.ThreadPoolExecutor(POSTGRES_WRITERS, thread_name_prefix="perfscore-writer")
+
+    def _writer(self) -> Writer:
+        writer: Writer | None = getattr(self.local, "writer", None)
+        if writer is None:
+            writer = self.local.writer = Writer(self.store)
+            with self.lock:
+                self.writers.append(writer)
+        return writer
+
+    def _store(self, record: Record) -> None:
+        writer = self._writer()
+        if isinstance(record, UnitRecord):
+            outcome = writer.write(record)
+            with self.lock:
+                {"added": self.report.added, "new_version": self.report.new_versions, "unchanged": self.report.unchanged}[outcome].append(record.file)
+                if record.incomplete:
+                    self.report.incomplete.append((record.file, record.incomplete))
+        else:
+            writer.write_failure(record)
+            with self.lock:
+                self.report.failures.append(Failed(record.file, record.problems))
+
+    def write(self, record: Record) -> None:
+        if self.pool is None:
+            self._store(record)
+            return
+        if len(self.pending) >= QUEUED:  # keep the records waiting for a writer few
+            done, self.pending = concurrent.futures.wait(self.pending, return_when=concurrent.futures.FIRST_COMPLETED)
+            for future in done:
+                future.result()  # a writer's error stops the ingest
+        self.pending.add(self.pool.submit(self._store, record))
+
+    def finish(self) -> None:
+        for future in concurrent.futures.as_completed(self.pending):
+            future.result()
+        self.pending.clear()
+
+    def close(self) -> None:
+        """Stop the writers (a unit being written completes or rolls back) and close their connections."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        for writer in self.writers:
+            writer.close()
+
+
 def ingest(
     store: Store,
     paths: Iterable[Path],
@@ -544,22 +611,16 @@ def ingest(
     if not files and not discovered.failed:
         raise PerfscoreError(Problem(f"no .toml submissions found under {', '.join(str(path) for path in paths)}", expected="folders or files of perfscore submissions"))
     report = IngestReport(files=len(files) + len(discovered.failed))
-    writer = Writer(store)
     bar = Progress(len(files), label="ingesting", force=None if progress else False)
+    writing = Writing(store, report)
     try:
         for record in make_records(files, maker, plugins_dirs, ruleset, jobs):
-            if isinstance(record, UnitRecord):
-                outcome = writer.write(record)
-                {"added": report.added, "new_version": report.new_versions, "unchanged": report.unchanged}[outcome].append(record.file)
-                if record.incomplete:
-                    report.incomplete.append((record.file, record.incomplete))
-            else:
-                writer.write_failure(record)
-                report.failures.append(Failed(record.file, record.problems))
+            writing.write(record)
             bar.advance(1)
+        writing.finish()
     finally:
+        writing.close()
         bar.close()
-        writer.close()
     report.failures += discovered.failed
     report.failures.sort(key=lambda failure: failure.file)
     for names in (report.added, report.new_versions, report.unchanged):
@@ -568,4 +629,4 @@ def ingest(
     return report
 
 
-__all__ = ["FailedRecord", "IngestReport", "RecordMaker", "UnitRecord", "Writer", "build_record", "ingest", "ruleset_row"]
+__all__ = ["FailedRecord", "IngestReport", "RecordMaker", "UnitRecord", "Writer", "Writing", "build_record", "ingest", "ruleset_row"]
