@@ -60,8 +60,10 @@ def postgres_bin() -> Path:
     return Path(list(spec.submodule_search_locations)[0]) / "pginstall" / "bin"
 
 
-def start_postgres() -> PostgresServer:
-    """initdb and start a server on a Unix socket; raise with PostgreSQL's own words if it cannot."""
+def start_postgres(fsync: bool = False) -> PostgresServer:
+    """initdb and start a server on a Unix socket; raise with PostgreSQL's own words if it
+    cannot. The tests' server skips fsync (a throwaway cluster); the benchmark's
+    (benchmarks/store.py) keeps it, as a bureau's server would."""
     bin_path = postgres_bin()
     folder = Path(tempfile.mkdtemp(prefix="perfscore-pg-"))
     as_user: list[str] = []
@@ -74,7 +76,8 @@ def start_postgres() -> PostgresServer:
     try:
         _run([*as_user, str(bin_path / "initdb"), "-D", str(data), "--auth=trust", "-U", "postgres", "--encoding=UTF8", "--locale=C", "--no-sync"])
         # -h '': no TCP at all; -k: the socket in our folder; -F: no fsync (a throwaway cluster)
-        _run([*as_user, str(bin_path / "pg_ctl"), "-D", str(data), "-w", "-t", "60", "-l", str(folder / "log"), "-o", f"-h '' -k {folder} -F -c max_connections=50", "start"])
+        options = f"-h '' -k {folder}{'' if fsync else ' -F'} -c max_connections=50"
+        _run([*as_user, str(bin_path / "pg_ctl"), "-D", str(data), "-w", "-t", "60", "-l", str(folder / "log"), "-o", options, "start"])
     except BaseException:
         log = folder / "log"
         detail = log.read_text(errors="replace")[-2000:] if log.exists() else ""

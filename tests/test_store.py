@@ -18,8 +18,8 @@ from conftest import ROOT
 from sqlalchemy import func, select, text
 
 from perfscore.cli import main
-from perfscore.store.database import make_engine, open_store
-from perfscore.store.schema import FailedIngest, LevelScore, ProjectScore, ReviewEntry, RowScore, Submission
+from perfscore.store.database import known_revisions, make_engine, migration_revisions, open_store
+from perfscore.store.schema import FailedIngest, FindingRecord, LevelScore, ProjectScore, ReviewEntry, RowScore, Submission
 
 SEED = ROOT / "seeds" / "district-canlian-2022.toml"
 PERFSCORE = [sys.executable, "-m", "perfscore.cli"]
@@ -60,7 +60,7 @@ def two_years(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def test_ingest_keeps_every_score_and_an_unchanged_file_changes_nothing(capsys: pytest.CaptureFixture[str], store_url: str, tmp_path: Path) -> None:
-    """Ingest stores unit, rows, findings and explanation; ingesting again adds nothing."""
+    """Ingest stores the unit, its file, rows and findings; ingesting again adds nothing."""
     code, out, _ = run(capsys, "ingest", str(SEED), "--db", store_url)
     assert code == 0, out
     _, score_json, _ = run(capsys, "score", str(SEED), "--format", "json")
@@ -75,15 +75,48 @@ def test_ingest_keeps_every_score_and_an_unchanged_file_changes_nothing(capsys: 
             rows = session.scalar(select(func.count()).select_from(RowScore))
             assert rows == stored.row_count == sum(len(project["indicators"]) for project in expected["projects"])
             assert session.scalar(select(func.count()).select_from(ProjectScore)) == stored.project_count == len(expected["projects"])
-            assert stored.explanation_zh and stored.explanation_en and stored.explanation_zh != stored.explanation_en
     finally:
         store.close()
-    _, explained, _ = run(capsys, "explain", str(SEED))
-    assert explained == stored.explanation_zh
     before = [count(store_url, model) for model in (Submission, ProjectScore, LevelScore, RowScore)]
     code, out, _ = run(capsys, "ingest", str(SEED), "--db", store_url)
     assert code == 0 and "未变 1 个" in out
     assert [count(store_url, model) for model in (Submission, ProjectScore, LevelScore, RowScore)] == before
+
+
+def test_explain_from_the_store_prints_what_explain_prints(capsys: pytest.CaptureFixture[str], store_url: str, tmp_path: Path) -> None:
+    """explain --db shows, in either language, exactly the explanation explain FILE writes, and keeps it with the findings' wording."""
+    units = generate(tmp_path / "units", 3, 2022)
+    assert run(capsys, "ingest", str(SEED), str(units), "--db", store_url)[0] == 0
+    for file, unit in [(SEED, seed_unit_id()), *[(path, path.stem) for path in sorted(units.glob("*.toml"))]]:
+        for lang in ("zh", "en"):
+            _, explained, _ = run(capsys, "explain", str(file), "--lang", lang)
+            code, trail, _ = run(capsys, "explain", "--db", store_url, unit, "--year", "2022", "--lang", lang)
+            assert code == 0 and explained.rstrip("\n") in trail
+    store = open_store(store_url)
+    try:
+        with store.reading() as session:
+            stored = session.scalars(select(Submission).where(Submission.unit_id == seed_unit_id())).one()
+            assert stored.explanation_zh == run(capsys, "explain", str(SEED))[1]
+            findings = list(session.scalars(select(FindingRecord).where(FindingRecord.submission_id == stored.id)))
+    finally:
+        store.close()
+    _, scored, _ = run(capsys, "score", str(SEED), "--format", "json", "--lang", "en")
+    expected = {(f["id"], f["project"] or "", f["indicator"] or ""): f for f in json.loads(scored)["findings"]}
+    assert findings and len(findings) == len(expected)
+    for record in findings:
+        assert record.title_zh and record.problem_en and record.improvement_zh
+        assert expected[(record.finding_id, record.project or "", record.indicator or "")]["title"] == record.title_en
+
+
+def test_explain_from_the_store_refuses_a_unit_that_scores_differently_now(capsys: pytest.CaptureFixture[str], store_url: str) -> None:
+    """A stored unit whose scores today's scoring does not reproduce gets a clear error, not another unit's explanation."""
+    assert run(capsys, "ingest", str(SEED), "--db", store_url)[0] == 0
+    engine = make_engine(store_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE row_scores SET score = '0.01' WHERE id = (SELECT MIN(id) FROM row_scores)"))
+    engine.dispose()
+    code, _, err = run(capsys, "explain", "--db", store_url, seed_unit_id(), "--year", "2022")
+    assert code == 2 and "scores differently today" in err and "0.01 stored" in err
 
 
 def test_a_changed_file_is_a_new_version_and_the_old_one_is_kept(capsys: pytest.CaptureFixture[str], store_url: str, tmp_path: Path) -> None:
@@ -211,7 +244,7 @@ def test_reviewed_score_adds_up_as_scoring_does(capsys: pytest.CaptureFixture[st
 def test_a_newer_or_foreign_database_is_a_clear_error(capsys: pytest.CaptureFixture[str], store_url: str, tmp_path: Path) -> None:
     """A store with a schema this perfscore does not know, or a database that is not a store, is exit 2 with a reason."""
     code, out, _ = run(capsys, "db", "upgrade", "--db", store_url)
-    assert code == 0 and "0001" in out
+    assert code == 0 and known_revisions()[0][0] in out
     assert run(capsys, "db", "upgrade", "--db", store_url)[0] == 0  # again: nothing to do
     engine = make_engine(store_url)
     with engine.begin() as connection:
@@ -305,3 +338,74 @@ def test_a_killed_ingest_leaves_the_store_consistent(store_url: str, tmp_path: P
         store.close()
     assert main(["ingest", str(units), "--db", store_url]) == 0
     assert count(store_url, Submission) == 150
+
+
+def test_the_known_revisions_are_the_shipped_migrations() -> None:
+    """The schema check's list of revisions (kept in code, so a check loads no Alembic) is what migrations/ holds."""
+    assert known_revisions() == migration_revisions()
+
+
+def test_opinion_with_the_store_shows_the_reviewed_score(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """opinion FILE --db states the reviewed score of the file's stored version (JSON and text), and refuses a file the store lacks."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    assert run(capsys, "ingest", str(SEED), "--db", url)[0] == 0
+    code, out, _ = run(capsys, "opinion", str(SEED), "--db", url, "--format", "json")
+    assert code == 0 and json.loads(out)["reviewed_total"] is None  # nobody has reviewed it yet
+    _, table_json, _ = run(capsys, "table", "--db", url, "--year", "2022", "--format", "json")
+    computed = Decimal(str(json.loads(table_json)["rows"][0]["computed_total"]))
+    store = open_store(url)
+    try:
+        with store.reading() as session:
+            project = session.scalars(select(ProjectScore).where(ProjectScore.total.is_not(None)).order_by(ProjectScore.position)).first()
+    finally:
+        store.close()
+    assert project is not None
+    assert run(capsys, "review", seed_unit_id(), "--year", "2022", "--adjust", f"{project.project_id}=-3", "--reason", "r", "--by", "b", "--db", url)[0] == 0
+    _, table_json, _ = run(capsys, "table", "--db", url, "--year", "2022", "--format", "json")
+    reviewed = Decimal(str(json.loads(table_json)["rows"][0]["total"]))
+    assert reviewed < computed
+    code, out, _ = run(capsys, "opinion", str(SEED), "--db", url, "--format", "json")
+    assert code == 0 and Decimal(json.loads(out)["reviewed_total"]) == reviewed
+    code, out, _ = run(capsys, "opinion", str(SEED), "--db", url, "--lang", "en", "--format", "text")
+    assert code == 0 and f"On review the unit scores {reviewed:.2f} points" in out
+    assert "not been reviewed" not in run(capsys, "opinion", str(SEED), "--db", url, "--lang", "en")[1]
+    assert "not been reviewed" in run(capsys, "opinion", str(SEED), "--lang", "en")[1]  # without --db: no review
+    changed = tmp_path / "changed.toml"
+    changed.write_text(SEED.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    code, _, err = run(capsys, "opinion", str(changed), "--db", url)
+    assert code == 2 and "not in the store" in err and "perfscore ingest" in err
+
+
+def test_a_table_from_the_store_sorts_by_the_self_and_computed_columns(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """table --db --sort computed_total[:asc] orders rows by that column; the ranks stay those of the reviewed total."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    assert run(capsys, "ingest", str(generate(tmp_path / "units", 8, 2022)), "--db", url)[0] == 0
+    _, out, _ = run(capsys, "table", "--db", url, "--year", "2022", "--format", "json")
+    ranks = {row["unit_id"]: row["rank"] for row in json.loads(out)["rows"]}
+    for spec, descending in (("computed_total", True), ("computed_total:asc", False), ("self_total:desc", True)):
+        code, out, _ = run(capsys, "table", "--db", url, "--year", "2022", "--sort", spec, "--format", "json")
+        assert code == 0
+        rows = json.loads(out)["rows"]
+        values = [row[spec.partition(":")[0]] for row in rows if row[spec.partition(":")[0]] is not None]
+        assert values == sorted(values, reverse=descending)
+        assert {row["unit_id"]: row["rank"] for row in rows} == ranks
+
+
+def test_texts_with_quotes_and_backslashes_are_stored_as_written(capsys: pytest.CaptureFixture[str], store_url: str, tmp_path: Path) -> None:
+    """A unit and project named with quotes, a backslash and a percent sign read back from the store unchanged."""
+    odd_unit, odd_project = "区残联 O'Brien \\\\ 100% '';--", "项目 \\\\n 'x' %s"
+    lines = SEED.read_text(encoding="utf-8").splitlines()
+    names = [index for index, line in enumerate(lines) if line.startswith("name = ")]
+    lines[names[0]] = f"name = {json.dumps(odd_unit, ensure_ascii=False)}"
+    lines[names[1]] = f"name = {json.dumps(odd_project, ensure_ascii=False)}"
+    odd = tmp_path / "odd.toml"
+    odd.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert run(capsys, "ingest", str(odd), "--db", store_url)[0] == 0
+    store = open_store(store_url)
+    try:
+        with store.reading() as session:
+            stored = session.scalars(select(Submission)).one()
+            projects = [project.name for project in session.scalars(select(ProjectScore).order_by(ProjectScore.position))]
+    finally:
+        store.close()
+    assert stored.unit_name == odd_unit and odd_project in projects

@@ -90,3 +90,17 @@ def test_the_grid_drawer_draws_what_tabulate_draws(table, tablefmt):
     headers, rows, alignment = table
     expected = tabulate(rows, headers=headers, tablefmt=tablefmt, disable_numparse=True, colalign=alignment)
     assert draw_grid(rows, headers, alignment, tablefmt) == expected
+
+
+_width_text = st.text(alphabet=st.one_of(st.characters(min_codepoint=0x20, max_codepoint=0x7E), st.characters(min_codepoint=0x3000, max_codepoint=0x3040), st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), st.characters(min_codepoint=0xFF00, max_codepoint=0xFF70), st.sampled_from(["\u0301", "\u200b", "é", "\U0001f600", "—", "·", "\u2015"])), max_size=12)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_width_text)
+def test_the_grid_drawer_measures_chinese_text_as_wcwidth_does(text):
+    """The drawer counts Chinese text's columns without wcwidth, and gets wcwidth's count."""
+    from wcwidth import wcswidth
+
+    from perfscore.output.table import _display_width
+
+    assert _display_width(text) == wcswidth(text)

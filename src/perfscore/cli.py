@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from perfscore.batch.table import Table, TableOptions
     from perfscore.engine import Engine
     from perfscore.find import Evaluation
+    from perfscore.narrate.opinion import Review
 
 
 class _Parser(argparse.ArgumentParser):
@@ -95,11 +96,12 @@ def build_parser(lang: str = DEFAULT_LANGUAGE) -> argparse.ArgumentParser:
     _common(report, lang)
 
     opinion = commands.add_parser("opinion", help=h("cmd_opinion"), description=h("cmd_opinion"))
-    opinion.add_argument("file", type=Path, help=h("file"))
+    opinion.add_argument("file", type=Path, nargs="?", help=h("file"))
     opinion.add_argument("--ruleset", help=h("ruleset"))
     opinion.add_argument("--format", choices=("markdown", "text", "json", "docx"), default="markdown", help=h("format"))
     opinion.add_argument("--deadline", metavar="DATE", help=h("deadline"))
     opinion.add_argument("-o", "--output", type=Path, help=h("output"))
+    _store_option(opinion, lang, switch=True, help_key="opinion_db")
     _common(opinion, lang)
 
     table = commands.add_parser("table", help=h("cmd_table"), description=h("cmd_table"))
@@ -190,8 +192,8 @@ def build_parser(lang: str = DEFAULT_LANGUAGE) -> argparse.ArgumentParser:
     return parser
 
 
-def _store_option(parser: argparse.ArgumentParser, lang: str, switch: bool = False) -> None:
-    help_text = message("cli.db", lang)
+def _store_option(parser: argparse.ArgumentParser, lang: str, switch: bool = False, help_key: str = "db") -> None:
+    help_text = message(f"cli.{help_key}", lang)
     if switch:  # on table and explain, --db alone reads the default store
         parser.add_argument("--db", nargs="?", const="", default=None, metavar="URL", help=help_text)
     else:
@@ -303,8 +305,14 @@ def cmd_opinion(args: argparse.Namespace) -> int:
     from perfscore.narrate.opinion import build_opinion
     from perfscore.output.report import render_document
 
-    evaluation = _engine(args).evaluate(args.file)
-    opinion = build_opinion(evaluation, args.lang, deadline=args.deadline)
+    db, file = args.db, args.file
+    if file is None and db:  # "opinion --db FILE": argparse gave the file to --db; the store is the default one
+        db, file = "", Path(db)
+    if file is None:
+        raise PerfscoreError(Problem("no submission named", location="FILE", expected="opinion FILE [--db [URL]]", key="no_submission_named", expected_key="expected_opinion_usage"))
+    evaluation = _engine(args).evaluate(file)
+    review = _stored_review(file, evaluation, db) if db is not None else None
+    opinion = build_opinion(evaluation, args.lang, deadline=args.deadline, review=review)
     if args.format == "docx":
         from perfscore.output.docx import render_docx
 
@@ -312,6 +320,24 @@ def cmd_opinion(args: argparse.Namespace) -> int:
     else:
         _emit(render_document(opinion, args.format), args.output)
     return _status(evaluation)
+
+
+def _stored_review(file: Path, evaluation: Evaluation, db: str) -> Review | None:
+    """The reviewed score of this file's stored version; None while no reviewer has an entry in its log."""
+    import hashlib
+
+    from perfscore.files import read_bytes
+    from perfscore.narrate.opinion import Review
+    from perfscore.store.database import open_store
+    from perfscore.store.history import stored_review
+
+    unit = evaluation.unit.submission.unit
+    store = open_store(db)
+    try:
+        found = stored_review(store, unit.id, unit.year, hashlib.sha256(read_bytes(file)).hexdigest())
+    finally:
+        store.close()
+    return Review(found.total, found.grade) if found.entries and found.total is not None else None
 
 
 def table_options(args: argparse.Namespace) -> TableOptions:
@@ -436,7 +462,10 @@ def _stored_table(args: argparse.Namespace) -> Table:
 
 
 def _explain_stored(args: argparse.Namespace) -> int:
+    from perfscore.engine import Engine
+    from perfscore.output.result import explain_text
     from perfscore.output.store import audit_text
+    from perfscore.plugin.manager import make_host
     from perfscore.store.database import open_store
     from perfscore.store.history import audit
 
@@ -449,7 +478,8 @@ def _explain_stored(args: argparse.Namespace) -> int:
         raise PerfscoreError(Problem("explain --db needs the unit id", location="UNIT", expected="explain --db [URL] UNIT --year YEAR", key="explain_db_needs_unit", expected_key="expected_explain_db_usage"))
     store = open_store(db)
     try:
-        sys.stdout.write(audit_text(audit(store, str(unit), args.year, args.lang), args.lang))
+        trail = audit(store, str(unit), args.year, args.lang, Engine(make_host(args.plugins_dir)), explain_text, args.ruleset)
+        sys.stdout.write(audit_text(trail, args.lang))
     finally:
         store.close()
     return ExitCode.OK
@@ -457,14 +487,13 @@ def _explain_stored(args: argparse.Namespace) -> int:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     """Score and store every submission; exit 1 when some failed (listed, and recorded)."""
-    from perfscore.output.result import explain_text
     from perfscore.output.store import ingest_summary
     from perfscore.store.database import open_store, shown
     from perfscore.store.ingest import ingest
 
     store = open_store(args.db, create=True)
     try:
-        report = ingest(store, args.paths, explain_text, ruleset=args.ruleset, plugins_dirs=args.plugins_dir, jobs=args.jobs)
+        report = ingest(store, args.paths, ruleset=args.ruleset, plugins_dirs=args.plugins_dir, jobs=args.jobs)
     finally:
         store.close()
     sys.stdout.write(ingest_summary(report, shown(store.url), args.lang))

@@ -152,7 +152,12 @@ def read_toml(path: Path, *, floats_for_pydantic: bool = False) -> dict[str, Any
     its depth measured during the float walk it gets anyway; a submission's depth is
     bounded by its schema, and nothing walks it before validation.
     """
-    text = read_text(path)
+    return parse_toml(read_text(path), path, floats_for_pydantic=floats_for_pydantic)
+
+
+def parse_toml(text: str, path: Path, *, floats_for_pydantic: bool = False) -> dict[str, Any]:
+    """Parse TOML text exactly as :func:`read_toml` parses a file's (``path`` names it in
+    problems): the store reads back a submission it kept this way."""
     if _rtoml is not None and _exact_as_doubles(text):
         document: dict[str, Any] | None
         try:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -117,10 +118,24 @@ def _pad(value: str, measured_width: int, width: int, align: str) -> str:
     return padding + value if align == "right" else value + padding
 
 
+#: the wide characters of Chinese text: CJK punctuation (not its combining marks 〪–〯), the
+#: unified ideographs and the full-width forms, each two columns wide as wcwidth counts them
+_WIDE = "\u3000-\u3029\u3030-\u303e\u4e00-\u9fff\uff01-\uff60"
+#: printable ASCII, the dash of an empty cell and the middle dot: one column each
+_ASCII_OR_WIDE = re.compile(f"[\\x20-\\x7e\u00b7\u2014{_WIDE}]*")
+_WIDE_CHARACTER = re.compile(f"[{_WIDE}]")
+
+
 def _display_width(value: str) -> int:
-    """Columns a text takes in a terminal, as tabulate counts them (wcwidth for wide characters)."""
+    """Columns a text takes in a terminal, as tabulate counts them (wcwidth for wide characters).
+
+    Unit names, grades and headers are printable ASCII and Chinese: counted here without
+    calling wcwidth once per character, which took most of the drawing of a province's
+    table (tests/test_table_properties.py compares with wcwidth)."""
     if value.isascii() and value.isprintable():
         return len(value)
+    if _ASCII_OR_WIDE.fullmatch(value):
+        return len(value) + len(_WIDE_CHARACTER.findall(value))
     return wcswidth(value)
 
 

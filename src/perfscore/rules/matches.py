@@ -81,8 +81,12 @@ class RuleMatch:
     def source(self) -> str:
         return f"rule {self.id}"
 
+    def quantities(self) -> dict[str, Quantity]:
+        """The evidence as the finding quotes it (the store keeps it without the wording)."""
+        return {name: _evidence_quantity(value, unit, self.money_unit) for name, value, unit in self.evidence}
+
     def finding(self) -> Finding:
-        quantities = {name: _evidence_quantity(value, unit, self.money_unit) for name, value, unit in self.evidence}
+        quantities = self.quantities()
         return make_finding(
             self.ruleset, self.id, self.severity, quantities, area=self.area, project=self.project,
             indicator=self.indicator, template=self.template, source=self.source,

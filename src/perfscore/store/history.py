@@ -13,22 +13,26 @@ total (自评分) and the computed score.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from perfscore.arithmetic import ZERO, quantize
 from perfscore.batch.run import Failed, Part, RulesetInfo, Scored
-from perfscore.batch.table import Column, Table, TableOptions, build_table
-from perfscore.messages import message
+from perfscore.batch.table import Column, Table, TableOptions, build_table, sort_rows
+from perfscore.messages import message, pick
 from perfscore.numbers import whole
-from perfscore.store.codec import info_from_json, problems_from_json
+from perfscore.store.codec import info_from_json, points_from_json, problems_from_json
 from perfscore.store.database import Store
+from perfscore.store.explanation import Explain, fill_texts
 from perfscore.store.review import Reviewed, entries, in_force, latest_submission, reviewed
 from perfscore.store.schema import AreaScore, FailedIngest, LevelScore, ProjectScore, ReviewEntry, RulesetRecord, Submission
+
+if TYPE_CHECKING:
+    from perfscore.engine import Engine
 
 #: the columns a table from the store adds, placed before the (reviewed) total
 STORE_COLUMNS = ("self_total", "computed_total")
@@ -43,34 +47,58 @@ class YearData:
     reviewed_units: int
 
 
-def _latest(session: Session, year: int) -> list[Submission]:
-    newest = select(Submission.unit_id, func.max(Submission.version).label("version")).where(Submission.year == year).group_by(Submission.unit_id).subquery()
-    query = select(Submission).join(newest, (Submission.unit_id == newest.c.unit_id) & (Submission.version == newest.c.version)).where(Submission.year == year).order_by(Submission.unit_id)
-    return list(session.scalars(query))
+#: what a year's table reads of each submission (never its texts)
+_SUBMISSION_COLUMNS = (
+    Submission.id, Submission.unit_id, Submission.unit_name, Submission.file_name, Submission.synthetic, Submission.year,
+    Submission.ruleset_ref, Submission.declared_ruleset, Submission.declared_fingerprint, Submission.budget, Submission.spending,
+    Submission.total, Submission.grade, Submission.self_total, Submission.points, Submission.problems, Submission.warnings,
+    Submission.infos, Submission.missing_required, Submission.incomplete,
+)  # fmt: skip
+
+
+def _latest_ids(year: int) -> Any:
+    """The ids of the year's latest versions, as a subquery: a year's rows of every other
+    table are read by it in one statement (an IN list of 10,000 ids cost more than reading)."""
+    newer = Submission.__table__.alias("newer")
+    latest_version = select(func.max(newer.c.version)).where(newer.c.unit_id == Submission.unit_id, newer.c.year == year).scalar_subquery()
+    return select(Submission.id).where(Submission.year == year, Submission.version == latest_version)
 
 
 def year_data(session: Session, year: int, by: str) -> YearData:
-    """The year's latest versions as the batch's summaries, with reviewed totals."""
-    submissions = _latest(session, year)
-    ids = [submission.id for submission in submissions]
-    infos = {record.id: info_from_json(record.info) for record in session.scalars(select(RulesetRecord))}
+    """The year's latest versions as the batch's summaries, with reviewed totals.
+
+    Only the columns the table shows are read, as rows rather than ORM objects, each other
+    table by the year's subquery (:func:`_latest_ids`); the full Submission is loaded only
+    for a unit with adjustments in force, whose reviewed score is added up again.
+    """
+    latest = _latest_ids(year)
+    submissions = session.execute(select(*_SUBMISSION_COLUMNS).where(Submission.id.in_(latest)).order_by(Submission.unit_id)).all()
+    infos = {record_id: info_from_json(info) for record_id, info in session.execute(select(RulesetRecord.id, RulesetRecord.info))}
     declared = {submission.id: (submission.declared_ruleset, submission.declared_fingerprint) for submission in submissions}
-    logs = entries(session, ids)
+    logs: dict[int, list[ReviewEntry]] = {}
+    for entry in session.scalars(select(ReviewEntry).where(ReviewEntry.submission_id.in_(latest)).order_by(ReviewEntry.id)):
+        logs.setdefault(entry.submission_id, []).append(entry)
     reviews: dict[int, Reviewed] = {}
-    for submission in submissions:
-        force = in_force(logs[submission.id])
+    for submission_id, log in logs.items():
+        force = in_force(log)
         if force:
-            reviews[submission.id] = reviewed(session, submission, force)
-    areas: dict[int, list[AreaScore]] = {}
-    projects: dict[int, list[ProjectScore]] = {}
+            stored = session.get(Submission, submission_id)
+            assert stored is not None  # the log's foreign key
+            reviews[submission_id] = reviewed(session, stored, force)
+    areas: dict[int, list[Any]] = {}
+    projects: dict[int, list[Any]] = {}
     levels: dict[tuple[int, int], dict[str, Decimal]] = {}
-    if ids:
-        for area in _in_chunks(session, AreaScore, AreaScore.submission_id, ids):
+    if submissions:
+        area_columns = [AreaScore.submission_id, AreaScore.area, AreaScore.score]
+        if by == "area":
+            area_columns += [AreaScore.earned, AreaScore.possible, AreaScore.problems, AreaScore.warnings, AreaScore.infos]
+        for area in session.execute(select(*area_columns).where(AreaScore.submission_id.in_(latest))):
             areas.setdefault(area.submission_id, []).append(area)
         if by != "unit":
-            for project in _in_chunks(session, ProjectScore, ProjectScore.submission_id, ids):
+            for project in session.execute(select(*ProjectScore.__table__.columns).where(ProjectScore.submission_id.in_(latest))):
                 projects.setdefault(project.submission_id, []).append(project)
-            for level in _in_chunks(session, LevelScore, LevelScore.submission_id, ids):
+            level_columns = (LevelScore.submission_id, LevelScore.project_position, LevelScore.level, LevelScore.score)
+            for level in session.execute(select(*level_columns).where(LevelScore.submission_id.in_(latest))):
                 levels.setdefault((level.submission_id, level.project_position), {})[level.level] = level.score if level.score is not None else ZERO
     scored: list[Scored] = []
     beside: dict[str, tuple[Decimal | None, Decimal | None]] = {}
@@ -119,23 +147,11 @@ def year_data(session: Session, year: int, by: str) -> YearData:
     return YearData(scored, failed, beside, len(reviews))
 
 
-def _in_chunks(session: Session, model: Any, column: Any, ids: list[int]) -> list[Any]:
-    """The rows of ``model`` for these submissions, as named tuples: a year has tens of
-    thousands of them, and building ORM objects for each cost more than the query."""
-    columns = [attribute for attribute in model.__table__.columns]
-    found: list[Any] = []
-    for start in range(0, len(ids), 5000):  # bound the IN list (SQLite's parameter limit)
-        found += session.execute(select(*columns).where(column.in_(ids[start : start + 5000]))).all()
-    return found
-
-
-def _points(submission: Submission) -> dict[str, Decimal]:
-    from perfscore.store.codec import points_from_json
-
+def _points(submission: Any) -> dict[str, Decimal]:
     return points_from_json(submission.points)
 
 
-def _project_parts(submission: Submission, info: RulesetInfo, review: Reviewed | None, projects: list[ProjectScore], levels: dict[tuple[int, int], dict[str, Decimal]], unit_areas: dict[str, AreaScore], by: str, beside: dict[str, tuple[Decimal | None, Decimal | None]]) -> list[Part]:
+def _project_parts(submission: Any, info: RulesetInfo, review: Reviewed | None, projects: list[Any], levels: dict[tuple[int, int], dict[str, Decimal]], unit_areas: dict[str, Any], by: str, beside: dict[str, tuple[Decimal | None, Decimal | None]]) -> list[Part]:
     parts: list[Part] = []
     shares: dict[str, Part] = {}
     for project in projects:
@@ -194,9 +210,15 @@ def store_table(store: Store, year: int, options: TableOptions, compare: int | N
 
             raise PerfscoreError(Problem(f"the store holds no units for {year}", location="--year", expected=f"one of the stored years: {', '.join(map(str, years)) or 'none yet (perfscore ingest)'}", key="store_no_year", expected_key="expected_stored_year" if years else "expected_stored_year_none", fields=fill(year=year, years=", ".join(map(str, years)))))
         previous = year_data(session, compare, options.by) if compare is not None else None
-    table = build_table(data.scored, data.failed, options, files=len(data.scored) + len(data.failed), expected_fingerprint=None, previous=None if previous is None else (previous.scored, previous.failed))
+    # the self and computed columns are added after build_table sorts: a sort by one of them
+    # is done here, once they are there (ranks stay those of the reviewed total)
+    later = options.by != "area" and options.sort.partition(":")[0] in STORE_COLUMNS
+    building = replace(options, sort="total") if later else options
+    table = build_table(data.scored, data.failed, building, files=len(data.scored) + len(data.failed), expected_fingerprint=None, previous=None if previous is None else (previous.scored, previous.failed))
     if options.by != "area":
         _add_beside(table, data.beside, options.lang)
+    if later:
+        sort_rows(table.rows, table.columns, options.sort)
     if data.reviewed_units:
         table.notes.append(message("store.reviewed_note", options.lang, count=whole(data.reviewed_units)))
     return table
@@ -214,6 +236,37 @@ def _add_beside(table: Table, beside: dict[str, tuple[Decimal | None, Decimal | 
 
 
 # --------------------------------------------------------------------------- one unit
+
+
+@dataclass(slots=True)
+class StoredReview:
+    """The reviewed score of one stored version, for ``opinion --db``."""
+
+    total: Decimal | None
+    grade: str | None
+    #: entries in the version's review log (adjustments and withdrawals): none, not reviewed
+    entries: int
+
+
+def stored_review(store: Store, unit_id: str, year: int, sha256: str) -> StoredReview:
+    """The reviewed score of the stored version with this content (a review belongs to the
+    version it was made on, so a file the store does not hold is an error)."""
+    with store.reading() as session:
+        submission = session.scalars(select(Submission).where(Submission.unit_id == unit_id, Submission.year == year, Submission.sha256 == sha256)).first()
+        if submission is None:
+            from perfscore.errors import PerfscoreError, Problem, fill
+
+            versions = len(session.scalars(select(Submission.id).where(Submission.unit_id == unit_id, Submission.year == year)).all())
+            held = f"the store holds {versions} other version(s) of it" if versions else "the store holds none of it"
+            raise PerfscoreError(Problem(f"this file of unit {unit_id} {year} is not in the store ({held})", location="--db", expected="perfscore ingest FILE first: a review belongs to the stored version it was made on (perfscore history UNIT lists them)", key="file_not_stored", expected_key="expected_ingest_first", fields=fill(unit=unit_id, year=year, held=held)))
+        log = entries(session, [submission.id])[submission.id]
+        force = in_force(log)
+        review = reviewed(session, submission, force)
+        record = session.get(RulesetRecord, submission.ruleset_ref)
+        assert record is not None  # a foreign key
+        grade = info_from_json(record.info).grade_for(review.total) if force else submission.grade
+        return StoredReview(review.total, grade, len(log))
+
 
 
 @dataclass(slots=True)
@@ -285,13 +338,23 @@ class Audit:
     log: list[ReviewEntry]
 
 
-def audit(store: Store, unit_id: str, year: int, lang: str) -> Audit:
+def audit(store: Store, unit_id: str, year: int, lang: str, engine: Engine, explain: Explain, ruleset: str | None = None) -> Audit:
+    """The unit's latest version of the year: its explanation (made and kept the first time,
+    :mod:`.explanation`, with ``engine``'s plugins and ``explain``), its scores and review log."""
+    with store.reading() as session:
+        submission = latest_submission(session, unit_id, year)
+        made = submission.explanation_zh is not None and submission.explanation_en is not None
+    if not made:
+        with store.transaction() as session:
+            stored = session.get(Submission, submission.id)
+            assert stored is not None  # submissions are never deleted
+            fill_texts(session, stored, engine, explain, ruleset)
     with store.reading() as session:
         submission = latest_submission(session, unit_id, year)
         log = entries(session, [submission.id])[submission.id]
         review = reviewed(session, submission, in_force(log))
-        explanation = getattr(submission, f"explanation_{lang}")
+        explanation = pick((submission.explanation_zh or "", submission.explanation_en or ""), lang)  # both made above
         return Audit(submission.unit_id, submission.unit_name, submission.year, submission.version, submission.file_name, explanation, submission.self_total, submission.total, review.total, log)
 
 
-__all__ = ["STORE_COLUMNS", "Audit", "UnitHistory", "Version", "YearData", "audit", "store_table", "unit_history", "year_data"]
+__all__ = ["STORE_COLUMNS", "Audit", "StoredReview", "UnitHistory", "Version", "YearData", "audit", "store_table", "stored_review", "unit_history", "year_data"]

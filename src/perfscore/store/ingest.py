@@ -4,9 +4,11 @@ The store's first step (:mod:`perfscore.store`): files are found as ``table`` fi
 (:func:`perfscore.batch.run.discover`), each scored by the engine's normal path (so a
 workbook that :func:`perfscore.load.load_submission` reads is ingested like a TOML file), and
 turned into a :class:`UnitRecord` of plain values: the unit, year, file name, sha256 and
-text, the ruleset, every score down to the row, every finding and the explanation in both
-languages. Records may be built in worker processes (``jobs``); only the main process
-writes, one transaction a unit.
+text, the ruleset, every score down to the row and every finding. The explanation and the
+findings' wording are not written here: they are made from the stored submission and rules
+when ``explain --db`` first asks for them (:mod:`.explanation`), since writing them in two
+languages cost as much as scoring. Records are built in ``jobs`` worker processes (a few
+files with ``jobs`` 1: here) while the main process writes, one transaction a unit.
 
 Writing is idempotent and safe to run twice at once. The unique key (unit, year, sha256)
 makes an unchanged file a no-op; a changed file is the next version (unique on unit, year,
@@ -20,38 +22,42 @@ transaction. A file that cannot be scored is recorded as a failure with its prob
 from __future__ import annotations
 
 import concurrent.futures
-import datetime
+import gc
 import hashlib
 import json
 import signal
+import threading
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from perfscore.batch.progress import Progress
 from perfscore.batch.run import BatchScorer, Failed, chunk_size, discover, make_scorer, ruleset_info
 from perfscore.errors import PerfscoreError, Problem, fill
 from perfscore.files import decode_text, read_bytes, read_toml
-from perfscore.models import SEVERITY_ORDER, Ruleset
+from perfscore.models import SEVERITY_ORDER, Finding, Ruleset
+from perfscore.rules.matches import RuleMatch
 from perfscore.store.codec import info_to_json, points_to_json, problems_to_json
 from perfscore.store.database import Store, now
-from perfscore.store.schema import FailedIngest, RulesetRecord, Submission, UTCTime
+from perfscore.store.schema import FailedIngest, RulesetRecord, UTCTime
 
 if TYPE_CHECKING:
     from perfscore.find import Evaluation
 
-#: writes an evaluation's whole explanation, called as ``explain(evaluation, lang=LANG)``
-#: (``perfscore.output.result.explain_text``, passed in by the command line: the store sits
-#: below the output stage, and a worker process receives it by name)
-Explain = Callable[..., str]
 #: how many times a unit's transaction is tried again after losing a race to another ingest
 RETRIES = 8
-#: the languages every explanation is kept in
-EXPLANATION_LANGUAGES = ("zh", "en")
+#: fewer files than this are scored in the main process with ``--jobs 1``: starting a worker costs more
+IN_PROCESS = 100
+#: threads writing into PostgreSQL at once, a connection each
+POSTGRES_WRITERS = 4
+#: scored units that may wait for a writer
+QUEUED = 64
+#: a JSON string literal, as json.dumps(ensure_ascii=False) writes it
+_json_text: Callable[[str], str] = json.encoder.encode_basestring
 
 
 @dataclass(slots=True)
@@ -71,7 +77,7 @@ SUBMISSION_COLUMNS = (
     "unit_id", "year", "unit_name", "synthetic", "file_name", "sha256", "source_text", "source_format",
     "declared_ruleset", "declared_fingerprint", "budget", "spending", "own_level_budget", "own_level_spending",
     "assessable", "total", "grade", "self_total", "points", "problems", "warnings", "infos", "missing_required",
-    "incomplete", "project_count", "row_count", "explanation_zh", "explanation_en",
+    "incomplete", "project_count", "row_count",
 )  # fmt: skip
 PROJECT_COLUMNS = (
     "position", "project_id", "name", "area", "money_unit", "budget", "spending", "earned", "assessable", "total",
@@ -84,20 +90,6 @@ FINDING_COLUMNS = (
     "position", "finding_id", "severity", "area", "project", "indicator", "source", "title_zh", "title_en",
     "problem_zh", "problem_en", "improvement_zh", "improvement_en", "evidence",
 )  # fmt: skip
-
-
-def _text(value: Any) -> Any:
-    """A value as the store's columns hold it: a Decimal or a time as text (schema.DecimalText, UTCTime)."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime.datetime):
-        return UTCTime().process_bind_param(value, None)  # type: ignore[arg-type]
-    return value
-
-
-def _row(values: dict[str, Any], columns: tuple[str, ...]) -> tuple[Any, ...]:
-    """The values in column order, Decimals as their text (a unit makes some sixty of these)."""
-    return tuple([str(value) if value.__class__ is Decimal else value for value in map(values.__getitem__, columns)])
 
 
 @dataclass(slots=True)
@@ -158,14 +150,7 @@ def ruleset_row(ruleset: Ruleset) -> RulesetRow:
     return RulesetRow(ruleset.fingerprint, meta.id, meta.name, meta.version, resolved, info_to_json(ruleset_info(ruleset)), ruleset.arithmetic.rounding)
 
 
-def _counts(findings: Iterable[Any]) -> tuple[int, int, int]:
-    tally = [0, 0, 0]
-    for finding in findings:
-        tally[SEVERITY_ORDER[finding.severity]] += 1
-    return tally[0], tally[1], tally[2]
-
-
-def build_record(scorers: tuple[BatchScorer, BatchScorer], path: Path, explain: Explain, rulesets: dict[str, RulesetRow]) -> Record:
+def build_record(scorer: BatchScorer, path: Path, rulesets: dict[str, RulesetRow]) -> Record:
     """Score one file and turn it into what the store keeps (or the problems that stopped it)."""
     file = str(path)
     try:
@@ -173,12 +158,11 @@ def build_record(scorers: tuple[BatchScorer, BatchScorer], path: Path, explain: 
     except PerfscoreError as error:
         return FailedRecord(file, "", None, None, _located(error.problems, file))
     sha256 = hashlib.sha256(data).hexdigest()
-    unit_scorer, project_scorer = scorers
     try:
-        evaluation = unit_scorer.engine.evaluate(path)
+        evaluation = scorer.engine.evaluate(path)
         if evaluation.timed_out:
             return _failed(path, sha256, [Problem(failure.render(), file=file, key="plugin_failed", fields=fill(plugin=failure.plugin, hook=failure.hook, error=failure.error)) for failure in evaluation.failures])
-        return _unit_record(evaluation, unit_scorer, project_scorer, file, data, sha256, explain, rulesets)
+        return _unit_record(evaluation, scorer, file, data, sha256, rulesets)
     except PerfscoreError as error:
         return _failed(path, sha256, _located(error.problems, file))
     except Exception as error:  # a bug must not sink an ingest of thousands: it is recorded like a bad file
@@ -203,157 +187,149 @@ def _failed(path: Path, sha256: str, problems: list[Problem]) -> FailedRecord:
     return FailedRecord(str(path), sha256, unit_id, year, problems)
 
 
-def _unit_record(evaluation: Evaluation, unit_scorer: BatchScorer, project_scorer: BatchScorer, file: str, data: bytes, sha256: str, explain: Explain, rulesets: dict[str, RulesetRow]) -> UnitRecord:
+def _literal(value: Any) -> str:
+    """A value of a record's row as a PostgreSQL literal. The connection sets
+    ``standard_conforming_strings``, under which doubling ``'`` is the whole of quoting."""
+    if value is None:
+        return "NULL"
+    if value is True or value is False:
+        return "TRUE" if value else "FALSE"
+    if value.__class__ is int:
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _decimal(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _evidence_json(finding: Finding | RuleMatch) -> str:
+    """A finding's evidence as JSON {key: [value text, unit]}, in key order (as make_finding
+    keeps it); written by hand with json's own string encoder: json.dumps of each small
+    dict cost more than the rest of the finding's row."""
+    quantities = finding.quantities() if isinstance(finding, RuleMatch) else finding.evidence
+    if not quantities:
+        return "{}"
+    parts = []
+    for key in sorted(quantities):
+        quantity = quantities[key]
+        parts.append(f"{_json_text(key)}: [{_json_text(str(quantity.value))}, {_json_text(quantity.unit)}]")
+    return "{" + ", ".join(parts) + "}"
+
+
+def _required(ruleset: Ruleset) -> dict[str, tuple[str, ...]]:
+    """The required indicators of each area, sorted (as :class:`perfscore.batch.run.BatchScorer` lists them)."""
+    required: dict[str, list[str]] = {}
+    for indicator in ruleset.indicators:
+        if indicator.required:
+            required.setdefault(indicator.area, []).append(indicator.id)
+    return {area: tuple(sorted(ids)) for area, ids in required.items()}
+
+
+def _unit_record(evaluation: Evaluation, scorer: BatchScorer, file: str, data: bytes, sha256: str, rulesets: dict[str, RulesetRow]) -> UnitRecord:
+    """The rows of one scored unit, each a tuple in its table's column order (``*_COLUMNS``),
+    decimals already as their text: built where the unit was scored, written as they are.
+
+    A finding is kept with its id, severity, place and evidence; its wording (six texts,
+    which cost a fifth of scoring to write) is filled in with the explanation, when first
+    asked for (:mod:`.explanation`).
+    """
     unit = evaluation.unit
     submission, ruleset = unit.submission, unit.ruleset
-    summary = unit_scorer.summarise(evaluation, file)
-    project_summary = {part.project_id: part for part in project_scorer.summarise(evaluation, file).parts}
-    if ruleset.fingerprint not in rulesets:
-        rulesets[ruleset.fingerprint] = ruleset_row(ruleset)
-    findings = evaluation.findings
+    summary = scorer.summarise(evaluation, file)
+    row = rulesets.get(ruleset.fingerprint)
+    if row is None:
+        row = rulesets[ruleset.fingerprint] = ruleset_row(ruleset)
+    required: dict[str, tuple[str, ...]] = ruleset.derived("store_required", _required)
+    unit_missing = set(summary.parts[0].missing_required)
     if file.endswith(".toml"):
         source_text, source_format = decode_text(Path(file), data), "toml"
     else:  # a workbook: the submission read from it, as JSON
         source_text, source_format = submission.model_dump_json(), "json"
+    by_project: dict[str | None, list[int]] = {}
+    by_area: dict[str | None, list[int]] = {}
+    tally = [0, 0, 0]
+    found = evaluation.found  # as found: a rule's match is not written up as a Finding here
+    for finding in found:
+        severity = SEVERITY_ORDER[finding.severity]
+        tally[severity] += 1
+        by_project.setdefault(finding.project, [0, 0, 0])[severity] += 1
+        by_area.setdefault(finding.area, [0, 0, 0])[severity] += 1
+    no_findings = [0, 0, 0]
     projects: list[tuple[Any, ...]] = []
     level_rows: list[tuple[Any, ...]] = []
     indicator_rows: list[tuple[Any, ...]] = []
     for position, project in enumerate(unit.projects):
-        part = project_summary.get(project.id)
-        counts = _counts(finding for finding in findings if finding.project == project.id)
+        counts = by_project.get(project.id, no_findings)
+        # the unit's missing required rows of this project's area (BatchScorer's by-project summary)
+        missing = " ".join(i for i in required.get(project.project.area or "", ()) if i in unit_missing)
         budget = project.budget
-        levels = [{"project_position": position, "position": 0, "level": "budget", "name": "预算执行率", "name_en": "Budget execution", "weight": budget.weight, "score": budget.score, "assessable": budget.weight if budget.score is not None else Decimal(0)}]
-        levels += [{"project_position": position, "position": index, "level": level.id, "name": level.name, "name_en": level.name_en, "weight": level.weight, "score": level.score, "assessable": level.assessable} for index, level in enumerate(project.levels, 1)]
-        rows = [
-            {
-                "project_position": position,
-                "position": index,
-                "indicator": score.definition.id,
-                "name": score.name,
-                "level1": score.definition.level1,
-                "level2": score.definition.level2,
-                "target": score.target,
-                "actual": score.actual,
-                "weight": score.weight,
-                "score": score.score,
-                "completion": score.completion,
-                "status": score.status,
-                "self_score": score.row.self_score,
-                "method": score.method.name if score.method is not None else None,
-            }
-            for index, score in enumerate(project.indicators)
-        ]
-        level_rows += [_row(level, LEVEL_COLUMNS) for level in levels]
-        indicator_rows += [_row(row, ROW_COLUMNS) for row in rows]
-        projects.append(
-            _row(
-                {
-                    "position": position,
-                    "project_id": project.id,
-                    "name": project.project.name,
-                    "area": project.project.area,
-                    "money_unit": project.money_unit,
-                    "budget": budget.budget,
-                    "spending": budget.spending,
-                    "earned": project.earned,
-                    "assessable": project.assessable,
-                    "total": project.total,
-                    "grade": project.grade,
-                    # the lead's ProjectScore.self_total (issue 11); getattr until that lands
-                    "self_total": project.self_total,
-                    "policy": project.policy,
-                    "places": project.places,
-                    "problems": counts[0],
-                    "warnings": counts[1],
-                    "infos": counts[2],
-                    "missing_required": " ".join(part.missing_required) if part is not None else "",
-                },
-                PROJECT_COLUMNS,
-            )
-        )
+        level_rows.append((position, 0, "budget", "预算执行率", "Budget execution", str(budget.weight), _decimal(budget.score), str(budget.weight if budget.score is not None else Decimal(0))))
+        for index, level in enumerate(project.levels, 1):
+            level_rows.append((position, index, level.id, level.name, level.name_en, str(level.weight), _decimal(level.score), str(level.assessable)))
+        for index, score in enumerate(project.indicators):
+            definition = score.definition
+            method = score.method
+            indicator_rows.append((
+                position, index, definition.id, score.name, definition.level1, definition.level2, _decimal(score.target), _decimal(score.actual),
+                str(score.weight), str(score.score), _decimal(score.completion), score.status, _decimal(score.row.self_score), method.name if method is not None else None,
+            ))  # fmt: skip
+        projects.append((
+            position, project.id, project.project.name, project.project.area, project.money_unit, str(budget.budget), str(budget.spending),
+            str(project.earned), str(project.assessable), _decimal(project.total), project.grade, _decimal(project.self_total), project.policy,
+            project.places, counts[0], counts[1], counts[2], missing,
+        ))  # fmt: skip
     areas = []
     for area_id, area in sorted(evaluation.areas.items()):
-        counts = _counts(finding for finding in findings if finding.area == area_id)
-        areas.append(_row({"area": area_id, "earned": area.earned, "possible": area.possible, "score": area.score, "source": area.source, "problems": counts[0], "warnings": counts[1], "infos": counts[2]}, AREA_COLUMNS))
+        counts = by_area.get(area_id, no_findings)
+        areas.append((area_id, str(area.earned), str(area.possible), _decimal(area.score), area.source, counts[0], counts[1], counts[2]))
     finding_rows = [
-        _row({
-            "position": index,
-            "finding_id": finding.id,
-            "severity": finding.severity,
-            "area": finding.area,
-            "project": finding.project,
-            "indicator": finding.indicator,
-            "source": finding.source,
-            "title_zh": finding.title.zh,
-            "title_en": finding.title.en,
-            "problem_zh": finding.problem.zh,
-            "problem_en": finding.problem.en,
-            "improvement_zh": finding.improvement.zh,
-            "improvement_en": finding.improvement.en,
-            "evidence": json.dumps({key: [str(q.value), q.unit] for key, q in finding.evidence.items()}, ensure_ascii=False),
-        }, FINDING_COLUMNS)
-        for index, finding in enumerate(findings)
-    ]
-    counts = _counts(findings)
+        (
+            index, finding.id, finding.severity, finding.area, finding.project, finding.indicator, finding.source,
+            None, None, None, None, None, None, _evidence_json(finding),
+        )
+        for index, finding in enumerate(found)
+    ]  # fmt: skip
     part = summary.parts[0]
-    explanations = {lang: explain(evaluation, lang=lang) for lang in EXPLANATION_LANGUAGES}
-    values = {
-        "unit_id": submission.unit.id,
-        "year": submission.unit.year,
-        "unit_name": submission.unit.name,
-        "synthetic": submission.unit.synthetic,
-        "file_name": file,
-        "sha256": sha256,
-        "source_text": source_text,
-        "source_format": source_format,
-        "declared_ruleset": summary.declared[0],
-        "declared_fingerprint": summary.declared[1],
-        "budget": unit.budget.budget,
-        "spending": unit.budget.spending,
-        "own_level_budget": unit.budget.own_level_budget,
-        "own_level_spending": unit.budget.own_level_spending,
-        "assessable": unit.assessable,
-        "total": unit.total,
-        "grade": unit.grade,
-        # the lead's UnitScore.self_total (issue 11); getattr until that lands
-        "self_total": unit.self_total,
-        "points": points_to_json(part.points),
-        "problems": counts[0],
-        "warnings": counts[1],
-        "infos": counts[2],
-        "missing_required": " ".join(part.missing_required),
-        "incomplete": "\n".join(summary.incomplete),
-        "project_count": len(projects),
-        "row_count": len(indicator_rows),
-        "explanation_zh": explanations["zh"],
-        "explanation_en": explanations["en"],
-    }
-    return UnitRecord(file, submission.unit.id, submission.unit.year, sha256, summary.incomplete, _row(values, SUBMISSION_COLUMNS), rulesets[ruleset.fingerprint], projects, level_rows, indicator_rows, areas, finding_rows)
+    budget = unit.budget
+    submission_row = (
+        submission.unit.id, submission.unit.year, submission.unit.name, submission.unit.synthetic, file, sha256, source_text, source_format,
+        summary.declared[0], summary.declared[1], str(budget.budget), str(budget.spending), _decimal(budget.own_level_budget),
+        _decimal(budget.own_level_spending), str(unit.assessable), _decimal(unit.total), unit.grade, _decimal(unit.self_total),
+        points_to_json(part.points), tally[0], tally[1], tally[2], " ".join(part.missing_required), "\n".join(summary.incomplete),
+        len(projects), len(indicator_rows),
+    )  # fmt: skip
+    return UnitRecord(file, submission.unit.id, submission.unit.year, sha256, summary.incomplete, submission_row, row, projects, level_rows, indicator_rows, areas, finding_rows)
 
 
 # --------------------------------------------------------------------------- building, in workers or here
 
 
 class RecordMaker:
-    """Builds records with one engine (two batch scorers sharing it, for the unit and project summaries)."""
+    """Builds records with one engine and the batch's unit summary."""
 
-    def __init__(self, plugins_dirs: Iterable[Path], ruleset: str | None, explain: Explain):
-        unit_scorer = make_scorer(plugins_dirs, ruleset, "unit")
-        self.scorers = (unit_scorer, BatchScorer(unit_scorer.engine, "project"))
-        self.explain = explain
+    def __init__(self, plugins_dirs: Iterable[Path], ruleset: str | None):
+        self.scorer = make_scorer(plugins_dirs, ruleset, "unit")
         self.rulesets: dict[str, RulesetRow] = {}
+        self._frozen = False
 
     def make(self, path: Path | str) -> Record:
-        return build_record(self.scorers, Path(path), self.explain, self.rulesets)
+        record = build_record(self.scorer, Path(path), self.rulesets)
+        if not self._frozen:
+            # as the batch does (batch.run.BatchScorer.score): plugins, rulesets and compiled
+            # rules live for the whole run, and every full collection would walk them again
+            gc.freeze()
+            self._frozen = True
+        return record
 
 
 _maker: RecordMaker | None = None
 
 
-def _start_worker(plugins_dirs: list[Path], ruleset: str | None, explain: Explain) -> None:
+def _start_worker(plugins_dirs: list[Path], ruleset: str | None) -> None:
     global _maker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process handles Ctrl-C and ends the workers
-    _maker = RecordMaker(plugins_dirs, ruleset, explain)
+    _maker = RecordMaker(plugins_dirs, ruleset)
 
 
 def _make_chunk(paths: list[str]) -> list[Record]:
@@ -362,14 +338,16 @@ def _make_chunk(paths: list[str]) -> list[Record]:
 
 
 def make_records(files: list[Path], maker: RecordMaker, plugins_dirs: list[Path], ruleset: str | None, jobs: int) -> Iterator[Record]:
-    """One record per file (in no particular order with ``jobs > 1``)."""
-    if jobs <= 1 or len(files) < 2:
+    """One record per file, scored in ``jobs`` worker processes while the caller writes the
+    records already made (in no particular order with ``jobs > 1``); a few files with
+    ``jobs`` 1 are scored here."""
+    if jobs <= 1 and len(files) < IN_PROCESS:
         for path in files:
             yield maker.make(path)
         return
     size = chunk_size(len(files), jobs)
     chunks = [[str(path) for path in files[start : start + size]] for start in range(0, len(files), size)]
-    pool = concurrent.futures.ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(plugins_dirs, ruleset, maker.explain))
+    pool = concurrent.futures.ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(plugins_dirs, ruleset))
     try:
         pending = {pool.submit(_make_chunk, chunk) for chunk in chunks}
         while pending:
@@ -393,7 +371,14 @@ class Writer:
     def __init__(self, store: Store):
         self.store = store
         self._rulesets: dict[str, int] = {}
-        self._statements: dict[tuple[str, bool], str] = {}
+        self._statements: dict[tuple[str, bool, int], str] = {}
+        self.postgres = store.backend == "postgresql"
+        dialect = store.engine.dialect
+        self._mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        self._integrity_error: type[Exception] = dialect.loaded_dbapi.IntegrityError
+        self._raw: Any = None
+        #: PostgreSQL: the sequence that numbers submissions
+        self._sequence = ""
 
     def ruleset_ref(self, row: RulesetRow) -> int:
         """The id of a ruleset's row, inserted when the store has not seen its fingerprint."""
@@ -415,45 +400,114 @@ class Writer:
                 continue  # another ingest stored the same rules a moment ago: read theirs
         raise PerfscoreError(Problem(f"could not store ruleset {row.ruleset_id} ({row.fingerprint[:12]}) after {RETRIES} tries", file=self.store.url, key="store_ruleset_retries", fields=fill(ruleset=row.ruleset_id, fingerprint=row.fingerprint[:12], tries=RETRIES)))
 
+    def _statement(self, key: str, sql: str) -> str:
+        return self._statements.setdefault((key, False, 0), sql)
+
     def _sql(self, table: str, columns: tuple[str, ...], returning: bool = False) -> str:
-        key = (table, returning)
+        key = (table, returning, 1)
         sql = self._statements.get(key)
         if sql is None:
-            mark = "?" if self.store.engine.dialect.paramstyle == "qmark" else "%s"
-            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([mark] * len(columns))})" + (" RETURNING id" if returning else "")
+            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([self._mark] * len(columns))})" + (" RETURNING id" if returning else "")
             self._statements[key] = sql
         return sql
+
+    def _rows_sql(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
+        """PostgreSQL: one INSERT of a submission's rows of ``table``, the values written as
+        SQL literals (:func:`_literal`) and the submission's id the one its sequence gave this
+        session last. Bound as parameters, a unit's thousand values cost the driver more
+        (it parses a long statement's placeholders on every call) than scoring the unit."""
+        head = f"INSERT INTO {table} (submission_id, {', '.join(columns)}) VALUES "
+        current = f"(currval('{self._sequence}'), "
+        return head + ", ".join([current + ", ".join([_literal(value) for value in row]) + ")" for row in rows])
+
+    def _connection(self) -> Any:
+        """The driver's own connection, kept for the whole ingest (SQLAlchemy's pool hands it
+        out once): a unit's few statements then cost what the driver costs, no more."""
+        if self._raw is None:
+            self._raw = self.store.engine.raw_connection()
+            if self.postgres:
+                # A commit returns before the server has flushed it to disk: a crash of the
+                # server may lose the last units written (never half a unit), and ingesting
+                # again stores them. Without this every unit waits for a disk flush.
+                cursor = self._raw.cursor()
+                cursor.execute("SET synchronous_commit TO off")
+                cursor.execute("SET standard_conforming_strings TO on")  # what _literal's quoting relies on
+                cursor.execute("SELECT pg_get_serial_sequence('submissions', 'id')")
+                self._sequence = cursor.fetchone()[0]
+                cursor.close()
+                self._raw.commit()
+        return self._raw
+
+    def close(self) -> None:
+        if self._raw is not None:
+            self._raw.close()
+            self._raw = None
 
     def write(self, record: UnitRecord) -> str:
         """Store one unit in one transaction; return "added", "new_version" or "unchanged".
 
-        Each table's rows go in one executemany of plain tuples that the record already
-        holds as text (built where the unit was scored, in a worker with ``jobs``): the
-        ORM's unit of work, and even Core's per-row parameter handling, cost more than
-        scoring the unit did. Levels and rows name their project by its position, so no
-        project id has to come back before they are written.
+        The driver's cursor takes each table's rows as one executemany of plain tuples that
+        the record already holds as text (built where the unit was scored, in a worker with
+        ``jobs``): the ORM's unit of work, and even Core's per-statement handling, cost
+        more than scoring the unit did. Levels and rows name their project by its position,
+        so no project id has to come back before they are written. SQLite takes its write
+        lock when the transaction begins (``BEGIN IMMEDIATE``), so that a second ingest
+        waits instead of failing.
         """
         ref = self.ruleset_ref(record.ruleset)
         unit_id, year, sha256 = record.unit_id, record.year, record.sha256
-        submissions = Submission.__table__
-        for attempt in range(RETRIES):
+        versions_sql = self._statement("versions", f"SELECT version, sha256 FROM submissions WHERE unit_id = {self._mark} AND year = {self._mark}")
+        for _ in range(RETRIES):
+            connection = self._connection()
+            cursor = connection.cursor()
             try:
-                with self.store.engine.begin() as connection:
-                    if attempt:  # lost a race: the other ingest may have stored this very file
-                        same = connection.execute(select(submissions.c.id).where(submissions.c.unit_id == unit_id, submissions.c.year == year, submissions.c.sha256 == sha256)).first()
-                        if same is not None:
-                            return "unchanged"
-                    latest = connection.execute(select(func.max(submissions.c.version)).where(submissions.c.unit_id == unit_id, submissions.c.year == year)).scalar()
-                    version = (latest or 0) + 1
-                    head = (version, ref, _text(now()))
-                    submission_id = connection.exec_driver_sql(self._sql("submissions", ("version", "ruleset_ref", "ingested_at", *SUBMISSION_COLUMNS), returning=True), head + record.submission_row).scalar_one()
-                    for table, columns, rows in (("project_scores", PROJECT_COLUMNS, record.projects), ("level_scores", LEVEL_COLUMNS, record.levels), ("row_scores", ROW_COLUMNS, record.rows), ("area_scores", AREA_COLUMNS, record.areas), ("findings", FINDING_COLUMNS, record.findings)):
+                if not self.postgres:
+                    cursor.execute("BEGIN IMMEDIATE")
+                cursor.execute(versions_sql, (unit_id, year))
+                stored = cursor.fetchall()
+                if any(stored_sha == sha256 for _, stored_sha in stored):
+                    connection.rollback()
+                    return "unchanged"
+                version = max((stored_version for stored_version, _ in stored), default=0) + 1
+                head = (version, ref, UTCTime().process_bind_param(now(), None))  # type: ignore[arg-type]
+                children = (("project_scores", PROJECT_COLUMNS, record.projects), ("level_scores", LEVEL_COLUMNS, record.levels), ("row_scores", ROW_COLUMNS, record.rows), ("area_scores", AREA_COLUMNS, record.areas), ("findings", FINDING_COLUMNS, record.findings))
+                if self.postgres:
+                    # the submission, its rows and the commit in one round trip; each table's
+                    # rows in one multi-row INSERT (the server's cost is per statement more
+                    # than per row), naming their submission by the id the insert just drew
+                    # (currval: this session's own)
+                    with connection.driver_connection.pipeline():
+                        cursor.execute(self._sql("submissions", ("version", "ruleset_ref", "ingested_at", *SUBMISSION_COLUMNS)), head + record.submission_row)
+                        for table, columns, rows in children:
+                            if rows:
+                                cursor.execute(self._rows_sql(table, columns, rows))
+                        connection.commit()
+                else:
+                    cursor.execute(self._sql("submissions", ("version", "ruleset_ref", "ingested_at", *SUBMISSION_COLUMNS), returning=True), head + record.submission_row)
+                    submission_id = cursor.fetchone()[0]
+                    for table, columns, rows in children:
                         if rows:
-                            connection.exec_driver_sql(self._sql(table, ("submission_id", *columns)), [(submission_id, *row) for row in rows])
+                            cursor.executemany(self._sql(table, ("submission_id", *columns)), [(submission_id, *row) for row in rows])
+                    connection.commit()
                 return "added" if version == 1 else "new_version"
-            except IntegrityError:
-                continue  # another ingest stored this unit (or took its next version) first: look again
+            except self._integrity_error:
+                # another ingest stored this unit (or took its next version) first: look again
+                connection.rollback()
+            except BaseException:
+                self._discard(connection)
+                raise
+            finally:
+                cursor.close()
         raise PerfscoreError(Problem(f"could not store unit {unit_id} {year} after {RETRIES} tries: other ingests kept taking its next version", file=record.file, key="store_unit_retries", fields=fill(unit=unit_id, year=year, tries=RETRIES)))
+
+    def _discard(self, connection: Any) -> None:
+        try:
+            connection.rollback()
+        except Exception:  # noqa: BLE001 - the connection is broken: the pool will drop it
+            connection.invalidate()
+        finally:
+            connection.close()
+            self._raw = None
 
     def write_failure(self, record: FailedRecord) -> None:
         """Record a file that failed (once per file name and content)."""
@@ -468,10 +522,71 @@ class Writer:
                 continue
 
 
+class Writing:
+    """Records written as they come: by the caller's thread into SQLite (one writer at a time
+    is all SQLite allows), by ``POSTGRES_WRITERS`` threads with a connection each into
+    PostgreSQL, whose round trips then overlap (the driver waits for the server without
+    Python's lock). Each unit is still one transaction; two writers meeting on one unit are
+    told apart by the unique keys, as two ingests are."""
+
+    def __init__(self, store: Store, report: IngestReport):
+        self.store = store
+        self.report = report
+        self.lock = threading.Lock()
+        self.writers: list[Writer] = []
+        self.local = threading.local()
+        self.pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self.pending: set[concurrent.futures.Future[None]] = set()
+        if store.backend == "postgresql":
+            self.pool = concurrent.futures.ThreadPoolExecutor(POSTGRES_WRITERS, thread_name_prefix="perfscore-writer")
+
+    def _writer(self) -> Writer:
+        writer: Writer | None = getattr(self.local, "writer", None)
+        if writer is None:
+            writer = self.local.writer = Writer(self.store)
+            with self.lock:
+                self.writers.append(writer)
+        return writer
+
+    def _store(self, record: Record) -> None:
+        writer = self._writer()
+        if isinstance(record, UnitRecord):
+            outcome = writer.write(record)
+            with self.lock:
+                {"added": self.report.added, "new_version": self.report.new_versions, "unchanged": self.report.unchanged}[outcome].append(record.file)
+                if record.incomplete:
+                    self.report.incomplete.append((record.file, record.incomplete))
+        else:
+            writer.write_failure(record)
+            with self.lock:
+                self.report.failures.append(Failed(record.file, record.problems))
+
+    def write(self, record: Record) -> None:
+        if self.pool is None:
+            self._store(record)
+            return
+        if len(self.pending) >= QUEUED:  # keep the records waiting for a writer few
+            done, self.pending = concurrent.futures.wait(self.pending, return_when=concurrent.futures.FIRST_COMPLETED)
+            for future in done:
+                future.result()  # a writer's error stops the ingest
+        self.pending.add(self.pool.submit(self._store, record))
+
+    def finish(self) -> None:
+        for future in concurrent.futures.as_completed(self.pending):
+            future.result()
+        self.pending.clear()
+
+    def close(self) -> None:
+        """Stop the writers (a unit being written completes or rolls back) and close their connections."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        for writer in self.writers:
+            writer.close()
+
+
 def ingest(
     store: Store,
     paths: Iterable[Path],
-    explain: Explain,
     *,
     ruleset: str | None = None,
     plugins_dirs: Iterable[Path] = (),
@@ -488,28 +603,23 @@ def ingest(
 
         jobs = os.cpu_count() or 1
     # plugins and the ruleset load here first: a broken plugin or unknown ruleset is one error
-    maker = RecordMaker(plugins_dirs, ruleset, explain)
+    maker = RecordMaker(plugins_dirs, ruleset)
     if ruleset:
-        maker.scorers[0].engine.ruleset(ruleset)
+        maker.scorer.engine.ruleset(ruleset)
     discovered = discover(paths)
     files = discovered.files
     if not files and not discovered.failed:
         raise PerfscoreError(Problem(f"no .toml submissions found under {', '.join(str(path) for path in paths)}", expected="folders or files of perfscore submissions", key="no_submissions_found", expected_key="expected_submission_paths", fields=fill(paths=", ".join(str(path) for path in paths))))
     report = IngestReport(files=len(files) + len(discovered.failed))
-    writer = Writer(store)
     bar = Progress(len(files), label="ingesting", force=None if progress else False)
+    writing = Writing(store, report)
     try:
         for record in make_records(files, maker, plugins_dirs, ruleset, jobs):
-            if isinstance(record, UnitRecord):
-                outcome = writer.write(record)
-                {"added": report.added, "new_version": report.new_versions, "unchanged": report.unchanged}[outcome].append(record.file)
-                if record.incomplete:
-                    report.incomplete.append((record.file, record.incomplete))
-            else:
-                writer.write_failure(record)
-                report.failures.append(Failed(record.file, record.problems))
+            writing.write(record)
             bar.advance(1)
+        writing.finish()
     finally:
+        writing.close()
         bar.close()
     report.failures += discovered.failed
     report.failures.sort(key=lambda failure: failure.file)
@@ -519,4 +629,4 @@ def ingest(
     return report
 
 
-__all__ = ["EXPLANATION_LANGUAGES", "Explain", "FailedRecord", "IngestReport", "RecordMaker", "UnitRecord", "Writer", "build_record", "ingest", "ruleset_row"]
+__all__ = ["FailedRecord", "IngestReport", "RecordMaker", "UnitRecord", "Writer", "Writing", "build_record", "ingest", "ruleset_row"]

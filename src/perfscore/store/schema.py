@@ -132,9 +132,10 @@ class Submission(Base):
     incomplete: Mapped[str] = mapped_column(Text)
     project_count: Mapped[int]
     row_count: Mapped[int]
-    #: the large texts are read only when asked for (deferred): a year's table never needs them
-    explanation_zh: Mapped[str] = mapped_column(Text, deferred=True)
-    explanation_en: Mapped[str] = mapped_column(Text, deferred=True)
+    #: the explanation, made from the stored submission and rules when ``explain --db`` first
+    #: asks for it and kept from then on (store/explanation.py); read only when asked for
+    explanation_zh: Mapped[str | None] = mapped_column(Text, deferred=True)
+    explanation_en: Mapped[str | None] = mapped_column(Text, deferred=True)
 
 
 class ProjectScore(Base):
@@ -145,7 +146,8 @@ class ProjectScore(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    #: no index of its own: the unique key that starts with it serves every lookup by submission
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
     position: Mapped[int]
     project_id: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(Text)
@@ -177,7 +179,8 @@ class LevelScore(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    #: no index of its own: the unique key that starts with it serves every lookup by submission
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
     #: the project's position in its submission (project_scores has one row per position)
     project_position: Mapped[int]
     position: Mapped[int]
@@ -200,7 +203,8 @@ class RowScore(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    #: no index of its own: the unique key that starts with it serves every lookup by submission
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
     project_position: Mapped[int]
     position: Mapped[int]
     indicator: Mapped[str] = mapped_column(String(200))
@@ -222,7 +226,8 @@ class AreaScore(Base):
     __table_args__ = (UniqueConstraint("submission_id", "area", name="uq_area"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    #: no index of its own: the unique key that starts with it serves every lookup by submission
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"))
     area: Mapped[str] = mapped_column(String(200))
     earned: Mapped[Decimal] = mapped_column(DecimalText)
     possible: Mapped[Decimal] = mapped_column(DecimalText)
@@ -245,12 +250,13 @@ class FindingRecord(Base):
     project: Mapped[str | None] = mapped_column(String(200))
     indicator: Mapped[str | None] = mapped_column(String(200))
     source: Mapped[str] = mapped_column(String(200))
-    title_zh: Mapped[str] = mapped_column(Text)
-    title_en: Mapped[str] = mapped_column(Text)
-    problem_zh: Mapped[str] = mapped_column(Text)
-    problem_en: Mapped[str] = mapped_column(Text)
-    improvement_zh: Mapped[str] = mapped_column(Text)
-    improvement_en: Mapped[str] = mapped_column(Text)
+    #: the wording, filled with the unit's explanation when first asked for (store/explanation.py)
+    title_zh: Mapped[str | None] = mapped_column(Text)
+    title_en: Mapped[str | None] = mapped_column(Text)
+    problem_zh: Mapped[str | None] = mapped_column(Text)
+    problem_en: Mapped[str | None] = mapped_column(Text)
+    improvement_zh: Mapped[str | None] = mapped_column(Text)
+    improvement_en: Mapped[str | None] = mapped_column(Text)
     #: the evidence quoted, as JSON {key: [value text, unit]}
     evidence: Mapped[str] = mapped_column(Text)
 

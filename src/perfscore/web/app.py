@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from sqlalchemy import create_engine
 
+from perfscore.engine import Engine
 from perfscore.plugin.manager import make_host
 from perfscore.store.database import BUSY_SECONDS, Store
 from perfscore.web.data import Tables
@@ -71,7 +72,7 @@ def create_app(store: Store, token: str | None = None, plugins_dirs: tuple[Path,
     """The application over an open store; ``token``: the access token sign-in asks for (None: none)."""
     host = make_host(plugins_dirs)
     reader = reading(store)
-    state = WebState(store=store, reader=reader, token=token, tables=Tables(reader), documents=Documents(reader, host), intake=Intake(store, plugins_dirs))
+    state = WebState(store=store, reader=reader, token=token, tables=Tables(reader), documents=Documents(reader, host), intake=Intake(store, plugins_dirs), engine=Engine(host))
     app = Starlette(routes=ROUTES)
     app.state.web = state
     return app

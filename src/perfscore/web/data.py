@@ -26,8 +26,11 @@ from perfscore.batch.run import RulesetInfo
 from perfscore.batch.table import Column, Table, TableOptions, build_table, summarise
 from perfscore.errors import PerfscoreError
 from perfscore.messages import message
+from perfscore.engine import Engine
+from perfscore.output.result import explain_text
 from perfscore.store.codec import info_from_json
 from perfscore.store.database import Store
+from perfscore.store.explanation import fill_texts
 from perfscore.store.history import STORE_COLUMNS, YearData, year_data
 from perfscore.store.review import Reviewed, entries, in_force, latest_submission, reviewed
 from perfscore.store.schema import FindingRecord, LevelScore, ProjectScore, ReviewEntry, RowScore, RulesetRecord, Submission
@@ -288,6 +291,23 @@ class UnitPage:
         return [block for block in mine if block[len(start):].lstrip().startswith(f"{indicator} ") or block[len(start):].strip() == indicator]
 
 
+def ensure_texts(store: Store, engine: Engine, unit_id: str, year: int) -> None:
+    """Make the unit's explanation and findings' wording if ingest left them to be made
+    (perfscore.store.explanation: made once, on first view, and kept)."""
+    with store.reading() as session:
+        try:
+            submission = latest_submission(session, unit_id, year)
+        except PerfscoreError:
+            return  # unit_page says 404
+        if submission.explanation_zh is not None and submission.explanation_en is not None:
+            return
+        submission_id = submission.id
+    with store.transaction() as session:
+        stored = session.get(Submission, submission_id)
+        assert stored is not None  # submissions are never deleted
+        fill_texts(session, stored, engine, explain_text)
+
+
 def unit_page(store: Store, unit_id: str, year: int) -> UnitPage:
     """A unit's latest version for ``year``; a clear error (404) when the store has none."""
     with store.reading() as session:
@@ -310,7 +330,7 @@ def unit_page(store: Store, unit_id: str, year: int) -> UnitPage:
         log = entries(session, [submission.id])[submission.id]
         review = reviewed(session, submission, in_force(log))
         versions = session.scalar(select(func.count(Submission.id)).where(Submission.unit_id == unit_id, Submission.year == year)) or 0
-        explanation = {"zh": submission.explanation_zh, "en": submission.explanation_en}
+        explanation = {"zh": submission.explanation_zh or "", "en": submission.explanation_en or ""}  # made by ensure_texts
         session.expunge_all()
     return UnitPage(submission, info, projects, levels, rows, findings, log, review, explanation, versions)
 
@@ -324,4 +344,4 @@ def source_of(store: Store, submission_id: int) -> tuple[str, str, str]:
         return found.source_text, found.source_format, ruleset.resolved
 
 
-__all__ = ["PAGE_ROWS", "NotFound", "Tables", "UnitPage", "View", "YearTables", "generation", "ruleset_of", "source_of", "stored_years", "unit_page", "viewed"]
+__all__ = ["PAGE_ROWS", "NotFound", "Tables", "UnitPage", "View", "YearTables", "ensure_texts", "generation", "ruleset_of", "source_of", "stored_years", "unit_page", "viewed"]

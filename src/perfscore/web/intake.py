@@ -21,7 +21,6 @@ from perfscore.errors import PerfscoreError, Problem
 from perfscore.files import read_toml
 from perfscore.messages import message, render_problem
 from perfscore.numbers import whole
-from perfscore.output.result import explain_text
 from perfscore.store.database import Store
 from perfscore.store.ingest import SUBMISSION_COLUMNS, FailedRecord, RecordMaker, UnitRecord, Writer
 from perfscore.web.security import UPLOAD_SUFFIXES, upload_limits
@@ -64,7 +63,7 @@ class Intake:
     @property
     def maker(self) -> RecordMaker:
         if self._maker is None:
-            self._maker = RecordMaker(self.plugins_dirs, None, explain_text)
+            self._maker = RecordMaker(self.plugins_dirs, None)
         return self._maker
 
     def take(self, files: list[tuple[str | None, bytes]], lang: str) -> list[Outcome]:

@@ -30,6 +30,7 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from perfscore.engine import Engine
 from perfscore.errors import PerfscoreError
 from perfscore.messages import DEFAULT_LANGUAGE, LANGUAGES, message, messages, render_problem
 from perfscore.numbers import whole
@@ -59,6 +60,8 @@ class WebState:
     tables: Tables
     documents: Documents
     intake: Intake
+    #: scores a stored unit again when its explanation is first shown (ingest keeps no text)
+    engine: Engine
     signer: Signer = field(default_factory=Signer)
     templates: Environment = field(default_factory=lambda: _environment())
 
