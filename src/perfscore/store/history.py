@@ -27,12 +27,12 @@ from perfscore.messages import message, pick
 from perfscore.numbers import whole
 from perfscore.store.codec import info_from_json, points_from_json, problems_from_json
 from perfscore.store.database import Store
-from perfscore.store.explanation import Explain, fill_texts
 from perfscore.store.review import Reviewed, entries, in_force, latest_submission, reviewed
 from perfscore.store.schema import AreaScore, FailedIngest, LevelScore, ProjectScore, ReviewEntry, RulesetRecord, Submission
 
 if TYPE_CHECKING:
     from perfscore.engine import Engine
+    from perfscore.store.explanation import Explain
 
 #: the columns a table from the store adds, placed before the (reviewed) total
 STORE_COLUMNS = ("self_total", "computed_total")
@@ -345,6 +345,8 @@ def audit(store: Store, unit_id: str, year: int, lang: str, engine: Engine, expl
         submission = latest_submission(session, unit_id, year)
         made = submission.explanation_zh is not None and submission.explanation_en is not None
     if not made:
+        from perfscore.store.explanation import fill_texts  # the scoring stages: not for a year's table
+
         with store.transaction() as session:
             stored = session.get(Submission, submission.id)
             assert stored is not None  # submissions are never deleted
