@@ -93,7 +93,7 @@ class Sheet:
         anchor = self.anchors.get((row, column))
         if anchor is not None:
             row, column = anchor
-        return f"{self.name}!{column_letters(column)}{row + 1}"
+        return f"{self.name}!{_LETTERS[column] if 0 <= column < 702 else column_letters(column)}{row + 1}"
 
 
 def _as_text(value: CellValue) -> str:
@@ -111,6 +111,10 @@ def column_letters(column: int) -> str:
         column, remainder = divmod(column - 1, 26)
         letters = chr(65 + remainder) + letters
     return letters
+
+
+#: the letters of the columns A to ZZ, made once (a sheet's import names some 50 cells)
+_LETTERS = [column_letters(column) for column in range(702)]
 
 
 def _column_index(letters: str) -> int:
@@ -167,22 +171,40 @@ def sheets_from_bytes(data: bytes, file: str) -> list[Sheet]:
 
 
 def _sheet(name: str, grid: Sequence[Sequence[object]], merged: list[tuple[tuple[int, int], tuple[int, int]]], extras: _XlsxExtras) -> Sheet:
-    # most cells are text or empty (""): those skip the call (a workbook's import is mostly
-    # this loop and the layout's, docs/performance.md)
-    rows: list[list[CellValue]] = [[(value or None) if value.__class__ is str else _cell_value(value) for value in cells] for cells in grid]
+    # a row of texts and empty cells ("") only, the most common, is made in C by str.strip
+    # (a number in it raises TypeError, and the row goes the cell-by-cell way); the texts
+    # are made here with the values rather than read from them again (a workbook's import
+    # is mostly this loop and the layout's, docs/performance.md)
+    rows: list[list[CellValue]] = []
+    texts: list[list[str]] = []
+    for cells in grid:
+        try:
+            line = list(map(str.strip, cells))  # type: ignore[arg-type]
+        except TypeError:
+            values: list[CellValue] = [(value or None) if value.__class__ is str else _cell_value(value) for value in cells]
+            line = ["" if value is None else value.strip() if value.__class__ is str else format(value, "f") for value in values]  # _as_text, inlined
+        else:
+            values = [value or None for value in cells]  # type: ignore[misc]
+        rows.append(values)
+        texts.append(line)
     anchors: dict[tuple[int, int], tuple[int, int]] = {}
     for (top, left), (bottom, right) in merged:
         if not (0 <= top < len(rows)):
             continue
         first = rows[top][left] if left < len(rows[top]) else None
+        first_text = texts[top][left] if left < len(texts[top]) else ""
         anchor = (top, left)
         before = anchors.get(anchor)  # the top-left keeps what it had (an earlier, overlapping range's anchor)
         filled = [first] * (right + 1 - left)
+        filled_texts = [first_text] * (right + 1 - left)
         for row in range(top, min(bottom, len(rows) - 1) + 1):
             cells = rows[row]
+            line = texts[row]
             if len(cells) <= right:
                 cells.extend([None] * (right + 1 - len(cells)))
+                line.extend([""] * (right + 1 - len(line)))
             cells[left : right + 1] = filled
+            line[left : right + 1] = filled_texts
             for column in range(left, right + 1):
                 anchors[(row, column)] = anchor
         if before is None:
@@ -190,10 +212,13 @@ def _sheet(name: str, grid: Sequence[Sequence[object]], merged: list[tuple[tuple
         else:
             anchors[anchor] = before
     width = max((len(cells) for cells in rows), default=0)
-    for cells in rows:
+    for cells, line in zip(rows, texts):
         if len(cells) < width:
             cells.extend([None] * (width - len(cells)))
-    return Sheet(name, rows, anchors, extras.percent, extras.flagged, width)
+            line.extend([""] * (width - len(line)))
+    sheet = Sheet(name, rows, anchors, extras.percent, extras.flagged, width)
+    sheet.__dict__["texts"] = texts  # what Sheet.texts makes from the values, made above
+    return sheet
 
 
 def _cell_value(value: object) -> CellValue:
@@ -311,10 +336,11 @@ class _Zip:
         self.members = members
         self.by_name = {member.filename: member for member in members}  # the last of a repeated name, as zipfile
 
-    def read(self, name: str, most: int) -> bytes:
-        """One member, never more than ``most`` bytes (the directory's sizes may lie)."""
+    def read(self, name: str, most: int, keep: bool = False) -> bytes:
+        """One member, never more than ``most`` bytes (the directory's sizes may lie);
+        ``keep``: a part the workbooks of a folder share (see :data:`_INFLATED`)."""
         member = self.by_name.get(name)
-        plain = _plain_member(member, self.data, most) if member is not None and member.raw_name else None
+        plain = _plain_member(member, self.data, most, keep) if member is not None and member.raw_name else None
         if plain is not None:
             return plain
         if self._archive is None:
@@ -366,7 +392,18 @@ def _plain_directory(data: bytes) -> list[_Member] | None:
     return members
 
 
-def _plain_member(member: _Member, data: bytes, most: int) -> bytes | None:
+# The parts the workbooks of one template share (the sheet list, its relations, the styles)
+# are mostly the same deflated bytes from workbook to workbook: what they inflated to is
+# kept, keyed by the deflated bytes with the method, size and CRC the directory gives, so
+# that the same bytes are neither inflated nor checked twice (the same deflated bytes
+# always inflate to the same bytes, which were checked against that size and CRC). Small
+# parts only, and few of them.
+_INFLATED: dict[tuple[bytes, int, int, int], bytes] = {}
+_INFLATED_ENTRIES = 16
+_INFLATED_BYTES = 64 * 1024
+
+
+def _plain_member(member: _Member, data: bytes, most: int, keep: bool = False) -> bytes | None:
     """A member stored or deflated in the plain way, read straight from the zip's bytes and
     checked as zipfile checks it (its header's name, its size, its CRC); None for anything
     else, which zipfile then reads and reports on."""
@@ -386,6 +423,11 @@ def _plain_member(member: _Member, data: bytes, most: int) -> bytes | None:
     raw = data[start : start + member.compress_size]
     if len(raw) != member.compress_size:
         return None
+    key = (raw, member.compress_type, member.file_size, member.CRC) if keep and member.file_size <= _INFLATED_BYTES else None
+    if key is not None:
+        kept = _INFLATED.get(key)
+        if kept is not None:
+            return kept
     if member.compress_type == zipfile.ZIP_STORED:
         out = raw
     else:
@@ -398,13 +440,17 @@ def _plain_member(member: _Member, data: bytes, most: int) -> bytes | None:
             return None
     if len(out) != member.file_size or zlib.crc32(out) != member.CRC:
         return None
+    if key is not None:
+        if len(_INFLATED) >= _INFLATED_ENTRIES:
+            _INFLATED.pop(next(iter(_INFLATED)))  # the oldest
+        _INFLATED[key] = out
     return out
 
 
 def _xlsx_extras(archive: _Zip, names: set[str], most: int) -> dict[str, _XlsxExtras]:
-    workbook = archive.read("xl/workbook.xml", most)
-    relations = archive.read("xl/_rels/workbook.xml.rels", most) if "xl/_rels/workbook.xml.rels" in names else b""
-    percent_styles = _percent_styles(archive.read("xl/styles.xml", most)) if "xl/styles.xml" in names else frozenset()
+    workbook = archive.read("xl/workbook.xml", most, keep=True)
+    relations = archive.read("xl/_rels/workbook.xml.rels", most, keep=True) if "xl/_rels/workbook.xml.rels" in names else b""
+    percent_styles = _percent_styles(archive.read("xl/styles.xml", most, keep=True)) if "xl/styles.xml" in names else frozenset()
     rows_most = int(limit("sheet_rows"))
     extras = {}
     for name, target in _sheet_targets(workbook, relations):

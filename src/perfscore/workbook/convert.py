@@ -248,8 +248,7 @@ class _Reader:
             name = cells[name_column]
             level1 = _without_points(cells[level1_column]) if level1_column is not None and cells[level1_column] else level1
             level2 = _without_points(cells[level2_column]) if level2_column is not None and cells[level2_column] else level2
-            values = [sheet.value(row, columns[key]) for key in ("target", "actual") if key in columns]
-            if not name or (_TEMPLATE_ROW.match(name) and all(value is None for value in values)):
+            if not name or (_TEMPLATE_ROW.match(name) and all(sheet.value(row, columns[key]) is None for key in ("target", "actual") if key in columns)):
                 continue  # a row with no 三级 name, or an empty template row (指标1, ……)
             if normalise(name).startswith("预算执行") or normalise(level1).startswith("预算执行"):
                 budget_row = (self._number(row, columns.get("weight"), "weight (分值)"), self._number(row, columns.get("score"), "score (得分)"))
