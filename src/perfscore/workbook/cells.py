@@ -90,10 +90,16 @@ class Sheet:
 
     def address(self, row: int, column: int) -> str:
         """The cell's address as Excel names it, "项目1!D12"; a merged cell names its range's top-left."""
-        anchor = self.anchors.get((row, column))
-        if anchor is not None:
-            row, column = anchor
-        return f"{self.name}!{_LETTERS[column] if 0 <= column < 702 else column_letters(column)}{row + 1}"
+        # every imported value carries its cell (origins), so this runs some fifty times a
+        # workbook: the sheet's prefix and the letters are made once
+        if self.anchors:
+            anchor = self.anchors.get((row, column))
+            if anchor is not None:
+                row, column = anchor
+        prefix = self.__dict__.get("_prefix")
+        if prefix is None:
+            prefix = self.__dict__["_prefix"] = f"{self.name}!"
+        return prefix + (_LETTERS[column] if 0 <= column < 702 else column_letters(column)) + str(row + 1)
 
 
 def _as_text(value: CellValue) -> str:
