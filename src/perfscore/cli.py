@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, NoReturn, Sequence
 
 from perfscore.errors import ExitCode, PerfscoreError, Problem, fill
 from perfscore.limits import check_limits
-from perfscore.files import atomic_write
+from perfscore.files import atomic_write, atomic_writer
 from perfscore.messages import DEFAULT_LANGUAGE, LANGUAGES, argparse_detail, interface_language, message, pick, render_problem
 from perfscore.numbers import DASH, whole
 
@@ -333,7 +333,7 @@ def table_options(args: argparse.Namespace) -> TableOptions:
 def cmd_table(args: argparse.Namespace) -> int:
     """Score, check, rank, write; the exit status says whether every file scored."""
     from perfscore.batch.make import make_table
-    from perfscore.output.table import render
+    from perfscore.output.table import write_table
 
     if args.format == "xlsx" and args.output is None:
         raise PerfscoreError(Problem("table --format xlsx writes a workbook: give the file with -o table.xlsx", key="xlsx_needs_output"))
@@ -347,10 +347,14 @@ def cmd_table(args: argparse.Namespace) -> int:
         from perfscore.output.excel import table_xlsx
 
         atomic_write(args.output, table_xlsx(table))
-    elif args.format == "csv" and args.output is not None:
-        atomic_write(args.output, "\ufeff" + render(table, "csv"))  # the BOM tells Excel it is UTF-8
+    elif args.output is not None:
+        # written as it is drawn: a province's table is never whole in memory as text
+        with atomic_writer(args.output) as out:
+            if args.format == "csv":
+                out.write("\ufeff")  # the BOM tells Excel it is UTF-8
+            write_table(table, args.format, out)
     else:
-        _emit(render(table, args.format), args.output)
+        write_table(table, args.format, sys.stdout)
     if args.output is not None or args.format == "csv":
         # the errors section is in the file (or, for csv, nowhere): say so where a person looks
         for failure in table.failures:
