@@ -303,3 +303,29 @@ def test_a_table_that_fails_while_written_keeps_the_previous_file(batch, tmp_pat
             raise Broken()
     assert output.read_text(encoding="utf-8") == "previous table\n"
     assert [path.name for path in tmp_path.iterdir()] == ["table.txt"]
+
+
+@pytest.mark.parametrize("by", ["unit", "project"])
+def test_a_streamed_csv_is_the_csv_of_the_whole_table(batch, tmp_path, capsys, by):
+    """--format csv --sort file is written as the files are scored, and is the CSV of the table built whole, byte for byte."""
+    from perfscore.output.table import render_csv
+
+    output = tmp_path / "streamed.csv"
+    assert main(["table", str(batch), "--by", by, "--format", "csv", "--sort", "file", "--jobs", "2", "-o", str(output)]) == 0
+    capsys.readouterr()
+    whole = render_csv(table_from_paths([batch], by=by, sort="file"))
+    assert output.read_text(encoding="utf-8") == "\ufeff" + whole
+
+
+def test_no_rank_drops_the_rank_column_and_lists_files_in_order(batch, capsys):
+    """--no-rank: no rank column, rows in file order, streamed for csv and the same rows in the text table."""
+    status, out, _ = _table_text(capsys, str(batch), "--format", "csv", "--no-rank", "--lang", "en")
+    assert status == 0
+    import csv
+
+    header, *rows = list(csv.reader(out.splitlines()))
+    assert header[:3] == ["Unit id", "Unit", "Year"] and len(rows) == 21
+    files = [row[header.index("File")] for row in rows]
+    assert files == sorted(files)
+    status, text, _ = _table_text(capsys, str(batch), "--no-rank", "--lang", "en")
+    assert status == 0 and "Rank" not in text.split("\n")[3]

@@ -19,6 +19,7 @@ main process, so that only it reports the interrupt.
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import errno
 import gc
@@ -550,8 +551,10 @@ def score_files(
     plugins_dirs: Iterable[Path] = (),
     jobs: int = 1,
     on_done: Callable[[int], None] = lambda count: None,
+    ordered: bool = False,
 ) -> Iterator[Outcome]:
-    """Yield one outcome per file, in no particular order when ``jobs > 1``."""
+    """Yield one outcome per file, in no particular order when ``jobs > 1`` unless
+    ``ordered`` (then in the order of ``paths``: a chunk that finishes early waits)."""
     plugins_dirs = list(plugins_dirs)
     if jobs <= 1 or len(paths) < 2:
         scorer = make_scorer(plugins_dirs, ruleset, by)
@@ -564,8 +567,18 @@ def score_files(
     chunks = [[str(path) for path in paths[start : start + size]] for start in range(0, len(paths), size)]
     pool = concurrent.futures.ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(plugins_dirs, ruleset, by))
     try:
-        pending = {pool.submit(_score_chunk, chunk) for chunk in chunks}
-        del chunks
+        if ordered:
+            # a finished future keeps its outcomes: each is let go as soon as it is read
+            queued = collections.deque(pool.submit(_score_chunk, chunk) for chunk in chunks)
+            del chunks
+            while queued:
+                outcomes = queued.popleft().result()
+                on_done(len(outcomes))
+                yield from outcomes
+            pending: set[concurrent.futures.Future[list[Outcome]]] = set()
+        else:
+            pending = {pool.submit(_score_chunk, chunk) for chunk in chunks}
+            del chunks
         while pending:
             finished, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
             for future in finished:

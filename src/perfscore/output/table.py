@@ -20,7 +20,8 @@ from tabulate import tabulate as render_table
 from wcwidth import wcswidth
 
 from perfscore.arithmetic import quantize
-from perfscore.batch.table import TWO, Table, ruleset_label
+from perfscore.batch.run import RulesetInfo
+from perfscore.batch.table import TWO, Column, Table, ruleset_label
 from perfscore.messages import message, pick, render_problem
 from perfscore.numbers import DASH, table_cell, whole
 
@@ -238,14 +239,18 @@ def render_csv(table: Table) -> str:
 
 def write_csv(table: Table, out: Writable) -> None:
     """:func:`render_csv` written to ``out`` a row at a time."""
+    write_csv_rows(out, table.lang, table.columns, table.rulesets, table.rows)
+
+
+def write_csv_rows(out: Writable, lang: str, columns: list[Column], rulesets: list[RulesetInfo], rows: Iterable[Any]) -> None:
+    """The CSV of ``rows`` (mappings by column key), read once: a streamed table's too."""
     writer = csv.writer(out, lineterminator="\n")
-    lang = table.lang
-    extra = [] if any(column.key == "ruleset" for column in table.columns) else [message("table.header_ruleset", lang)]
-    writer.writerow([column.header for column in table.columns] + extra + [message("table.fingerprint", lang)])
-    single = table.rulesets[0] if len(table.rulesets) == 1 else None
+    extra = [] if any(column.key == "ruleset" for column in columns) else [message("table.header_ruleset", lang)]
+    writer.writerow([column.header for column in columns] + extra + [message("table.fingerprint", lang)])
+    single = rulesets[0] if len(rulesets) == 1 else None
     tail = ([ruleset_label(single) if single else ""] if extra else []) + [single.fingerprint if single else ""]
-    keys = [column.key for column in table.columns]
-    for row in table.rows:
+    keys = [column.key for column in columns]
+    for row in rows:
         # an empty cell stays empty (not —), so that Excel reads a numeric column as numbers
         values = ["" if (value := row.get(key)) is None else table_cell(value) for key in keys]
         writer.writerow(values + tail)
@@ -306,4 +311,4 @@ def write_json(table: Table, out: Writable) -> None:
     out.write(after)
 
 
-__all__ = ["FORMATS", "MACHINE_ONLY", "TABLE_FORMAT", "Writable", "draw_grid", "render", "render_csv", "render_json", "write_csv", "write_grid", "write_json", "write_table"]
+__all__ = ["FORMATS", "MACHINE_ONLY", "TABLE_FORMAT", "Writable", "draw_grid", "render", "render_csv", "render_json", "write_csv", "write_csv_rows", "write_grid", "write_json", "write_table"]
