@@ -16,17 +16,18 @@ import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any, Callable, Iterable, Iterator
 
 from perfscore.batch.progress import Progress
 from perfscore.arithmetic import quantize
 from perfscore.batch.run import BY_CHOICES, Failed, RulesetInfo, Scored, collect, discover, make_scorer, score_files
-from perfscore.batch.table import TWO, Column, Comparability, Table, TableOptions, build_columns, build_rows, build_table
+from perfscore.batch.table import TWO, Column, Comparability, RowMaker, Table, TableOptions, build_columns, build_rows, build_table
 from perfscore.errors import ExitCode, PerfscoreError, Problem, fill
 
 
-def score_batch(paths: Iterable[Path], options: TableOptions, jobs: int, label: str) -> tuple[list[Scored], list[Failed], int]:
-    """Score the files under ``paths`` with a progress bar; return summaries, failures, file count."""
+def score_batch(paths: Iterable[Path], options: TableOptions, jobs: int, label: str, on_scored: Callable[[Scored], None] | None = None) -> tuple[list[Scored], list[Failed], int]:
+    """Score the files under ``paths`` with a progress bar; return summaries, failures, file count
+    (``on_scored``: called with each summary as it arrives, see :func:`collect`)."""
     paths = list(paths)
     discovered = discover(paths)
     # held as text for the whole run: a Path object costs several times its string
@@ -39,7 +40,7 @@ def score_batch(paths: Iterable[Path], options: TableOptions, jobs: int, label: 
         raise PerfscoreError(Problem(f"no .toml submissions found under {', '.join(str(path) for path in paths)}", expected="folders or files of perfscore submissions", key="no_submissions_found", expected_key="expected_submission_paths", fields=fill(paths=", ".join(str(path) for path in paths))))
     progress = Progress(len(files), label=label, lang=options.lang)
     try:
-        scored, failed = collect(files, by=options.by, ruleset=options.ruleset, plugins_dirs=options.plugins_dir, jobs=jobs, on_done=progress.advance)
+        scored, failed = collect(files, by=options.by, ruleset=options.ruleset, plugins_dirs=options.plugins_dir, jobs=jobs, on_done=progress.advance, on_scored=on_scored)
     finally:
         progress.close()
     if unreadable:
@@ -65,12 +66,31 @@ def make_table(paths: Iterable[Path], options: TableOptions) -> Table:
     # ruleset is one clear error before any worker starts.
     scorer = make_scorer(options.plugins_dir, options.ruleset, options.by)
     expected = scorer.engine.ruleset(options.ruleset).scoring_fingerprint if options.ruleset else None
-    scored, failed, files = score_batch(paths, options, jobs, "scoring")
+    rows: list[Any] | None = None
+    if options.by in ("unit", "project"):
+        scored, failed, files, rows = _score_rows(paths, options, jobs)
+    else:
+        scored, failed, files = score_batch(paths, options, jobs, "scoring")
     previous = None
     if options.compare:
         previous = score_batch(options.compare, options, jobs, "previous year")[:2]
     # nothing keeps the summaries after this: their parts go as their rows are made
-    return build_table(scored, failed, options, files=files, expected_fingerprint=expected, previous=previous, release=True)
+    return build_table(scored, failed, options, files=files, expected_fingerprint=expected, previous=previous, release=True, rows=rows)
+
+
+def _score_rows(paths: Iterable[Path], options: TableOptions, jobs: int) -> tuple[list[Scored], list[Failed], int, list[Any]]:
+    """:func:`score_batch` that makes each summary's rows as it arrives and lets its parts
+    go at once, so that a batch's figures are never held twice (as summaries, then as
+    rows): the summaries kept are their names, file, year and ruleset."""
+    rows: list[Any] = []
+    shared = RowMaker()
+
+    def make_rows(scored: Scored) -> None:
+        # every row carries its ruleset: shown only when the batch has several
+        rows.extend(build_rows([scored], options.by, options.lang, show_ruleset=True, release=True, shared=shared))
+
+    scored, failed, files = score_batch(paths, options, jobs, "scoring", on_scored=make_rows)
+    return scored, failed, files, rows
 
 
 def table_from_paths(paths: Iterable[Path], **options: Any) -> Table:

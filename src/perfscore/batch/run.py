@@ -492,12 +492,14 @@ class Interned:
     __slots__ = ("_seen",)
 
     def __init__(self) -> None:
-        self._seen: dict[object, Decimal] = {}
+        self._seen: dict[str, Decimal] = {}
 
     def __call__(self, value: _T) -> _T:
         if not isinstance(value, Decimal) or type(value) is not Decimal:
             return value
-        kept: _T = self._seen.setdefault(value.as_tuple(), value)  # type: ignore[assignment]
+        # the text tells apart exactly what as_tuple() does (sign, digits, exponent), in a
+        # third of the memory a key
+        kept: _T = self._seen.setdefault(str(value), value)  # type: ignore[assignment]
         return kept
 
     def part(self, part: Part) -> Part:
@@ -603,8 +605,13 @@ def collect(
     plugins_dirs: Iterable[Path] = (),
     jobs: int = 1,
     on_done: Callable[[int], None] = lambda count: None,
+    on_scored: Callable[[Scored], None] | None = None,
 ) -> tuple[list[Scored], list[Failed]]:
-    """Score ``files`` (streamed); return the summaries and the failures, each sorted by file."""
+    """Score ``files`` (streamed); return the summaries and the failures, each sorted by file.
+
+    ``on_scored`` is called with each summary as it arrives (in no particular order), before
+    it is kept: the table's rows are made there and the parts let go.
+    """
     scored: list[Scored] = []
     failed: list[Failed] = []
     intern = Interned()
@@ -617,7 +624,10 @@ def collect(
                 # summary arrives with its own copies): rulesets, declarations, equal points
                 outcome.ruleset = rulesets.setdefault(outcome.ruleset.fingerprint, outcome.ruleset)
                 outcome.declared = declared.setdefault(outcome.declared, outcome.declared)
-                outcome.parts = [intern.part(part) for part in outcome.parts]
+                if on_scored is not None:
+                    on_scored(outcome)
+                else:
+                    outcome.parts = [intern.part(part) for part in outcome.parts]
                 scored.append(outcome)
             else:
                 failed.append(outcome)

@@ -127,7 +127,12 @@ def _row(layouts: dict[tuple[str, ...], Layout], cells: dict[str, Any], intern: 
     layout = layouts.get(keys)
     if layout is None:
         layout = layouts[keys] = Layout(keys)
-    return Row(layout, tuple(intern(value) for value in cells.values()))
+    # money is nearly always a unit's own figure: interning it would only keep a key a unit
+    return Row(layout, tuple(value if key in _OWN_FIGURES else intern(value) for key, value in cells.items()))
+
+
+#: cells whose values rarely repeat between units: not interned
+_OWN_FIGURES = frozenset({"budget", "spending"})
 
 
 @dataclass(slots=True)
@@ -243,18 +248,33 @@ def _area_names(info: RulesetInfo, lang: str, known: dict[str, dict[str, str]]) 
     return names
 
 
-def build_rows(results: list[Scored], by: str, lang: str, show_ruleset: bool, release: bool = False) -> list[Any]:
+class RowMaker:
+    """What the rows of one batch share while they are made a summary at a time: their
+    layouts, equal values and area names (:func:`build_rows` with ``shared``)."""
+
+    __slots__ = ("layouts", "intern", "area_names", "labels")
+
+    def __init__(self) -> None:
+        self.layouts: dict[tuple[str, ...], Layout] = {}
+        self.intern = Interned()
+        self.area_names: dict[str, dict[str, str]] = {}
+        self.labels: dict[str, str] = {}  # a ruleset's label, by fingerprint: one text for every row
+
+
+def build_rows(results: list[Scored], by: str, lang: str, show_ruleset: bool, release: bool = False, shared: RowMaker | None = None) -> list[Any]:
     """One row per unit or project, or per area summed over every unit's share.
 
     Unit and project rows are compact :class:`Row` objects with equal values shared; with
     ``release`` each summary's parts are let go once its rows are made (the summaries'
-    figures then live only in the rows: about half of a batch's memory).
+    figures then live only in the rows: about half of a batch's memory). ``shared`` lets
+    calls a summary at a time share layouts and values (unit and project rows only).
     """
     rows: list[Any] = []
-    area_names: dict[str, dict[str, str]] = {}
+    shared = shared or RowMaker()
+    area_names = shared.area_names
     if by in ("unit", "project"):
-        layouts: dict[tuple[str, ...], Layout] = {}
-        intern = Interned()
+        layouts = shared.layouts
+        intern = shared.intern
         for scored in results:
             for part in scored.parts:
                 row = {
@@ -284,7 +304,10 @@ def build_rows(results: list[Scored], by: str, lang: str, show_ruleset: bool, re
                     names = _area_names(scored.ruleset, lang, area_names)
                     row |= {"project_id": part.project_id, "project": part.project, "area": names.get(part.area, part.area or DASH)}
                 if show_ruleset:
-                    row["ruleset"] = ruleset_label(scored.ruleset)
+                    label = shared.labels.get(scored.ruleset.fingerprint)
+                    if label is None:
+                        label = shared.labels[scored.ruleset.fingerprint] = ruleset_label(scored.ruleset)
+                    row["ruleset"] = label
                 rows.append(_row(layouts, row, intern))
             if release:
                 scored.parts = []
@@ -532,15 +555,18 @@ def build_table(
     expected_fingerprint: str | None,
     previous: tuple[list[Scored], list[Failed]] | None = None,
     release: bool = False,
+    rows: list[Any] | None = None,
 ) -> Table:
     """Check comparability, then rank, sort and summarise the rows (``release``: let each
-    summary's parts go once its rows are made, for a caller that keeps no summary)."""
+    summary's parts go once its rows are made, for a caller that keeps no summary; ``rows``:
+    the unit or project rows already made, each with its ruleset, as the summaries came)."""
     lang, by = options.lang, options.by
     mixed = check_comparable(scored, expected_fingerprint, options.allow_mixed)
     rulesets = list({item.ruleset.fingerprint: item.ruleset for item in scored}.values())
     rulesets.sort(key=lambda info: (info.id, info.version, info.fingerprint))
     show_ruleset = len(rulesets) > 1
-    rows = build_rows(scored, by, lang, show_ruleset, release=release)
+    if rows is None:
+        rows = build_rows(scored, by, lang, show_ruleset, release=release)
     competition_ranks(rows)
     notes = []
     missing = sum(1 for row in rows if row["missing"])
