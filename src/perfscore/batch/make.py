@@ -134,10 +134,10 @@ class StreamedTable:
         """Each row once, in file order, with its rank (unless ``--no-rank``)."""
         self.spill.seek(0)
         ranks = self.ranks
-        load = pickle.Unpickler(self.spill).load
         while True:
             try:
-                row: dict[str, Any] = load()
+                # a fresh unpickler a row: one kept across rows would keep every row in its memo
+                row: dict[str, Any] = pickle.load(self.spill)
             except EOFError:
                 return
             if ranks is not None:
@@ -181,7 +181,11 @@ def stream_table(paths: Iterable[Path], options: TableOptions) -> StreamedTable:
     self_scores = False
     spill = tempfile.TemporaryFile(prefix="perfscore-rows-")
     try:
-        dump = pickle.Pickler(spill, protocol=pickle.HIGHEST_PROTOCOL).dump
+
+        def dump(cells: dict[str, Any]) -> None:
+            # pickle.dumps a row: a Pickler kept across rows would keep every row in its memo
+            spill.write(pickle.dumps(cells, protocol=pickle.HIGHEST_PROTOCOL))
+
         progress = Progress(len(files), label="scoring", lang=lang)
         try:
             for outcome in score_files(files, by=by, ruleset=options.ruleset, plugins_dirs=options.plugins_dir, jobs=jobs, on_done=progress.advance, ordered=True):
