@@ -260,3 +260,72 @@ def test_a_table_leaves_the_garbage_collector_as_it_found_it(tmp_path):
 
     assert main(["table", str(ROOT / "seeds"), "-o", str(tmp_path / "table.txt")]) == 0
     assert gc.get_freeze_count() == 0  # the scorer froze its plugins and rulesets while it ran
+
+
+@pytest.mark.parametrize("fmt", ["table", "github", "markdown", "csv", "json"])
+def test_a_table_written_to_a_file_is_the_table_printed(batch, tmp_path, capsys, fmt):
+    """-o writes the table as it is drawn (never whole in memory), the same text as stdout (csv: with its BOM)."""
+    status, out, _ = _table_text(capsys, str(batch), "--format", fmt)
+    output = tmp_path / f"table.{fmt}"
+    assert main(["table", str(batch), "--format", fmt, "-o", str(output)]) == status == 0
+    capsys.readouterr()
+    assert output.read_text(encoding="utf-8") == ("\ufeff" if fmt == "csv" else "") + out
+    assert [path.name for path in tmp_path.iterdir()] == [output.name]
+
+
+def test_the_streamed_json_is_the_whole_document_dumped(batch):
+    """The JSON written a row at a time is, byte for byte, json.dumps of the whole table."""
+    from perfscore.output.table import _json_value, render_json
+
+    table = table_from_paths([batch])
+    text = render_json(table)
+    whole = json.loads(text)
+    whole["rows"] = [{column.key: _json_value(row.get(column.key)) for column in table.columns} for row in table.rows]
+    assert text == json.dumps(whole, ensure_ascii=False, indent=2) + "\n"
+
+
+def test_a_table_that_fails_while_written_keeps_the_previous_file(batch, tmp_path):
+    """An error half way through a streamed table leaves the previous file as it was and no temporary file."""
+    from perfscore.files import atomic_writer
+    from perfscore.output.table import write_table
+
+    output = tmp_path / "table.txt"
+    output.write_text("previous table\n", encoding="utf-8")
+    table = table_from_paths([batch])
+
+    class Broken(RuntimeError):
+        pass
+
+    with pytest.raises(Broken):
+        with atomic_writer(output) as out:
+            write_table(table, "table", out)
+            out.flush()  # part of the table is in the temporary file
+            raise Broken()
+    assert output.read_text(encoding="utf-8") == "previous table\n"
+    assert [path.name for path in tmp_path.iterdir()] == ["table.txt"]
+
+
+@pytest.mark.parametrize("by", ["unit", "project"])
+def test_a_streamed_csv_is_the_csv_of_the_whole_table(batch, tmp_path, capsys, by):
+    """--format csv --sort file is written as the files are scored, and is the CSV of the table built whole, byte for byte."""
+    from perfscore.output.table import render_csv
+
+    output = tmp_path / "streamed.csv"
+    assert main(["table", str(batch), "--by", by, "--format", "csv", "--sort", "file", "--jobs", "2", "-o", str(output)]) == 0
+    capsys.readouterr()
+    whole = render_csv(table_from_paths([batch], by=by, sort="file"))
+    assert output.read_text(encoding="utf-8") == "\ufeff" + whole
+
+
+def test_no_rank_drops_the_rank_column_and_lists_files_in_order(batch, capsys):
+    """--no-rank: no rank column, rows in file order, streamed for csv and the same rows in the text table."""
+    status, out, _ = _table_text(capsys, str(batch), "--format", "csv", "--no-rank", "--lang", "en")
+    assert status == 0
+    import csv
+
+    header, *rows = list(csv.reader(out.splitlines()))
+    assert header[:3] == ["Unit id", "Unit", "Year"] and len(rows) == 21
+    files = [row[header.index("File")] for row in rows]
+    assert files == sorted(files)
+    status, text, _ = _table_text(capsys, str(batch), "--no-rank", "--lang", "en")
+    assert status == 0 and "Rank" not in text.split("\n")[3]

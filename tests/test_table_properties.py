@@ -104,3 +104,26 @@ def test_the_grid_drawer_measures_chinese_text_as_wcwidth_does(text):
     from perfscore.output.table import _display_width
 
     assert _display_width(text) == wcswidth(text)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=5).flatmap(
+        lambda width: st.tuples(
+            st.lists(_cell_text, min_size=width, max_size=width),
+            st.lists(st.lists(_cell_text, min_size=width, max_size=width), min_size=1, max_size=6),
+            st.lists(st.sampled_from(["left", "right"]), min_size=width, max_size=width),
+        )
+    ),
+    st.sampled_from(["simple", "github"]),
+)
+def test_the_streamed_grid_is_the_drawn_grid(table, tablefmt):
+    """A table written a row at a time (never whole in memory) has the same characters as the grid drawn whole."""
+    import io
+
+    from perfscore.output.table import draw_grid, write_grid
+
+    headers, rows, alignment = table
+    out = io.StringIO()
+    write_grid(out, lambda: iter(rows), headers, alignment, tablefmt)
+    assert out.getvalue() == draw_grid(rows, headers, alignment, tablefmt) + "\n"

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, NoReturn, Sequence
 
 from perfscore.errors import ExitCode, PerfscoreError, Problem, fill
 from perfscore.limits import check_limits
-from perfscore.files import atomic_write
+from perfscore.files import atomic_write, atomic_writer
 from perfscore.messages import DEFAULT_LANGUAGE, LANGUAGES, argparse_detail, interface_language, message, pick, render_problem
 from perfscore.numbers import DASH, whole
 
@@ -114,6 +114,7 @@ def build_parser(lang: str = DEFAULT_LANGUAGE) -> argparse.ArgumentParser:
     table.add_argument("--jobs", type=int, default=1, metavar="N", help=h("jobs"))
     table.add_argument("--compare", nargs="+", metavar="OLD_PATHS", help=h("compare"))
     table.add_argument("--allow-mixed", action="store_true", help=h("allow_mixed"))
+    table.add_argument("--no-rank", action="store_true", help=h("no_rank"))
     _store_option(table, lang, switch=True)
     table.add_argument("--year", type=int, help=h("db_table_year"))
     _common(table, lang)
@@ -353,13 +354,14 @@ def table_options(args: argparse.Namespace) -> TableOptions:
         allow_mixed=args.allow_mixed,
         lang=args.lang,
         plugins_dir=tuple(args.plugins_dir),
+        no_rank=getattr(args, "no_rank", False),
     )
 
 
 def cmd_table(args: argparse.Namespace) -> int:
     """Score, check, rank, write; the exit status says whether every file scored."""
-    from perfscore.batch.make import make_table
-    from perfscore.output.table import render
+    from perfscore.batch.make import make_table, streams
+    from perfscore.output.table import write_table
 
     if args.format == "xlsx" and args.output is None:
         raise PerfscoreError(Problem("table --format xlsx writes a workbook: give the file with -o table.xlsx", key="xlsx_needs_output"))
@@ -367,21 +369,52 @@ def cmd_table(args: argparse.Namespace) -> int:
         table = _stored_table(args)
     elif not args.paths:
         raise PerfscoreError(Problem("no submissions named", location="PATHS", expected="files or folders of submissions, or --db with --year to read the store", key="no_submissions_named", expected_key="expected_table_paths"))
+    elif streams(options := table_options(args), args.format):
+        return _streamed_csv(args, options)
     else:
-        table = make_table(args.paths, table_options(args))
+        table = make_table(args.paths, options)
     if args.format == "xlsx":
         from perfscore.output.excel import table_xlsx
 
         atomic_write(args.output, table_xlsx(table))
-    elif args.format == "csv" and args.output is not None:
-        atomic_write(args.output, "\ufeff" + render(table, "csv"))  # the BOM tells Excel it is UTF-8
+    elif args.output is not None:
+        # written as it is drawn: a province's table is never whole in memory as text
+        with atomic_writer(args.output) as out:
+            if args.format == "csv":
+                out.write("\ufeff")  # the BOM tells Excel it is UTF-8
+            write_table(table, args.format, out)
     else:
-        _emit(render(table, args.format), args.output)
+        write_table(table, args.format, sys.stdout)
     if args.output is not None or args.format == "csv":
         # the errors section is in the file (or, for csv, nowhere): say so where a person looks
         for failure in table.failures:
             for problem in failure.problems:
                 print(f"perfscore: {render_problem(problem, _LANG)}", file=sys.stderr)
+    for file, reasons in table.incomplete:
+        for reason in reasons:
+            print(f"perfscore: {file}: {reason}", file=sys.stderr)
+    return int(table.exit_code)
+
+
+def _streamed_csv(args: argparse.Namespace, options: TableOptions) -> int:
+    """``table --format csv`` in file order (``--sort file``, ``--no-rank``): the rows go to a
+    temporary file as they are scored and are copied out with the header at the end."""
+    from perfscore.batch.make import stream_table
+    from perfscore.output.table import write_csv_rows
+
+    table = stream_table(args.paths, options)
+    try:
+        if args.output is not None:
+            with atomic_writer(args.output) as out:
+                out.write("\ufeff")  # the BOM tells Excel it is UTF-8
+                write_csv_rows(out, table.lang, table.columns, table.rulesets, table.rows())
+        else:
+            write_csv_rows(sys.stdout, table.lang, table.columns, table.rulesets, table.rows())
+    finally:
+        table.close()
+    for failure in table.failures:
+        for problem in failure.problems:
+            print(f"perfscore: {render_problem(problem, _LANG)}", file=sys.stderr)
     for file, reasons in table.incomplete:
         for reason in reasons:
             print(f"perfscore: {file}: {reason}", file=sys.stderr)

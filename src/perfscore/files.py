@@ -11,6 +11,7 @@ FIFO is written directly, never replaced.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
@@ -19,7 +20,7 @@ import tomllib
 from decimal import Decimal
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Iterator
 
 from perfscore.errors import InputError, OutputError, Problem, fill
 from perfscore.limits import LIMITS, limit
@@ -476,6 +477,24 @@ def _write_directly(path: Path, data: bytes) -> None:
 
 def _write_by_rename(shown: Path, target: Path, data: bytes, existing: os.stat_result | None, remove_stale: bool, durable: bool = True) -> None:
     """Write ``target`` through ``.NAME.<pid>.perfscore-tmp`` beside it, renamed into place."""
+    descriptor, temporary = _open_temporary(shown, target, existing, remove_stale)
+    try:
+        try:
+            _write_all(descriptor, data)
+            if durable:
+                os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+        os.replace(temporary, target)
+    except BaseException as error:
+        _discard(temporary)
+        if isinstance(error, OSError):  # a full disk, or a folder where the file should go
+            raise _cannot_write(shown, error) from None
+        raise
+
+
+def _open_temporary(shown: Path, target: Path, existing: os.stat_result | None, remove_stale: bool) -> tuple[int, Path]:
+    """Create ``.NAME.<pid>.perfscore-tmp`` beside ``target`` with the permissions it will keep."""
     directory = target.parent
     if remove_stale:
         remove_stale_temporaries(directory, target.name)
@@ -492,23 +511,98 @@ def _write_by_rename(shown: Path, target: Path, data: bytes, existing: os.stat_r
             descriptor = os.open(temporary, flags, mode)
     except OSError as error:
         raise _cannot_write(shown, error, directory) from None
+    if existing is not None:
+        try:
+            os.fchmod(descriptor, mode)  # the umask may have narrowed it
+        except BaseException as error:
+            os.close(descriptor)
+            _discard(temporary)
+            if isinstance(error, OSError):
+                raise _cannot_write(shown, error) from None
+            raise
+    return descriptor, temporary
+
+
+def _discard(temporary: Path) -> None:
+    try:
+        os.unlink(temporary)
+    except FileNotFoundError:
+        pass
+
+
+class TextSink:
+    """A text output written in pieces: UTF-8, gathered to about a megabyte a write.
+
+    What :func:`atomic_writer` yields; it has the one method :mod:`csv` and ``print(file=)``
+    need. Writing goes through :func:`_write_all` as :func:`atomic_write`'s does, so a full
+    disk is reported the same way.
+    """
+
+    __slots__ = ("_descriptor", "_pending", "_size")
+
+    #: characters gathered before they are encoded and written
+    CHUNK = 1 << 20
+
+    def __init__(self, descriptor: int) -> None:
+        self._descriptor = descriptor
+        self._pending: list[str] = []
+        self._size = 0
+
+    def write(self, text: str) -> int:
+        self._pending.append(text)
+        self._size += len(text)
+        if self._size >= self.CHUNK:
+            self.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            data = "".join(self._pending).encode("utf-8")
+            self._pending.clear()
+            self._size = 0
+            _write_all(self._descriptor, data)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: Path, *, remove_stale: bool = True, durable: bool = True) -> Iterator[TextSink]:
+    """:func:`atomic_write` for output made in pieces: ``with atomic_writer(path) as out:
+    out.write(text)`` writes each piece to the temporary file as it comes, so the whole text
+    is never held in memory; it is renamed into place when the block ends without an error,
+    and removed when it raises (the previous file stays as it was). A device, FIFO or a
+    process's open file is written directly, as :func:`atomic_write` does: what was written
+    before an error has then been written.
+    """
+    path = Path(path)
+    target, _existing = _write_target(path)
+    if target is None:
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOCTTY)
+        except OSError as error:
+            raise _cannot_write(path, error) from None
+        try:
+            sink = TextSink(descriptor)
+            yield sink
+            sink.flush()
+        except OSError as error:  # /dev/full: no space left on device; a FIFO's reader gone
+            raise _cannot_write(path, error) from None
+        finally:
+            os.close(descriptor)
+        return
+    descriptor, temporary = _open_temporary(path, target, _existing, remove_stale)
     try:
         try:
-            if existing is not None:
-                os.fchmod(descriptor, mode)  # the umask may have narrowed it
-            _write_all(descriptor, data)
+            sink = TextSink(descriptor)
+            yield sink
+            sink.flush()
             if durable:
                 os.fsync(descriptor)
         finally:
             os.close(descriptor)
         os.replace(temporary, target)
     except BaseException as error:
-        try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
+        _discard(temporary)
         if isinstance(error, OSError):  # a full disk, or a folder where the file should go
-            raise _cannot_write(shown, error) from None
+            raise _cannot_write(path, error) from None
         raise
 
 

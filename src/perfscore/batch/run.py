@@ -19,6 +19,7 @@ main process, so that only it reports the interrupt.
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import errno
 import gc
@@ -491,12 +492,14 @@ class Interned:
     __slots__ = ("_seen",)
 
     def __init__(self) -> None:
-        self._seen: dict[object, Decimal] = {}
+        self._seen: dict[str, Decimal] = {}
 
     def __call__(self, value: _T) -> _T:
         if not isinstance(value, Decimal) or type(value) is not Decimal:
             return value
-        kept: _T = self._seen.setdefault(value.as_tuple(), value)  # type: ignore[assignment]
+        # the text tells apart exactly what as_tuple() does (sign, digits, exponent), in a
+        # third of the memory a key
+        kept: _T = self._seen.setdefault(str(value), value)  # type: ignore[assignment]
         return kept
 
     def part(self, part: Part) -> Part:
@@ -550,8 +553,10 @@ def score_files(
     plugins_dirs: Iterable[Path] = (),
     jobs: int = 1,
     on_done: Callable[[int], None] = lambda count: None,
+    ordered: bool = False,
 ) -> Iterator[Outcome]:
-    """Yield one outcome per file, in no particular order when ``jobs > 1``."""
+    """Yield one outcome per file, in no particular order when ``jobs > 1`` unless
+    ``ordered`` (then in the order of ``paths``: a chunk that finishes early waits)."""
     plugins_dirs = list(plugins_dirs)
     if jobs <= 1 or len(paths) < 2:
         scorer = make_scorer(plugins_dirs, ruleset, by)
@@ -564,8 +569,18 @@ def score_files(
     chunks = [[str(path) for path in paths[start : start + size]] for start in range(0, len(paths), size)]
     pool = concurrent.futures.ProcessPoolExecutor(max_workers=jobs, initializer=_start_worker, initargs=(plugins_dirs, ruleset, by))
     try:
-        pending = {pool.submit(_score_chunk, chunk) for chunk in chunks}
-        del chunks
+        if ordered:
+            # a finished future keeps its outcomes: each is let go as soon as it is read
+            queued = collections.deque(pool.submit(_score_chunk, chunk) for chunk in chunks)
+            del chunks
+            while queued:
+                outcomes = queued.popleft().result()
+                on_done(len(outcomes))
+                yield from outcomes
+            pending: set[concurrent.futures.Future[list[Outcome]]] = set()
+        else:
+            pending = {pool.submit(_score_chunk, chunk) for chunk in chunks}
+            del chunks
         while pending:
             finished, pending = concurrent.futures.wait(pending, return_when=concurrent.futures.FIRST_COMPLETED)
             for future in finished:
@@ -590,8 +605,13 @@ def collect(
     plugins_dirs: Iterable[Path] = (),
     jobs: int = 1,
     on_done: Callable[[int], None] = lambda count: None,
+    on_scored: Callable[[Scored], None] | None = None,
 ) -> tuple[list[Scored], list[Failed]]:
-    """Score ``files`` (streamed); return the summaries and the failures, each sorted by file."""
+    """Score ``files`` (streamed); return the summaries and the failures, each sorted by file.
+
+    ``on_scored`` is called with each summary as it arrives (in no particular order), before
+    it is kept: the table's rows are made there and the parts let go.
+    """
     scored: list[Scored] = []
     failed: list[Failed] = []
     intern = Interned()
@@ -604,7 +624,10 @@ def collect(
                 # summary arrives with its own copies): rulesets, declarations, equal points
                 outcome.ruleset = rulesets.setdefault(outcome.ruleset.fingerprint, outcome.ruleset)
                 outcome.declared = declared.setdefault(outcome.declared, outcome.declared)
-                outcome.parts = [intern.part(part) for part in outcome.parts]
+                if on_scored is not None:
+                    on_scored(outcome)
+                else:
+                    outcome.parts = [intern.part(part) for part in outcome.parts]
                 scored.append(outcome)
             else:
                 failed.append(outcome)

@@ -52,6 +52,8 @@ class TableOptions:
     allow_mixed: bool = False
     lang: str = "zh"
     plugins_dir: tuple[Path, ...] = ()
+    #: no rank column, rows in file order (``--no-rank``): a CSV of it is streamed
+    no_rank: bool = False
 
 
 class Layout:
@@ -125,7 +127,12 @@ def _row(layouts: dict[tuple[str, ...], Layout], cells: dict[str, Any], intern: 
     layout = layouts.get(keys)
     if layout is None:
         layout = layouts[keys] = Layout(keys)
-    return Row(layout, tuple(intern(value) for value in cells.values()))
+    # money is nearly always a unit's own figure: interning it would only keep a key a unit
+    return Row(layout, tuple(value if key in _OWN_FIGURES else intern(value) for key, value in cells.items()))
+
+
+#: cells whose values rarely repeat between units: not interned
+_OWN_FIGURES = frozenset({"budget", "spending"})
 
 
 @dataclass(slots=True)
@@ -241,18 +248,33 @@ def _area_names(info: RulesetInfo, lang: str, known: dict[str, dict[str, str]]) 
     return names
 
 
-def build_rows(results: list[Scored], by: str, lang: str, show_ruleset: bool, release: bool = False) -> list[Any]:
+class RowMaker:
+    """What the rows of one batch share while they are made a summary at a time: their
+    layouts, equal values and area names (:func:`build_rows` with ``shared``)."""
+
+    __slots__ = ("layouts", "intern", "area_names", "labels")
+
+    def __init__(self) -> None:
+        self.layouts: dict[tuple[str, ...], Layout] = {}
+        self.intern = Interned()
+        self.area_names: dict[str, dict[str, str]] = {}
+        self.labels: dict[str, str] = {}  # a ruleset's label, by fingerprint: one text for every row
+
+
+def build_rows(results: list[Scored], by: str, lang: str, show_ruleset: bool, release: bool = False, shared: RowMaker | None = None) -> list[Any]:
     """One row per unit or project, or per area summed over every unit's share.
 
     Unit and project rows are compact :class:`Row` objects with equal values shared; with
     ``release`` each summary's parts are let go once its rows are made (the summaries'
-    figures then live only in the rows: about half of a batch's memory).
+    figures then live only in the rows: about half of a batch's memory). ``shared`` lets
+    calls a summary at a time share layouts and values (unit and project rows only).
     """
     rows: list[Any] = []
-    area_names: dict[str, dict[str, str]] = {}
+    shared = shared or RowMaker()
+    area_names = shared.area_names
     if by in ("unit", "project"):
-        layouts: dict[tuple[str, ...], Layout] = {}
-        intern = Interned()
+        layouts = shared.layouts
+        intern = shared.intern
         for scored in results:
             for part in scored.parts:
                 row = {
@@ -282,7 +304,10 @@ def build_rows(results: list[Scored], by: str, lang: str, show_ruleset: bool, re
                     names = _area_names(scored.ruleset, lang, area_names)
                     row |= {"project_id": part.project_id, "project": part.project, "area": names.get(part.area, part.area or DASH)}
                 if show_ruleset:
-                    row["ruleset"] = ruleset_label(scored.ruleset)
+                    label = shared.labels.get(scored.ruleset.fingerprint)
+                    if label is None:
+                        label = shared.labels[scored.ruleset.fingerprint] = ruleset_label(scored.ruleset)
+                    row["ruleset"] = label
                 rows.append(_row(layouts, row, intern))
             if release:
                 scored.parts = []
@@ -404,6 +429,89 @@ def sort_rows(rows: list[dict[str, Any]], columns: list[Column], spec: str) -> N
     rows[:] = present + absent
 
 
+class _Group:
+    """Submissions that share a ruleset print or a year, as the comparability check names
+    them: how many, the first (its ruleset), the three first files and the declared names."""
+
+    __slots__ = ("count", "first", "files", "names")
+
+    def __init__(self, first: Scored) -> None:
+        self.count = 0
+        self.first = first
+        self.files: list[str] = []
+        self.names: set[str] = set()
+
+    def add(self, scored: Scored) -> None:
+        self.count += 1
+        self.names.add(scored.declared[0])
+        if len(self.files) < 3 or scored.file < self.files[-1]:
+            self.files = sorted([*self.files, scored.file])[:3]
+
+
+class Comparability:
+    """The comparability check of a batch, fed one summary at a time (so that a streamed
+    table checks its batch without keeping it): :meth:`check` is :func:`check_comparable`."""
+
+    def __init__(self, expected_fingerprint: str | None) -> None:
+        self.expected_fingerprint = expected_fingerprint
+        self.by_print: dict[str | None, _Group] = {}
+        self.years: dict[int, _Group] = {}
+
+    def add(self, scored: Scored) -> None:
+        expected = self.expected_fingerprint
+        if expected is not None:
+            declared_print = scored.declared[1]
+            key = declared_print if declared_print != expected else _MATCHING
+        else:
+            key = scored.ruleset.scoring_fingerprint
+        if key is not _MATCHING:
+            group = self.by_print.get(key)
+            if group is None:
+                group = self.by_print[key] = _Group(scored)
+            group.add(scored)
+        year = self.years.get(scored.year)
+        if year is None:
+            year = self.years[scored.year] = _Group(scored)
+        year.add(scored)
+
+    def check(self, allow_mixed: bool, what: str = "") -> bool:
+        """Refuse a batch mixing rulesets or years unless allowed; return whether it is mixed."""
+        expected_fingerprint, by_print, years = self.expected_fingerprint, self.by_print, self.years
+        mixed_rules = bool(by_print) if expected_fingerprint is not None else len(by_print) > 1
+        mixed_years = len(years) > 1
+        if allow_mixed or not (mixed_rules or mixed_years):
+            return mixed_rules or mixed_years
+        problems = []
+
+        def example(group: _Group) -> str:
+            return ", ".join(group.files) + (f" and {group.count - 3} more" if group.count > 3 else "")
+
+        def shown(group: _Group, **values: object) -> dict[str, object]:
+            """The fields that name a group's files in the catalogue: the first three, and how many more."""
+            return {**values, "count": group.count, "files": ", ".join(group.files), "more": group.count - 3}
+
+        def part(key: str, group: _Group, **values: object) -> tuple[str, dict[str, object]]:
+            return (f"{key}_more" if group.count > 3 else key), shown(group, **values)
+
+        if mixed_rules:
+            if expected_fingerprint is not None:
+                for fingerprint, group in sorted(by_print.items(), key=lambda item: str(item[0])):
+                    names = sorted(group.names)
+                    problems.append(Problem(f"{what}{group.count} submission(s) declare ruleset {', '.join(names)} ({'fingerprint ' + fingerprint[:12] if fingerprint else 'not found'}), not the table's ruleset: {example(group)}", location="ruleset", expected="submissions for the ruleset given with --ruleset, or --allow-mixed to score them by it anyway", key="not_table_ruleset", expected_key="expected_table_ruleset", fields=fill(what=what, rulesets=", ".join(names), found=[("ruleset_fingerprint", {"fingerprint": fingerprint[:12]}) if fingerprint else ("ruleset_not_found_short", {})], example=[part("comparable_files", group)], count=group.count)))
+            else:
+                groups = sorted(by_print.values(), key=lambda group: (-group.count, group.first.ruleset.scoring_fingerprint))
+                described = "; ".join(f"{group.first.ruleset.id} {group.first.ruleset.version} (scoring fingerprint {group.first.ruleset.scoring_fingerprint[:12]}): {group.count} file(s), e.g. {example(group)}" for group in groups)
+                problems.append(Problem(f"{what}submissions are scored by {len(groups)} different rulesets, so their totals are not comparable: {described}", location="ruleset", expected="one ruleset per table: split the batch, pass --ruleset, or --allow-mixed to tabulate them anyway", key="mixed_rulesets", expected_key="expected_one_ruleset", fields=fill(what=what, count=len(groups), described=[part("comparable_ruleset_group", group, ruleset=group.first.ruleset.id, version=group.first.ruleset.version, fingerprint=group.first.ruleset.scoring_fingerprint[:12]) for group in groups])))
+        if mixed_years:
+            described = "; ".join(f"{year}: {group.count} file(s), e.g. {example(group)}" for year, group in sorted(years.items()))
+            problems.append(Problem(f"{what}submissions are for {len(years)} different years: {described}", location="unit.year", expected="one year per table (compare years with --compare OLD_PATHS), or --allow-mixed", key="mixed_years", expected_key="expected_one_year", fields=fill(what=what, count=len(years), described=[part("comparable_year_group", group, year=year) for year, group in sorted(years.items())])))
+        raise PerfscoreError(problems)
+
+
+#: a submission declaring the expected ruleset: in no group
+_MATCHING: Any = object()
+
+
 def check_comparable(results: list[Scored], expected_fingerprint: str | None, allow_mixed: bool, what: str = "") -> bool:
     """Refuse a batch mixing rulesets or years unless allowed; return whether it is mixed.
 
@@ -411,50 +519,10 @@ def check_comparable(results: list[Scored], expected_fingerprint: str | None, al
     rules (another fingerprint) than the table's: ``--ruleset`` when given, else the one
     every submission shares.
     """
-    by_print: dict[str | None, list[Scored]] = {}
+    comparability = Comparability(expected_fingerprint)
     for scored in results:
-        declared_print = scored.declared[1]
-        if expected_fingerprint is not None and declared_print != expected_fingerprint:
-            by_print.setdefault(declared_print, []).append(scored)
-        elif expected_fingerprint is None:
-            by_print.setdefault(scored.ruleset.scoring_fingerprint, []).append(scored)
-    if expected_fingerprint is not None:
-        mixed_rules = bool(by_print)
-    else:
-        mixed_rules = len(by_print) > 1
-    years: dict[int, list[Scored]] = {}
-    for scored in results:
-        years.setdefault(scored.year, []).append(scored)
-    mixed_years = len(years) > 1
-    if allow_mixed or not (mixed_rules or mixed_years):
-        return mixed_rules or mixed_years
-    problems = []
-
-    def example(group: list[Scored]) -> str:
-        files = sorted(scored.file for scored in group)
-        return ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
-
-    def shown(group: list[Scored], **values: object) -> dict[str, object]:
-        """The fields that name a group's files in the catalogue: the first three, and how many more."""
-        files = sorted(scored.file for scored in group)
-        return {**values, "count": len(group), "files": ", ".join(files[:3]), "more": len(files) - 3}
-
-    def part(key: str, group: list[Scored], **values: object) -> tuple[str, dict[str, object]]:
-        return (f"{key}_more" if len(group) > 3 else key), shown(group, **values)
-
-    if mixed_rules:
-        if expected_fingerprint is not None:
-            for fingerprint, group in sorted(by_print.items(), key=lambda item: str(item[0])):
-                names = sorted({scored.declared[0] for scored in group})
-                problems.append(Problem(f"{what}{len(group)} submission(s) declare ruleset {', '.join(names)} ({'fingerprint ' + fingerprint[:12] if fingerprint else 'not found'}), not the table's ruleset: {example(group)}", location="ruleset", expected="submissions for the ruleset given with --ruleset, or --allow-mixed to score them by it anyway", key="not_table_ruleset", expected_key="expected_table_ruleset", fields=fill(what=what, rulesets=", ".join(names), found=[("ruleset_fingerprint", {"fingerprint": fingerprint[:12]}) if fingerprint else ("ruleset_not_found_short", {})], example=[part("comparable_files", group)], count=len(group))))
-        else:
-            groups = sorted(by_print.values(), key=lambda group: (-len(group), group[0].ruleset.scoring_fingerprint))
-            described = "; ".join(f"{group[0].ruleset.id} {group[0].ruleset.version} (scoring fingerprint {group[0].ruleset.scoring_fingerprint[:12]}): {len(group)} file(s), e.g. {example(group)}" for group in groups)
-            problems.append(Problem(f"{what}submissions are scored by {len(groups)} different rulesets, so their totals are not comparable: {described}", location="ruleset", expected="one ruleset per table: split the batch, pass --ruleset, or --allow-mixed to tabulate them anyway", key="mixed_rulesets", expected_key="expected_one_ruleset", fields=fill(what=what, count=len(groups), described=[part("comparable_ruleset_group", group, ruleset=group[0].ruleset.id, version=group[0].ruleset.version, fingerprint=group[0].ruleset.scoring_fingerprint[:12]) for group in groups])))
-    if mixed_years:
-        described = "; ".join(f"{year}: {len(group)} file(s), e.g. {example(group)}" for year, group in sorted(years.items()))
-        problems.append(Problem(f"{what}submissions are for {len(years)} different years: {described}", location="unit.year", expected="one year per table (compare years with --compare OLD_PATHS), or --allow-mixed", key="mixed_years", expected_key="expected_one_year", fields=fill(what=what, count=len(years), described=[part("comparable_year_group", group, year=year) for year, group in sorted(years.items())])))
-    raise PerfscoreError(problems)
+        comparability.add(scored)
+    return comparability.check(allow_mixed, what)
 
 
 def compare_years(rows: list[dict[str, Any]], old_rows: list[dict[str, Any]]) -> list[str]:
@@ -487,15 +555,18 @@ def build_table(
     expected_fingerprint: str | None,
     previous: tuple[list[Scored], list[Failed]] | None = None,
     release: bool = False,
+    rows: list[Any] | None = None,
 ) -> Table:
     """Check comparability, then rank, sort and summarise the rows (``release``: let each
-    summary's parts go once its rows are made, for a caller that keeps no summary)."""
+    summary's parts go once its rows are made, for a caller that keeps no summary; ``rows``:
+    the unit or project rows already made, each with its ruleset, as the summaries came)."""
     lang, by = options.lang, options.by
     mixed = check_comparable(scored, expected_fingerprint, options.allow_mixed)
     rulesets = list({item.ruleset.fingerprint: item.ruleset for item in scored}.values())
     rulesets.sort(key=lambda info: (info.id, info.version, info.fingerprint))
     show_ruleset = len(rulesets) > 1
-    rows = build_rows(scored, by, lang, show_ruleset, release=release)
+    if rows is None:
+        rows = build_rows(scored, by, lang, show_ruleset, release=release)
     competition_ranks(rows)
     notes = []
     missing = sum(1 for row in rows if row["missing"])
@@ -524,7 +595,9 @@ def build_table(
         failures.sort(key=lambda item: item.file)
     self_scores = any(row.get("self_total") is not None for row in rows)
     columns = build_columns(by, lang, rulesets, show_ruleset, previous is not None, self_scores)
-    sort_rows(rows, columns, options.sort)
+    sort_rows(rows, columns, "file" if options.no_rank and by != "area" else options.sort)
+    if options.no_rank:
+        columns = [column for column in columns if column.key != "rank"]
     if mixed:
         notes.insert(0, message("table.mixed", lang))
     elif show_ruleset:

@@ -15,15 +15,23 @@ import io
 import json
 import re
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from tabulate import tabulate as render_table
 from wcwidth import wcswidth
 
 from perfscore.arithmetic import quantize
-from perfscore.batch.table import TWO, Table, ruleset_label
+from perfscore.batch.run import RulesetInfo
+from perfscore.batch.table import TWO, Column, Table, ruleset_label
 from perfscore.messages import message, pick, render_problem
 from perfscore.numbers import DASH, table_cell, whole
+
+
+class Writable(Protocol):
+    """Where a table is written a piece at a time: a text file, ``io.StringIO``, an atomic writer."""
+
+    def write(self, text: str, /) -> int: ...
+
 
 #: the ``format`` field of a table's JSON
 TABLE_FORMAT = "perfscore-table/1"
@@ -113,6 +121,44 @@ def draw_grid(rows: list[list[str]], headers: list[str], alignment: list[str], t
     return "\n".join(lines)
 
 
+def write_grid(out: Writable, rows: Callable[[], Iterable[list[str]]], headers: list[str], alignment: list[str], tablefmt: str) -> None:
+    """:func:`draw_grid`'s lines written to ``out``, each with its newline, without holding the grid.
+
+    ``rows`` is called twice: once to measure the columns, once to draw them, so that a
+    table of a million rows costs its widths in memory, not its text. The same characters
+    as :func:`draw_grid` (a test compares them); a cell with a line break or an escape
+    sequence sends the table to tabulate, whole, as there.
+    """
+    widths = [_display_width(header) + 2 for header in headers]
+    for row in rows():
+        for index, value in enumerate(row):
+            if "\n" in value or "\r" in value or "\x1b" in value:
+                out.write(draw_grid([list(row) for row in rows()], headers, alignment, tablefmt) + "\n")
+                return
+            width = _display_width(value.strip())
+            if width > widths[index]:
+                widths[index] = width
+    if any("\n" in header or "\r" in header or "\x1b" in header for header in headers):
+        out.write(draw_grid([list(row) for row in rows()], headers, alignment, tablefmt) + "\n")
+        return
+    header_cells = [_pad(header, _display_width(header), width, align) for header, width, align in zip(headers, widths, alignment)]
+    github = tablefmt == "github"
+    if github:
+        out.write("| " + " | ".join(header_cells) + " |\n" + "|" + "|".join("-" * (width + 2) for width in widths) + "|\n")
+    else:
+        out.write("  ".join(header_cells).rstrip() + "\n" + "  ".join("-" * width for width in widths).rstrip() + "\n")
+    shape = list(zip(widths, alignment))
+    for row in rows():
+        cells = []
+        for value, (width, align) in zip(row, shape):
+            value = value.strip()
+            if value.isascii() and value.isprintable():
+                cells.append(value.rjust(width) if align == "right" else value.ljust(width))
+            else:
+                cells.append(_pad(value, _display_width(value), width, align))
+        out.write("| " + " | ".join(cells) + " |\n" if github else "  ".join(cells).rstrip() + "\n")
+
+
 def _pad(value: str, measured_width: int, width: int, align: str) -> str:
     padding = " " * (width - measured_width)
     return padding + value if align == "right" else value + padding
@@ -141,58 +187,88 @@ def _display_width(value: str) -> int:
 
 def render(table: Table, fmt: str) -> str:
     """The table in ``fmt`` (one of :data:`FORMATS`), ending with a newline."""
+    buffer = io.StringIO()
+    write_table(table, fmt, buffer)
+    return buffer.getvalue()
+
+
+def write_table(table: Table, fmt: str, out: Writable) -> None:
+    """Write the table in ``fmt`` to ``out`` a line at a time (the same text as :func:`render`).
+
+    A province's table is written without its text ever being whole in memory: the rows'
+    cells are made as they are written (twice for the grid, whose widths need every row).
+    """
     if fmt == "json":
-        return render_json(table)
+        write_json(table, out)
+        return
     if fmt == "csv":
-        return render_csv(table)
+        write_csv(table, out)
+        return
     columns = [column for column in table.columns if column.key not in MACHINE_ONLY]
     grade_names = _grade_names(table)
-    body = [[grade_names.get(row.get(column.key), DASH) if column.key in GRADE_COLUMNS else table_cell(row.get(column.key)) for column in columns] for row in table.rows]
+
+    def body() -> Iterator[list[str]]:
+        for row in table.rows:
+            yield [grade_names.get(row.get(column.key), DASH) if column.key in GRADE_COLUMNS else table_cell(row.get(column.key)) for column in columns]
+
     alignment = ["right" if column.numeric else "left" for column in columns]
     tablefmt = {"table": "simple", "github": "github", "markdown": "github"}[fmt]
     lang = table.lang
-    grid = draw_grid(body, [column.header for column in columns], alignment, tablefmt) if body else message("table.none", lang)
     markdown = fmt == "markdown"
     heading = _heading(table)
     summary = message("table.summary", lang)
-    out: list[str] = []
+    out_lines: list[str] = []
     if markdown:
-        out += [f"# {heading[0]}", ""] + [f"- {line}" for line in heading[1:]]
+        out_lines += [f"# {heading[0]}", ""] + [f"- {line}" for line in heading[1:]]
     else:
-        out += heading
-    out += ["", grid, ""]
-    out += [f"## {summary}", ""] if markdown else [summary]
-    out += [f"- {line}" for line in _summary_lines(table)] if markdown else _summary_lines(table)
+        out_lines += heading
+    out_lines += [""]
+    out.write("\n".join(out_lines) + "\n")
+    if table.rows:
+        write_grid(out, body, [column.header for column in columns], alignment, tablefmt)
+    else:
+        out.write(message("table.none", lang) + "\n")
+    out_lines = [""]
+    out_lines += [f"## {summary}", ""] if markdown else [summary]
+    out_lines += [f"- {line}" for line in _summary_lines(table)] if markdown else _summary_lines(table)
     for note in table.notes:
-        out += ["", f"> {note}" if markdown else note]
+        out_lines += ["", f"> {note}" if markdown else note]
     if table.incomplete:
         incomplete = message("table.incomplete", lang)
-        out += ["", f"## {incomplete}" if markdown else f"{incomplete}:"]
-        out += [f"- {file}: {'; '.join(reasons)}" for file, reasons in table.incomplete]
+        out_lines += ["", f"## {incomplete}" if markdown else f"{incomplete}:"]
+        out_lines += [f"- {file}: {'; '.join(reasons)}" for file, reasons in table.incomplete]
     if table.failures:
         title = message("table.errors_count", lang, count=whole(len(table.failures)))
-        out += ["", f"## {title}" if markdown else f"{title}:"]
-        out += _error_lines(table)
-    return "\n".join(out) + "\n"
+        out_lines += ["", f"## {title}" if markdown else f"{title}:"]
+        out_lines += _error_lines(table)
+    out.write("\n".join(out_lines) + "\n")
 
 
 def render_csv(table: Table) -> str:
     """Rows only, one header line, every column; the ruleset and fingerprint on each row;
     an absent value is an empty cell."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    lang = table.lang
-    extra = [] if any(column.key == "ruleset" for column in table.columns) else [message("table.header_ruleset", lang)]
-    writer.writerow([column.header for column in table.columns] + extra + [message("table.fingerprint", lang)])
-    single = table.rulesets[0] if len(table.rulesets) == 1 else None
-    for row in table.rows:
-        # an empty cell stays empty (not —), so that Excel reads a numeric column as numbers
-        values = ["" if row.get(column.key) is None else table_cell(row.get(column.key)) for column in table.columns]
-        if extra:
-            values.append(ruleset_label(single) if single else "")
-        values.append(single.fingerprint if single else "")
-        writer.writerow(values)
+    write_csv(table, buffer)
     return buffer.getvalue()
+
+
+def write_csv(table: Table, out: Writable) -> None:
+    """:func:`render_csv` written to ``out`` a row at a time."""
+    write_csv_rows(out, table.lang, table.columns, table.rulesets, table.rows)
+
+
+def write_csv_rows(out: Writable, lang: str, columns: list[Column], rulesets: list[RulesetInfo], rows: Iterable[Any]) -> None:
+    """The CSV of ``rows`` (mappings by column key), read once: a streamed table's too."""
+    writer = csv.writer(out, lineterminator="\n")
+    extra = [] if any(column.key == "ruleset" for column in columns) else [message("table.header_ruleset", lang)]
+    writer.writerow([column.header for column in columns] + extra + [message("table.fingerprint", lang)])
+    single = rulesets[0] if len(rulesets) == 1 else None
+    tail = ([ruleset_label(single) if single else ""] if extra else []) + [single.fingerprint if single else ""]
+    keys = [column.key for column in columns]
+    for row in rows:
+        # an empty cell stays empty (not —), so that Excel reads a numeric column as numbers
+        values = ["" if (value := row.get(key)) is None else table_cell(value) for key in keys]
+        writer.writerow(values + tail)
 
 
 def _json_value(value: Any) -> Any:
@@ -204,6 +280,21 @@ def _json_value(value: Any) -> Any:
 
 def render_json(table: Table) -> str:
     """The whole table as ``perfscore-table/1`` JSON (docs/table.md)."""
+    buffer = io.StringIO()
+    write_json(table, buffer)
+    return buffer.getvalue()
+
+
+#: stands for the rows while the rest of the JSON is dumped; \0 never occurs in a table's text
+_ROWS_MARK = "\0rows\0"
+
+
+def write_json(table: Table, out: Writable) -> None:
+    """:func:`render_json`'s text written to ``out`` a row at a time.
+
+    The document is dumped with one marker for the rows, then written with each row dumped
+    alone and indented as ``json.dumps`` indents it inside the whole (a test compares them).
+    """
     previous = table.previous
     data = {
         "format": TABLE_FORMAT,
@@ -214,13 +305,25 @@ def render_json(table: Table) -> str:
         "mixed": table.mixed,
         "files": table.files,
         "columns": [{"key": column.key, "header": column.header} for column in table.columns],
-        "rows": [{column.key: _json_value(row.get(column.key)) for column in table.columns} for row in table.rows],
+        "rows": [_ROWS_MARK] if table.rows else [],
         "summary": {key: (_json_value(value) if key != "grades" else value) for key, value in table.summary.items()},
         "notes": table.notes,
         "incomplete": [{"file": file, "failures": list(reasons)} for file, reasons in table.incomplete],
         "errors": [{"file": failure.file, "problems": [problem.render() for problem in failure.problems]} for failure in table.failures],
     }
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    if not table.rows:
+        out.write(text)
+        return
+    before, after = text.split("    " + json.dumps(_ROWS_MARK), 1)
+    out.write(before)
+    keys = [column.key for column in table.columns]
+    first = True
+    for row in table.rows:
+        item = json.dumps({key: _json_value(row.get(key)) for key in keys}, ensure_ascii=False, indent=2)
+        out.write(("    " if first else ",\n    ") + item.replace("\n", "\n    "))
+        first = False
+    out.write(after)
 
 
-__all__ = ["FORMATS", "MACHINE_ONLY", "TABLE_FORMAT", "draw_grid", "render", "render_csv", "render_json"]
+__all__ = ["FORMATS", "MACHINE_ONLY", "TABLE_FORMAT", "Writable", "draw_grid", "render", "render_csv", "render_json", "write_csv", "write_csv_rows", "write_grid", "write_json", "write_table"]
