@@ -233,6 +233,21 @@ def test_a_unit_drills_down_to_a_project_and_an_indicator(client: TestClient) ->
     assert "得分说明" in row.text and "25.00" in row.text
 
 
+def test_a_page_makes_the_explanation_ingest_left_out_without_writing_the_store(filled: Store, client: TestClient) -> None:
+    """Ingest keeps no text; a page makes the explanation and findings' wording from the stored
+    unit scored again, and writes nothing (twenty readers never wait on SQLite's write lock)."""
+    from sqlalchemy import select
+
+    from perfscore.store.schema import Submission
+
+    project = client.get(PROJECT)
+    assert project.status_code == 200
+    assert "计算" in project.text and "180" in project.text  # the row's formula, made for the page
+    with filled.reading() as session:
+        stored = session.scalars(select(Submission).where(Submission.unit_id == "district-canlian")).one()
+        assert stored.explanation_zh is None  # made for the page only: explain --db stores it
+
+
 def test_unknown_units_projects_and_indicators_are_not_found(client: TestClient) -> None:
     """An id the store does not hold is a 404 page naming it, never a 500."""
     for url in ("/unit/nobody/2022", UNIT.replace("2022", "2021"), UNIT + "/project/nothing", PROJECT + "/row/nothing", "/unit/nobody/2022/report.docx", "/unit/x/notayear"):

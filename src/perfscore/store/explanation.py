@@ -104,10 +104,8 @@ def _differences(session: Session, submission: Submission, evaluation: Evaluatio
     return differences
 
 
-def fill_texts(session: Session, submission: Submission, engine: Engine, explain: Explain, ruleset: str | None = None) -> None:
-    """Make and store the unit's explanation and its findings' wording, if they are not stored yet."""
-    if submission.explanation_zh is not None and submission.explanation_en is not None:
-        return
+def checked_rescore(session: Session, submission: Submission, engine: Engine, ruleset: str | None = None) -> Evaluation:
+    """The stored unit scored again, refused (a clear error) if it now scores differently."""
     record = session.get(RulesetRecord, submission.ruleset_ref)
     assert record is not None  # a foreign key
     evaluation = rescore(submission, record, engine, ruleset)
@@ -121,6 +119,14 @@ def fill_texts(session: Session, submission: Submission, engine: Engine, explain
             key="stored_unit_rescored_differently", expected_key="expected_same_scoring",
             fields=fill(unit=submission.unit_id, year=submission.year, version=submission.version, differences=shown),
         ))  # fmt: skip
+    return evaluation
+
+
+def fill_texts(session: Session, submission: Submission, engine: Engine, explain: Explain, ruleset: str | None = None) -> None:
+    """Make and store the unit's explanation and its findings' wording, if they are not stored yet."""
+    if submission.explanation_zh is not None and submission.explanation_en is not None:
+        return
+    evaluation = checked_rescore(session, submission, engine, ruleset)
     texts = {lang: explain(evaluation, lang=lang) for lang in LANGUAGES}
     session.execute(update(Submission).where(Submission.id == submission.id).values(explanation_zh=texts["zh"], explanation_en=texts["en"]))
     submission.explanation_zh, submission.explanation_en = texts["zh"], texts["en"]
@@ -134,4 +140,4 @@ def fill_texts(session: Session, submission: Submission, engine: Engine, explain
         stored_finding.improvement_zh, stored_finding.improvement_en = finding.improvement.zh, finding.improvement.en
 
 
-__all__ = ["LANGUAGES", "Explain", "fill_texts", "rescore", "stored_rules"]
+__all__ = ["LANGUAGES", "Explain", "checked_rescore", "fill_texts", "rescore", "stored_rules"]

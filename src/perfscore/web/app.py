@@ -21,7 +21,7 @@ from sqlalchemy import create_engine
 from perfscore.engine import Engine
 from perfscore.plugin.manager import make_host
 from perfscore.store.database import BUSY_SECONDS, Store
-from perfscore.web.data import Tables
+from perfscore.web.data import Tables, Texts
 from perfscore.web.documents import Documents
 from perfscore.web.intake import Intake
 from perfscore.web.pages import SECURITY_HEADERS, WebState, page
@@ -72,7 +72,7 @@ def create_app(store: Store, token: str | None = None, plugins_dirs: tuple[Path,
     """The application over an open store; ``token``: the access token sign-in asks for (None: none)."""
     host = make_host(plugins_dirs)
     reader = reading(store)
-    state = WebState(store=store, reader=reader, token=token, tables=Tables(reader), documents=Documents(reader, host), intake=Intake(store, plugins_dirs), engine=Engine(host))
+    state = WebState(store=store, reader=reader, token=token, tables=Tables(reader), documents=Documents(reader, host), intake=Intake(store, plugins_dirs), texts=Texts(Engine(host)))
     app = Starlette(routes=ROUTES)
     app.state.web = state
     return app

@@ -30,7 +30,7 @@ from perfscore.engine import Engine
 from perfscore.output.result import explain_text
 from perfscore.store.codec import info_from_json
 from perfscore.store.database import Store
-from perfscore.store.explanation import fill_texts
+from perfscore.store.explanation import checked_rescore
 from perfscore.store.history import STORE_COLUMNS, YearData, year_data
 from perfscore.store.review import Reviewed, entries, in_force, latest_submission, reviewed
 from perfscore.store.schema import FindingRecord, LevelScore, ProjectScore, ReviewEntry, RowScore, RulesetRecord, Submission
@@ -291,24 +291,57 @@ class UnitPage:
         return [block for block in mine if block[len(start):].lstrip().startswith(f"{indicator} ") or block[len(start):].strip() == indicator]
 
 
-def ensure_texts(store: Store, engine: Engine, unit_id: str, year: int) -> None:
-    """Make the unit's explanation and findings' wording if ingest left them to be made
-    (perfscore.store.explanation: made once, on first view, and kept)."""
-    with store.reading() as session:
-        try:
-            submission = latest_submission(session, unit_id, year)
-        except PerfscoreError:
-            return  # unit_page says 404
-        if submission.explanation_zh is not None and submission.explanation_en is not None:
-            return
-        submission_id = submission.id
-    with store.transaction() as session:
-        stored = session.get(Submission, submission_id)
-        assert stored is not None  # submissions are never deleted
-        fill_texts(session, stored, engine, explain_text)
+class Texts:
+    """A stored unit's explanation and findings' wording, made for the pages when ingest left
+    them to be made, and kept in memory (the newest :data:`TEXTS_KEPT` units).
+
+    Made from the stored unit scored again (refused if it scores differently now,
+    :func:`perfscore.store.explanation.checked_rescore`) inside a read: a page never writes to
+    the store, so twenty readers are never queued behind SQLite's write lock (``explain --db``
+    is what stores them)."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._made: OrderedDict[int, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def fill(self, session: Session, submission: Submission, findings: list[FindingRecord], lang: str) -> dict[str, str]:
+        """The explanation (in ``lang`` at least: the page's); findings whose wording is not stored get it."""
+        stored = {"zh": submission.explanation_zh, "en": submission.explanation_en}
+        if stored["zh"] is not None and stored["en"] is not None and all(finding.title_zh is not None for finding in findings):
+            return {"zh": stored["zh"], "en": stored["en"]}
+        with self._lock:
+            made = self._made.get(submission.id)
+            if made is not None:
+                self._made.move_to_end(submission.id)
+        if made is None:
+            session.refresh(submission, ["source_text"])
+            evaluation = checked_rescore(session, submission, self.engine)
+            # the explanation is written in a language when a page first asks for it
+            made = {"evaluation": evaluation, "explanation": {}, "findings": {finding.key: finding for finding in evaluation.findings}}
+            with self._lock:
+                self._made[submission.id] = made
+                while len(self._made) > TEXTS_KEPT:
+                    self._made.popitem(last=False)
+        for record in findings:
+            if record.title_zh is None:
+                finding = made["findings"].get((record.finding_id, record.project or "", record.indicator or ""))
+                if finding is not None:
+                    session.expunge(record)  # the wording is for this page: never flushed to the store
+                    record.title_zh, record.title_en = finding.title.zh, finding.title.en
+                    record.problem_zh, record.problem_en = finding.problem.zh, finding.problem.en
+                    record.improvement_zh, record.improvement_en = finding.improvement.zh, finding.improvement.en
+        explanation: dict[str, str] = made["explanation"]
+        if lang not in explanation:
+            explanation[lang] = explain_text(made["evaluation"], lang=lang)
+        return {**{other: "" for other in ("zh", "en")}, **explanation}
 
 
-def unit_page(store: Store, unit_id: str, year: int) -> UnitPage:
+#: units whose made texts a server keeps in memory
+TEXTS_KEPT = 512
+
+
+def unit_page(store: Store, unit_id: str, year: int, texts: Texts | None = None, lang: str = "zh") -> UnitPage:
     """A unit's latest version for ``year``; a clear error (404) when the store has none."""
     with store.reading() as session:
         try:
@@ -330,7 +363,10 @@ def unit_page(store: Store, unit_id: str, year: int) -> UnitPage:
         log = entries(session, [submission.id])[submission.id]
         review = reviewed(session, submission, in_force(log))
         versions = session.scalar(select(func.count(Submission.id)).where(Submission.unit_id == unit_id, Submission.year == year)) or 0
-        explanation = {"zh": submission.explanation_zh or "", "en": submission.explanation_en or ""}  # made by ensure_texts
+        if texts is not None:
+            explanation = texts.fill(session, submission, findings, lang)
+        else:  # pages that show no explanation (the review form)
+            explanation = {"zh": submission.explanation_zh or "", "en": submission.explanation_en or ""}
         session.expunge_all()
     return UnitPage(submission, info, projects, levels, rows, findings, log, review, explanation, versions)
 
@@ -344,4 +380,4 @@ def source_of(store: Store, submission_id: int) -> tuple[str, str, str]:
         return found.source_text, found.source_format, ruleset.resolved
 
 
-__all__ = ["PAGE_ROWS", "NotFound", "Tables", "UnitPage", "View", "YearTables", "ensure_texts", "generation", "ruleset_of", "source_of", "stored_years", "unit_page", "viewed"]
+__all__ = ["PAGE_ROWS", "NotFound", "Tables", "UnitPage", "View", "YearTables", "Texts", "generation", "ruleset_of", "source_of", "stored_years", "unit_page", "viewed"]

@@ -30,12 +30,11 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from perfscore.engine import Engine
 from perfscore.errors import PerfscoreError
 from perfscore.messages import DEFAULT_LANGUAGE, LANGUAGES, message, messages, render_problem
 from perfscore.numbers import whole
 from perfscore.store.database import Store
-from perfscore.web.data import NotFound, Tables
+from perfscore.web.data import NotFound, Tables, Texts
 from perfscore.web.documents import Documents
 from perfscore.web.intake import Intake
 from perfscore.web.security import FORM_FIELD_BYTES, LANG_COOKIE, SESSION_COOKIE, Session, Signer, largest_upload, same_secret, upload_limits
@@ -60,8 +59,8 @@ class WebState:
     tables: Tables
     documents: Documents
     intake: Intake
-    #: scores a stored unit again when its explanation is first shown (ingest keeps no text)
-    engine: Engine
+    #: a stored unit's explanation and findings' wording, made when first shown (ingest keeps no text)
+    texts: Texts
     signer: Signer = field(default_factory=Signer)
     templates: Environment = field(default_factory=lambda: _environment())
 

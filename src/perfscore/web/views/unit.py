@@ -17,7 +17,7 @@ from perfscore.messages import pick
 from perfscore.numbers import moment, plain, signed, whole
 from perfscore.store.review import in_force
 from perfscore.store.schema import FindingRecord, ProjectScore
-from perfscore.web.data import NotFound, UnitPage, ensure_texts, unit_page
+from perfscore.web.data import NotFound, UnitPage, unit_page
 from perfscore.web.pages import Page
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -25,9 +25,7 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 def _unit(page: Page) -> UnitPage:
     params = page.request.path_params
-    unit_id, year = str(params["unit"]), int(params["year"])
-    ensure_texts(page.state.store, page.state.engine, unit_id, year)
-    return unit_page(page.state.reader, unit_id, year)
+    return unit_page(page.state.reader, str(params["unit"]), int(params["year"]), page.state.texts, page.lang)
 
 
 def _log(page: Page, unit: UnitPage) -> list[dict[str, Any]]:
