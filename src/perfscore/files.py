@@ -404,13 +404,9 @@ def atomic_write(path: Path, content: str | bytes, *, remove_stale: bool = True,
     cut may leave an empty file; for output that can be written again (``perfscore
     generate``, where one fsync a file took a third of its time).
     """
-    path = Path(path)
     data = content.encode("utf-8") if isinstance(content, str) else content
-    target, existing = _write_target(path)
-    if target is None:
-        _write_directly(path, data)
-    else:
-        _write_by_rename(path, target, data, existing, remove_stale, durable)
+    with _writing(Path(path), remove_stale, durable) as descriptor:
+        _write_all(descriptor, data)
 
 
 def _write_target(path: Path) -> tuple[Path | None, os.stat_result | None]:
@@ -457,8 +453,9 @@ def _resolve_link(path: Path) -> Path | None:
     return None  # a loop: opening it directly reports it
 
 
-def _write_directly(path: Path, data: bytes) -> None:
-    """Write into an existing non-regular file (a device, a FIFO, a process's open file).
+@contextlib.contextmanager
+def _direct(path: Path) -> Iterator[int]:
+    """A descriptor on an existing non-regular file (a device, a FIFO, a process's open file).
 
     Not created if it has vanished, and appended to: a regular file reached through
     /proc/self/fd is the shell's redirection, which may be a log opened with ``>>``.
@@ -468,19 +465,21 @@ def _write_directly(path: Path, data: bytes) -> None:
     except OSError as error:
         raise _cannot_write(path, error) from None
     try:
-        _write_all(descriptor, data)
+        yield descriptor
     except OSError as error:  # /dev/full: no space left on device; a FIFO's reader gone
         raise _cannot_write(path, error) from None
     finally:
         os.close(descriptor)
 
 
-def _write_by_rename(shown: Path, target: Path, data: bytes, existing: os.stat_result | None, remove_stale: bool, durable: bool = True) -> None:
-    """Write ``target`` through ``.NAME.<pid>.perfscore-tmp`` beside it, renamed into place."""
+@contextlib.contextmanager
+def _renamed(shown: Path, target: Path, existing: os.stat_result | None, remove_stale: bool, durable: bool) -> Iterator[int]:
+    """A descriptor on ``.NAME.<pid>.perfscore-tmp`` beside ``target``, renamed into place when
+    the block ends without an error and removed when it raises."""
     descriptor, temporary = _open_temporary(shown, target, existing, remove_stale)
     try:
         try:
-            _write_all(descriptor, data)
+            yield descriptor
             if durable:
                 os.fsync(descriptor)
         finally:
@@ -491,6 +490,14 @@ def _write_by_rename(shown: Path, target: Path, data: bytes, existing: os.stat_r
         if isinstance(error, OSError):  # a full disk, or a folder where the file should go
             raise _cannot_write(shown, error) from None
         raise
+
+
+def _writing(path: Path, remove_stale: bool, durable: bool) -> contextlib.AbstractContextManager[int]:
+    """Where ``path`` is written: a renamed temporary file, or the non-regular file itself."""
+    target, existing = _write_target(path)
+    if target is None:
+        return _direct(path)
+    return _renamed(path, target, existing, remove_stale, durable)
 
 
 def _open_temporary(shown: Path, target: Path, existing: os.stat_result | None, remove_stale: bool) -> tuple[int, Path]:
@@ -572,38 +579,10 @@ def atomic_writer(path: Path, *, remove_stale: bool = True, durable: bool = True
     process's open file is written directly, as :func:`atomic_write` does: what was written
     before an error has then been written.
     """
-    path = Path(path)
-    target, _existing = _write_target(path)
-    if target is None:
-        try:
-            descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_NOCTTY)
-        except OSError as error:
-            raise _cannot_write(path, error) from None
-        try:
-            sink = TextSink(descriptor)
-            yield sink
-            sink.flush()
-        except OSError as error:  # /dev/full: no space left on device; a FIFO's reader gone
-            raise _cannot_write(path, error) from None
-        finally:
-            os.close(descriptor)
-        return
-    descriptor, temporary = _open_temporary(path, target, _existing, remove_stale)
-    try:
-        try:
-            sink = TextSink(descriptor)
-            yield sink
-            sink.flush()
-            if durable:
-                os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-        os.replace(temporary, target)
-    except BaseException as error:
-        _discard(temporary)
-        if isinstance(error, OSError):  # a full disk, or a folder where the file should go
-            raise _cannot_write(path, error) from None
-        raise
+    with _writing(Path(path), remove_stale, durable) as descriptor:
+        sink = TextSink(descriptor)
+        yield sink
+        sink.flush()
 
 
 def _write_all(descriptor: int, data: bytes) -> None:
