@@ -25,7 +25,7 @@ from typing import Any
 from perfscore.arithmetic import HUNDRED, ZERO
 from perfscore.errors import InputError, Problem, fill
 from perfscore.values import COMPARATOR_WORDS, Comparator, Number, NotApplicable, ValueTextError, format_value, parse_value
-from perfscore.workbook.cells import Sheet
+from perfscore.workbook.cells import CellValue, Sheet
 from perfscore.workbook.layout import END_WORDS, Layout, find_layout, headers_found, normalise, points_in
 
 #: the format every importer writes
@@ -82,13 +82,17 @@ class _Reader:
         if reason is not None:
             raise InputError(Problem(f"no value: {reason}", self.file, self.sheet.address(row, column), "a value, or a formula whose value was saved (open and save the workbook in Excel or LibreOffice)", key="cell_no_value", expected_key="expected_saved_value", fields=fill(reason=reason)))
 
+    def _cell(self, row: int, column: int) -> CellValue:
+        """A value cell's content, after refusing a cell whose formula left no usable value."""
+        if self.sheet.flagged:
+            self._check(row, column)
+        return self.sheet.value(row, column)
+
     def _number(self, row: int, column: int | None, what: str) -> Decimal | None:
         """A figure cell (money, a weight, a score): a number, or a text that is one; None when empty or marked "/"."""
         if column is None:
             return None
-        if self.sheet.flagged:
-            self._check(row, column)
-        value = self.sheet.value(row, column)
+        value = self._cell(row, column)
         if value is None:
             return None
         if isinstance(value, Decimal):
@@ -107,9 +111,7 @@ class _Reader:
         """A target or actual: a number, or the text as printed, with the row's comparator and unit joined."""
         if column is None:
             return None
-        if self.sheet.flagged:
-            self._check(row, column)
-        value = self.sheet.value(row, column)
+        value = self._cell(row, column)
         if value is None:
             return None
         if isinstance(value, Decimal):
