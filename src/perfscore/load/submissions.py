@@ -63,7 +63,7 @@ _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 def _with_cell(problem: Problem, raw: dict[str, Any]) -> Problem:
     """The problem with the cell its key came from, when the table carries ``origins``."""
-    if not problem.location or not _has_origins(raw):
+    if not problem.location:
         return problem
     table: Any = raw
     parts = [(name, int(index)) if index else (name, None) for name, index in _PATH_PART.findall(problem.location)]
@@ -74,12 +74,6 @@ def _with_cell(problem: Problem, raw: dict[str, Any]) -> Problem:
     last_name, last_index = parts[-1] if parts else ("", None)
     cell = origin_of(table, last_name) if last_index is None else None
     return replace(problem, location=f"{problem.location} ({cell})") if cell else problem
-
-
-def _has_origins(raw: dict[str, Any]) -> bool:
-    """Whether any table of the submission says where its values came from (imported files)."""
-    projects = raw.get("projects")
-    return type(projects) is list and any(type(project) is dict and ("origins" in project or any(type(row) is dict and "origins" in row for row in project.get("indicators") or ())) for project in projects)
 
 
 #: the lists of a project whose length ``limit("rows")`` bounds

@@ -134,9 +134,10 @@ def unit_context(unit: UnitScore) -> dict[str, Any]:
         "self_difference_parts": _project_differences(unit, "zh"),
         "self_difference_parts_en": _project_differences(unit, "en"),
         "claims_all_met": bool(stated and stated.all_targets_met),
-        "rows_short": _count(sum(len(_short_rows(project)) for project in unit.projects)),
-        "rows_short_names": "、".join(_short_text(score, "zh") for project in unit.projects for score in _short_rows(project)),
-        "rows_short_names_en": "; ".join(_short_text(score, "en") for project in unit.projects for score in _short_rows(project)),
+        **_short(
+            [score for project in unit.projects for score in _short_rows(project)],
+            bool(stated and stated.all_targets_met),
+        ),
         **unit.ruleset.derived("rule_thresholds", _shared),
     }
 
@@ -152,6 +153,16 @@ def _short_rows(project: ProjectScore) -> list[IndicatorScore]:
         if (comparison == "<=" and completion > ONE) or (comparison != "<=" and completion < ONE):
             short.append(score)
     return short
+
+
+def _short(rows: list[IndicatorScore], claimed: bool) -> dict[str, Any]:
+    """The short rows' count, and their names with figures: written only where the unit claims
+    every target was met (the one rule that quotes them), so most units build no text here."""
+    return {
+        "rows_short": _count(len(rows)),
+        "rows_short_names": "、".join(_short_text(score, "zh") for score in rows) if claimed else "",
+        "rows_short_names_en": "; ".join(_short_text(score, "en") for score in rows) if claimed else "",
+    }
 
 
 def _short_text(score: IndicatorScore, lang: str) -> str:
@@ -298,9 +309,7 @@ def project_context(project: ProjectScore, unit: UnitScore) -> dict[str, Any]:
         "spending_unknown": not project.budget.spending_known,
         "budget_weight": project.budget.weight,
         "claims_all_met": reported_project.all_targets_met,
-        "rows_short": _count(len(_short_rows(project))),
-        "rows_short_names": "、".join(_short_text(score, "zh") for score in _short_rows(project)),
-        "rows_short_names_en": "; ".join(_short_text(score, "en") for score in _short_rows(project)),
+        **_short(_short_rows(project), reported_project.all_targets_met),
         **ruleset.derived("rule_thresholds", _shared),
     }
 
@@ -386,7 +395,7 @@ UNIT_VARIABLES = (
     Variable("self_difference_parts_en", "", "the same in English"),
     Variable("claims_all_met", "", "the report claims every target was met (stated.all_targets_met)"),
     Variable("rows_short", "项", "rows assessed short of target, in every project"),
-    Variable("rows_short_names", "", "those rows with actual and target, separated by 、"),
+    Variable("rows_short_names", "", "those rows with actual and target, separated by 、 (written only when claims_all_met)"),
     Variable("rows_short_names_en", "", "the same in English"),
 )
 
@@ -431,7 +440,7 @@ PROJECT_VARIABLES = (
     Variable("budget_weight", "分", "the budget row's weight"),
     Variable("claims_all_met", "", "the project claims every target was met (all_targets_met)"),
     Variable("rows_short", "项", "rows assessed short of target (or over a lower-is-better one)"),
-    Variable("rows_short_names", "", "those rows with actual and target, separated by 、"),
+    Variable("rows_short_names", "", "those rows with actual and target, separated by 、 (written only when claims_all_met)"),
     Variable("rows_short_names_en", "", "the same in English"),
 )
 
