@@ -62,10 +62,22 @@ class Sheet:
     flagged: dict[tuple[int, int], str] = field(default_factory=dict)
     #: the number of columns (every row as long); measured when not given
     width: int = 0
+    #: the sheet's XML and the percent styles, when :attr:`percent` is found on first use
+    #: (:meth:`is_percent`): most sheets never ask, as only a number typed as a number in a
+    #: target or actual cell is looked up
+    percent_source: tuple[bytes, frozenset[int]] | None = None
 
     def __post_init__(self) -> None:
         if not self.width:
             object.__setattr__(self, "width", max((len(cells) for cells in self.rows), default=0))
+
+    def is_percent(self, position: tuple[int, int]) -> bool:
+        """Whether the cell at ``position`` (a merged range's top-left) is formatted as a percentage."""
+        if self.percent_source is not None:
+            xml, styles = self.percent_source
+            object.__setattr__(self, "percent", _percent_cells(xml, styles))
+            object.__setattr__(self, "percent_source", None)
+        return position in self.percent
 
     def value(self, row: int, column: int) -> CellValue:
         """The value at a cell, None outside the grid."""
@@ -222,7 +234,7 @@ def _sheet(name: str, grid: Sequence[Sequence[object]], merged: list[tuple[tuple
         if len(cells) < width:
             cells.extend([None] * (width - len(cells)))
             line.extend([""] * (width - len(line)))
-    sheet = Sheet(name, rows, anchors, extras.percent, extras.flagged, width)
+    sheet = Sheet(name, rows, anchors, extras.percent, extras.flagged, width, extras.percent_source)
     sheet.__dict__["texts"] = texts  # what Sheet.texts makes from the values, made above
     return sheet
 
@@ -261,6 +273,7 @@ class _XlsxExtras:
     rows: int = 0
     percent: frozenset[tuple[int, int]] = frozenset()
     flagged: dict[tuple[int, int], str] = field(default_factory=dict)
+    percent_source: tuple[bytes, frozenset[int]] | None = None
 
 
 _SHEET_ENTRY = re.compile(rb"<(?:\w+:)?sheet\b([^>]*)/?>")
@@ -572,7 +585,8 @@ def _sheet_extras(xml: bytes, percent_styles: frozenset[int], most_rows: int) ->
     if not percent_styles and not has_formulas:
         return _XlsxExtras(rows)
     if not has_formulas:
-        return _XlsxExtras(rows, _percent_cells(xml, percent_styles))
+        # found on first use (Sheet.is_percent): a cell-by-cell scan most sheets never need
+        return _XlsxExtras(rows, percent_source=(xml, percent_styles) if b's="' in xml else None)
     percent: set[tuple[int, int]] = set()
     flagged: dict[tuple[int, int], str] = {}
     for cell in _CELL.finditer(xml):

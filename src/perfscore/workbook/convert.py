@@ -115,7 +115,7 @@ class _Reader:
         if value is None:
             return None
         if isinstance(value, Decimal):
-            if self.sheet.percent and self.sheet.anchors.get((row, column), (row, column)) in self.sheet.percent:
+            if self.sheet.is_percent(self.sheet.anchors.get((row, column), (row, column))):
                 value, unit = (value * HUNDRED).normalize(), "%"
                 value = value.quantize(Decimal(1)) if value == value.to_integral_value() else value
             if comparator is None and not unit:
