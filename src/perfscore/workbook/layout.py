@@ -98,7 +98,7 @@ class _Grid:
     without normalising its cells (normalising only removes spaces and folds brackets, so a
     word in a normalised cell is in the row's run-together text too)."""
 
-    __slots__ = ("texts", "height", "width", "_normalised", "_joined")
+    __slots__ = ("texts", "height", "width", "_normalised", "_joined", "found_at", "read_values")
 
     def __init__(self, sheet: Sheet):
         self.texts = sheet.texts
@@ -106,6 +106,10 @@ class _Grid:
         self.width = sheet.width
         self._normalised: dict[int, list[str]] = {}
         self._joined: dict[int, str] = {}
+        #: the row whose 三级指标 heading anchors the indicator block (None: not found)
+        self.found_at: int | None = None
+        #: whether a cell's value (not only its text) was read: the layout is then not kept
+        self.read_values = False
 
     def joined(self, row: int) -> str:
         """The row's texts run together, spaces removed ("" outside the sheet)."""
@@ -162,10 +166,25 @@ _YEAR = re.compile(r"[（(]\s*([12][0-9]{3})\s*年度?\s*[)）]|([12][0-9]{3})\s
 
 
 def find_layout(sheet: Sheet) -> Layout:
-    """The parts of a 自评表 on ``sheet``, or what kind of other sheet it is."""
+    """The parts of a 自评表 on ``sheet``, or what kind of other sheet it is. A project
+    sheet's layout may be one found before for a sheet of the same shape (:class:`_Shape`):
+    it is shared, not to be changed."""
+    texts = sheet.texts
+    for shape in _SHAPES:
+        if shape.fits(texts, sheet.width):
+            return shape.layout
+    grid = _Grid(sheet)
+    layout = _find_layout(sheet, grid)
+    if layout.kind == "project" and grid.found_at is not None and not grid.read_values:
+        if len(_SHAPES) >= _SHAPES_KEPT:
+            _SHAPES.pop()  # the least recently found
+        _SHAPES.insert(0, _Shape(texts, sheet.width, grid.found_at, layout))
+    return layout
+
+
+def _find_layout(sheet: Sheet, grid: _Grid) -> Layout:
     if all(cells.count(None) == len(cells) for cells in sheet.rows):
         return Layout("empty")
-    grid = _Grid(sheet)
     indicators = _indicator_block(grid)
     title = " ".join(text for cells in grid.texts[:4] for text in cells)
     if "填表说明" in title or "填报说明" in title:
@@ -201,6 +220,7 @@ def _indicator_block(grid: _Grid) -> IndicatorBlock | None:
         below = grid.normalised(row + 1)
         if below and _INDICATOR_ROLES.get(below[block.columns["name"]]) == "name":
             block.header_row = row + 1
+        grid.found_at = row
         return block
     return None
 
@@ -236,6 +256,8 @@ def _budget_block(sheet: Sheet, grid: _Grid, before: int) -> BudgetBlock | None:
                     break
                 continue
             block.rows.setdefault(source, []).append(data_row)
+        if not block.rows:
+            grid.read_values = True
         if not block.rows and sheet.value(row + 1, columns["budget"]) is not None:
             block.rows["total"] = [row + 1]  # the Hubei form: one unlabelled row under the heading
         return block
@@ -287,6 +309,66 @@ def _year(grid: _Grid, before: int) -> tuple[int, int, int] | None:
             if match is not None:
                 return int(match.group(1) or match.group(2)), row, column
     return None
+
+
+# ---------------------------------------------------------------- layouts kept by shape
+#
+# The workbooks of a folder are mostly filled in from one template: their heading rows are
+# the same but for the unit's own values (its name, its figures, its goals). What
+# :func:`_find_layout` makes of a sheet depends only on the texts of its rows up to the one
+# under the 三级指标 heading (and on the first four, the title), and of those only on the
+# texts that could be a heading, a label or a marker (:func:`_telling`), and on which cells
+# are empty: every other test it makes on a row's text is a quick pass-over of a row that
+# cannot hold a heading (each heading word holds the characters tested). So a sheet whose
+# rows there are the same, but for cells that are, in both, non-empty and telling nothing,
+# has the same layout: it is used again rather than looked for.
+
+#: the telling words: every heading, label and fund-row word, normalised
+_TELLING_WORDS = frozenset(_INDICATOR_ROLES) | frozenset(_BUDGET_ROLES) | frozenset(_LABEL_ROLES) | frozenset(_FUND_SOURCES)
+_TELLING_CHARACTERS = ("分", "元", "年", "填表说明", "填报说明", "部门整体", "整体支出")
+_TELLING_STARTS = ("年度总体目标", "绩效指标", "年度绩效目标")
+
+
+@lru_cache(maxsize=4096)
+def _telling(text: str) -> bool:
+    """Whether :func:`_find_layout` could read anything in ``text`` (not empty) beyond its
+    being there: a heading, label or fund word, a label with its value ("项目名称：…"), the
+    start of the goals or indicators, points (分), a money unit (元), a year (年), or a
+    word that makes the sheet notes or a 部门整体 table."""
+    if any(word in text for word in _TELLING_CHARACTERS):
+        return True
+    key = normalise(text)
+    return key in _TELLING_WORDS or key.startswith(_TELLING_STARTS) or key.partition(":")[0] in _LABEL_ROLES or _fund_label(text) is not None
+
+
+class _Shape:
+    """A project sheet's layout with the rows it was found from (see above)."""
+
+    __slots__ = ("texts", "width", "height", "layout")
+
+    def __init__(self, texts: list[list[str]], width: int, found_at: int, layout: Layout):
+        span = max(found_at + 2, 4)  # the rows read: to the one under the heading; the title's four
+        self.texts = [list(cells) for cells in texts[:span]]
+        self.width = width
+        #: a sheet shorter than the rows read must be as short (its missing rows were read as empty)
+        self.height = len(texts) if len(texts) < span else None
+        self.layout = layout
+
+    def fits(self, texts: list[list[str]], width: int) -> bool:
+        """Whether a sheet with these texts has this layout."""
+        if width != self.width or (len(texts) != self.height if self.height is not None else len(texts) < len(self.texts)):
+            return False
+        for kept, cells in zip(self.texts, texts):
+            if kept == cells:
+                continue
+            for old, new in zip(kept, cells):
+                if old != new and (not old or not new or _telling(old) or _telling(new)):
+                    return False
+        return True
+
+
+_SHAPES: list[_Shape] = []
+_SHAPES_KEPT = 8
 
 
 def headers_found(sheet: Sheet, most: int = 8) -> list[str]:
