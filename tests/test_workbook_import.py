@@ -52,6 +52,28 @@ def test_national_layout_with_merged_cells_and_two_sheets(tmp_path: Path) -> Non
     assert raw["projects"][1]["indicators"][0]["origins"]["name"] == "项目2!D13"
 
 
+def test_workbooks_of_one_template_read_one_after_another(tmp_path: Path) -> None:
+    """Workbooks filled in from one template each give their own heading and figures, and
+    one whose heading differs (another year, headings over two lines) is read as itself: the
+    layout kept from an earlier workbook of the same shape is never used for it."""
+    first = national_workbook(tmp_path / "a.xlsx", ProjectSheet(rows=default_rows()))
+    second = national_workbook(tmp_path / "b.xlsx", ProjectSheet(unit="区第二幼儿园", project="校舍维修", year=2024, budget=80, spending=70, rows=default_rows()))
+    third = national_workbook(tmp_path / "c.xlsx", ProjectSheet(unit="区第三幼儿园", department="区民政局", budget=60, spending=50, rows=default_rows()[:4]))
+    fourth = national_workbook(tmp_path / "d.xlsx", ProjectSheet(unit="区第四幼儿园", rows=default_rows(), two_line_headers=True))
+    seen = []
+    for path in (first, second, third, fourth, first):
+        raw = workbook.workbook_submission(_read(path))
+        project = raw["projects"][0]
+        seen.append((raw["unit"]["name"], raw["unit"]["year"], project["id"], project["funds"][0]["budget"], len(project["indicators"]), project["indicators"][0]["target"]))
+    assert seen == [
+        ("区第一幼儿园", 2023, "学前教育资助项目", 120, len(default_rows()), "≥90人"),
+        ("区第二幼儿园", 2024, "校舍维修", 80, len(default_rows()), "≥90人"),
+        ("区第三幼儿园", 2023, "学前教育资助项目", 60, 4, "≥90人"),
+        ("区第四幼儿园", 2023, "学前教育资助项目", 120, len(default_rows()), "≥90人"),
+        ("区第一幼儿园", 2023, "学前教育资助项目", 120, len(default_rows()), "≥90人"),
+    ]
+
+
 def test_header_variants_two_lines_points_nature_and_unit(tmp_path: Path) -> None:
     """Headers broken over two lines, "产出指标(50分)" and 指标性质/度量单位 columns are read."""
     rows = [
