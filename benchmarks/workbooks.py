@@ -15,6 +15,9 @@ in one run on one machine, it measures:
     as child processes, taking turns for ``--rounds`` rounds, the fastest of each kept
     (and the median shown); both tables must be byte for byte the same, or no ratio is
     reported. The issue's target: the workbooks take at most 1.5 × the TOML files' time.
+    With ``--before SRC`` the workbooks' table is also run, in the same turns, with the
+    perfscore package under SRC (``git archive COMMIT | tar -x -C DIR``, then DIR/src): a
+    change measured side by side rather than in two runs minutes apart.
 (b) reading alone, in this process (CPU time): openpyxl (read-only, values only: its fastest way)
     reading every sheet, python-calamine reading the same sheets, and perfscore's whole
     import (read, the zip checks, the layout, the conversion), each the fastest of three.
@@ -25,6 +28,7 @@ docs/performance.md records the figures.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import statistics
@@ -102,13 +106,15 @@ def build_workbooks(folder: Path, count: int, seed: int = 1) -> list[Path]:
     return paths
 
 
-def _table(folder: Path, output: Path) -> tuple[float, float]:
+def _table(folder: Path, output: Path, source: Path | None = None) -> tuple[float, float]:
     """``perfscore table FOLDER -o OUTPUT`` in a child process: its wall time and its CPU
-    time (user + system; less disturbed than the wall time by other work on the machine)."""
+    time (user + system; less disturbed than the wall time by other work on the machine).
+    ``source``: run the perfscore package found there (PYTHONPATH) instead of this one."""
     command = [sys.executable, "-m", "perfscore.cli", "table", str(folder), "--ruleset", "national", "-o", str(output)]
+    environment = {**os.environ, "PYTHONPATH": str(source)} if source is not None else None
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    result = subprocess.run(command, capture_output=True, text=True, check=False, env=environment)
     seconds = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode not in (0, 1):
@@ -116,17 +122,23 @@ def _table(folder: Path, output: Path) -> tuple[float, float]:
     return seconds, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def end_to_end(workbooks: Path, tomls: Path, output: Path, rounds: int) -> dict[str, list[float]]:
-    """(a): the two tables, taking turns; every round's wall and CPU seconds."""
-    times: dict[str, list[float]] = {"workbooks": [], "toml": [], "workbooks_cpu": [], "toml_cpu": []}
+def end_to_end(workbooks: Path, tomls: Path, output: Path, rounds: int, before: Path | None = None) -> dict[str, list[float]]:
+    """(a): the two tables, taking turns; every round's wall and CPU seconds. ``before``:
+    the workbooks' table also with the code of another checkout (its ``src``), in the same turns."""
+    times: dict[str, list[float]] = {"workbooks": [], "toml": [], "workbooks_cpu": [], "toml_cpu": [], "before": [], "before_cpu": []}
+    cases: list[tuple[str, Path, Path | None]] = [("workbooks", workbooks, None), ("toml", tomls, None)]
+    if before is not None:
+        cases.append(("before", workbooks, before))
     for _ in range(rounds):
-        for name, folder in (("workbooks", workbooks), ("toml", tomls)):
-            wall, cpu = _table(folder, output / f"from-{name}.txt")
+        for name, folder, source in cases:
+            wall, cpu = _table(folder, output / f"from-{name}.txt", source)
             times[name].append(wall)
             times[f"{name}_cpu"].append(cpu)
     same = (output / "from-workbooks.txt").read_bytes() == (output / "from-toml.txt").read_bytes()
     if not same:
         raise SystemExit("the table from the workbooks differs from the table from their TOML: no ratio")
+    if before is not None and (output / "from-before.txt").read_bytes() != (output / "from-toml.txt").read_bytes():
+        raise SystemExit(f"the table from the workbooks with the code under {before} differs: no ratio")
     return times
 
 
@@ -171,6 +183,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="rounds of the two tables, taking turns (default 5)")
     parser.add_argument("--dir", type=Path, default=None, help="where to build the files (default: a temporary folder, removed); files already there are used again")
     parser.add_argument("--no-reading", action="store_true", help="measure (a) only")
+    parser.add_argument("--before", type=Path, default=None, metavar="SRC", help="in (a), also the workbooks' table with the perfscore package under SRC (the src folder of another checkout), in the same turns")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         base = args.dir or Path(scratch)
@@ -188,7 +201,7 @@ def main() -> None:
                 raise SystemExit(f"perfscore import failed ({result.returncode}):\n{result.stderr}")
             print(f"built {len(paths)} workbooks and imported them to {len(list(tomls.glob('*.toml')))} TOML files in {time.perf_counter() - started:.1f} s", file=sys.stderr)
         count = len(paths)
-        times = end_to_end(workbooks, tomls, base, args.rounds)
+        times = end_to_end(workbooks, tomls, base, args.rounds, args.before)
         read = None if args.no_reading else reading(paths)
     wb, toml = min(times["workbooks"]), min(times["toml"])
     figures: dict[str, Any] = {"python": sys.version.split()[0]}
@@ -196,7 +209,9 @@ def main() -> None:
     print(f"(a) perfscore table, {args.rounds} rounds in turn, fastest (median):")
     print(f"    workbooks  {wb:7.2f} s ({statistics.median(times['workbooks']):.2f} s)   {wb / count * 1000:5.2f} ms a unit")
     print(f"    TOML       {toml:7.2f} s ({statistics.median(times['toml']):.2f} s)   {toml / count * 1000:5.2f} ms a unit")
-    print(f"    CPU time (user + system), fastest: workbooks {min(times['workbooks_cpu']):.2f} s, TOML {min(times['toml_cpu']):.2f} s: {min(times['workbooks_cpu']) / min(times['toml_cpu']):.2f} ×")
+    print(f"    CPU time (user + system), fastest: workbooks {min(times['workbooks_cpu']):.2f} s, TOML {min(times['toml_cpu']):.2f} s: {min(times['workbooks_cpu']) / min(times['toml_cpu']):.2f} × (median of the rounds' ratios {statistics.median(w / t for w, t in zip(times['workbooks_cpu'], times['toml_cpu'])):.2f} ×)")
+    if args.before is not None:
+        print(f"    workbooks with the code under {args.before}: fastest {min(times['before']):.2f} s, CPU {min(times['before_cpu']):.2f} s: {min(times['before_cpu']) / min(times['toml_cpu']):.2f} × TOML in CPU time (median of the rounds' ratios {statistics.median(w / t for w, t in zip(times['before_cpu'], times['toml_cpu'])):.2f} ×)")
     print("    the two tables are byte for byte the same")
     print(f"    workbooks ÷ TOML: {wb / toml:.2f} × (median of the rounds' ratios {statistics.median(w / t for w, t in zip(times['workbooks'], times['toml'])):.2f} ×); target ≤ 1.5 ×: {'met' if wb / toml <= 1.5 else 'NOT met'}")
     if read is None:
