@@ -1,7 +1,9 @@
 """Where a 自评表's parts are on a sheet: header cells found by their text, not by position.
 
-Pure functions of a :class:`~perfscore.workbook.cells.Sheet`. A header's text is normalised
-first (spaces and line breaks removed, full-width brackets folded, a trailing "(A)",
+Functions of a :class:`~perfscore.workbook.cells.Sheet` (the layout found for a project sheet
+is kept by the shape of its heading rows, for the next sheet of that shape: the end of
+this module). A header's text is normalised first (spaces and line breaks removed,
+full-width brackets folded, a trailing "(A)",
 "(B/A)", "(50分)" or "（万元）" cut off) and then matched against the wording variants of
 the four families of 自评表 that units hand in (docs/excel.md): the national annex to
 财预〔2020〕10号, Sichuan's 部门预算项目支出绩效自评表, the Hubei (襄阳) / Yunnan form without a
