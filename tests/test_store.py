@@ -12,6 +12,7 @@ import sys
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import ROOT
@@ -19,7 +20,8 @@ from sqlalchemy import func, select, text
 
 from perfscore.cli import main
 from perfscore.store.database import known_revisions, make_engine, migration_revisions, open_store
-from perfscore.store.schema import FailedIngest, FindingRecord, LevelScore, ProjectScore, ReviewEntry, RowScore, Submission
+from perfscore.store.codec import info_from_json
+from perfscore.store.schema import FailedIngest, FindingRecord, LevelScore, ProjectScore, ReviewEntry, RowScore, RulesetRecord, Submission
 
 SEED = ROOT / "seeds" / "district-canlian-2022.toml"
 PERFSCORE = [sys.executable, "-m", "perfscore.cli"]
@@ -409,3 +411,77 @@ def test_texts_with_quotes_and_backslashes_are_stored_as_written(capsys: pytest.
     finally:
         store.close()
     assert stored.unit_name == odd_unit and odd_project in projects
+
+
+def test_an_area_table_from_the_store_shows_self_computed_and_reviewed(capsys: pytest.CaptureFixture[str], store_url: str, tmp_path: Path) -> None:
+    """table --db --by area carries the self-score and computed columns beside the reviewed total, as the unit and project tables do:
+    each the budget-weighted mean of the area's projects (as the area's total is), and a review moves only the reviewed one."""
+    url = store_url
+    units = generate(tmp_path / "units", 8, 2022)
+    for number, path in enumerate(sorted(units.glob("*.toml"))[::2]):  # half the units state their projects' totals
+        lines: list[str] = []
+        stated = 0
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line == "[[projects]]":
+                stated = 0
+            elif line == "[[projects.funds]]" and not stated:
+                lines += ["[projects.self_scores]", f"total = {80 + number * 3 + len(lines) % 7}", ""]
+                stated = 1
+            lines.append(line)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert run(capsys, "ingest", str(units), str(SEED), "--db", url)[0] == 0
+    store = open_store(url)
+    try:
+        with store.reading() as session:
+            projects = list(session.scalars(select(ProjectScore)))
+            names = {area: en for record in session.scalars(select(RulesetRecord)) for area, _, en in info_from_json(record.info).areas}
+    finally:
+        store.close()
+    expected: dict[str, tuple[Decimal | None, Decimal]] = {}
+    for area in {project.area for project in projects if project.area}:
+        mine = [project for project in projects if project.area == area]
+        stating = [project for project in mine if project.self_total is not None]
+        budget = sum((project.budget for project in mine), Decimal(0))
+        self_budget = sum((project.budget for project in stating), Decimal(0))
+        self_total = sum(((project.self_total or Decimal(0)) * project.budget for project in stating), Decimal(0)) / self_budget if self_budget else None
+        expected[area] = (self_total, sum(((project.total or Decimal(0)) * project.budget for project in mine), Decimal(0)) / budget)
+    assert any(self_total is not None for self_total, _ in expected.values())
+
+    def area_table() -> dict[str, dict[str, Any]]:
+        code, out, _ = run(capsys, "table", "--db", url, "--year", "2022", "--by", "area", "--format", "json", "--lang", "en")
+        assert code == 0
+        table = json.loads(out)
+        keys = [column["key"] for column in table["columns"]]
+        assert keys.index("self_total") < keys.index("computed_total") < keys.index("total")
+        headers = {column["key"]: column["header"] for column in table["columns"]}
+        assert headers["total"] != headers["computed_total"] and "review" in headers["total"].lower()
+        return {row["area"]: row for row in table["rows"]}
+
+    before = area_table()
+    assert set(before) == {names[area] for area in expected}
+    for area, (self_total, computed) in expected.items():
+        row = before[names[area]]
+        assert row["computed_total"] == row["total"] == pytest.approx(float(computed), abs=0.006)
+        assert row["self_total"] == (None if self_total is None else pytest.approx(float(self_total), abs=0.006))
+    project = next(project for project in projects if project.area and project.total is not None and project.total >= 5)
+    unit = next(submission.unit_id for submission in _submissions(url) if submission.id == project.submission_id)
+    assert run(capsys, "review", unit, "--year", "2022", "--adjust", f"{project.project_id}=-5", "--reason", "r", "--by", "b", "--db", url)[0] == 0
+    after = area_table()
+    for area, row in after.items():
+        assert (row["self_total"], row["computed_total"]) == (before[area]["self_total"], before[area]["computed_total"])
+        assert (row["total"] < row["computed_total"]) == (area == names[project.area or ""])
+    # the text table too, and a sort by a store column
+    code, grid, _ = run(capsys, "table", "--db", url, "--year", "2022", "--by", "area")
+    assert code == 0 and "自评分" in grid and "计算得分" in grid and "复核得分" in grid
+    code, out, _ = run(capsys, "table", "--db", url, "--year", "2022", "--by", "area", "--sort", "computed_total:asc", "--format", "json")
+    values = [row["computed_total"] for row in json.loads(out)["rows"]]
+    assert code == 0 and values == sorted(values)
+
+
+def _submissions(url: str) -> list[Submission]:
+    store = open_store(url)
+    try:
+        with store.reading() as session:
+            return list(session.scalars(select(Submission)))
+    finally:
+        store.close()

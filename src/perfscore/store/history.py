@@ -102,6 +102,8 @@ def year_data(session: Session, year: int, by: str) -> YearData:
                 levels.setdefault((level.submission_id, level.project_position), {})[level.level] = level.score if level.score is not None else ZERO
     scored: list[Scored] = []
     beside: dict[str, tuple[Decimal | None, Decimal | None]] = {}
+    #: by area: area → [Σ self × budget, Σ budget of the projects stating one, Σ computed × budget, Σ budget, places]
+    area_sums: dict[str, list[Any]] = {}
     for submission in submissions:
         info = infos[submission.ruleset_ref]
         review = reviews.get(submission.id)
@@ -124,7 +126,7 @@ def year_data(session: Session, year: int, by: str) -> YearData:
             ]
             beside[submission.unit_id] = (submission.self_total, submission.total)
         else:
-            parts = _project_parts(submission, info, review, sorted(projects.get(submission.id, []), key=lambda p: p.position), levels, unit_areas, by, beside)
+            parts = _project_parts(submission, info, review, sorted(projects.get(submission.id, []), key=lambda p: p.position), levels, unit_areas, by, beside, area_sums)
         scored.append(
             Scored(
                 file=submission.file_name,
@@ -138,6 +140,9 @@ def year_data(session: Session, year: int, by: str) -> YearData:
                 incomplete=tuple(line for line in submission.incomplete.split("\n") if line),
             )
         )
+    for area, (self_points, self_budget, computed_points, budget, places) in area_sums.items():
+        # as the area's (reviewed) total is made of its projects' totals: budget-weighted means
+        beside[area] = (quantize(self_points / self_budget, places) if self_budget > ZERO else None, quantize(computed_points / budget, places) if budget > ZERO else None)
     stored_units = {submission.unit_id for submission in submissions}
     failed = [
         Failed(record.file_name, problems_from_json(record.problems))
@@ -151,7 +156,10 @@ def _points(submission: Any) -> dict[str, Decimal]:
     return points_from_json(submission.points)
 
 
-def _project_parts(submission: Any, info: RulesetInfo, review: Reviewed | None, projects: list[Any], levels: dict[tuple[int, int], dict[str, Decimal]], unit_areas: dict[str, Any], by: str, beside: dict[str, tuple[Decimal | None, Decimal | None]]) -> list[Part]:
+def _project_parts(
+    submission: Any, info: RulesetInfo, review: Reviewed | None, projects: list[Any], levels: dict[tuple[int, int], dict[str, Decimal]], unit_areas: dict[str, Any], by: str,
+    beside: dict[str, tuple[Decimal | None, Decimal | None]], area_sums: dict[str, list[Any]],
+) -> list[Part]:  # fmt: skip
     parts: list[Part] = []
     shares: dict[str, Part] = {}
     for project in projects:
@@ -189,6 +197,14 @@ def _project_parts(submission: Any, info: RulesetInfo, review: Reviewed | None, 
         share.spending += project.spending
         share.projects += 1
         share.weighted_total += (total if total is not None else ZERO) * project.budget
+        sums = area_sums.get(area)
+        if sums is None:
+            sums = area_sums[area] = [ZERO, ZERO, ZERO, ZERO, info.places]
+        if project.self_total is not None:
+            sums[0] += project.self_total * project.budget
+            sums[1] += project.budget
+        sums[2] += (project.total if project.total is not None else ZERO) * project.budget
+        sums[3] += project.budget
         for level, value in points.items():
             share.points[level] = share.points.get(level, ZERO) + value * project.budget
     for area, share in shares.items():
@@ -212,11 +228,10 @@ def store_table(store: Store, year: int, options: TableOptions, compare: int | N
         previous = year_data(session, compare, options.by) if compare is not None else None
     # the self and computed columns are added after build_table sorts: a sort by one of them
     # is done here, once they are there (ranks stay those of the reviewed total)
-    later = options.by != "area" and options.sort.partition(":")[0] in STORE_COLUMNS
+    later = options.sort.partition(":")[0] in STORE_COLUMNS
     building = replace(options, sort="total") if later else options
     table = build_table(data.scored, data.failed, building, files=len(data.scored) + len(data.failed), expected_fingerprint=None, previous=None if previous is None else (previous.scored, previous.failed))
-    if options.by != "area":
-        _add_beside(table, data.beside, options.lang)
+    _add_beside(table, data.beside, options.lang)
     if later:
         sort_rows(table.rows, table.columns, options.sort)
     if data.reviewed_units:
