@@ -65,7 +65,6 @@ _SUBMISSION = _stored(
     "id unit_id unit_name file_name synthetic year ruleset_ref declared_ruleset declared_fingerprint budget spending total grade self_total points problems warnings infos missing_required incomplete",
     "budget spending total self_total",
 )
-_AREA = _stored("StoredArea", "submission_id area score", "score")
 _AREA_IN_FULL = _stored("StoredAreaInFull", "submission_id area score earned possible problems warnings infos", "score earned possible")
 _PROJECT = _stored(
     "StoredProject",
@@ -79,8 +78,13 @@ def _latest_ids_sql(year: int) -> str:
     """The ids of the year's latest versions, as SQL for ``IN (…)``: a year's rows of every
     other table are read by it in one statement (an IN list of 10,000 ids cost more than
     reading). ``year`` is an int, written as one."""
+    return f"SELECT s.id FROM submissions s WHERE {_latest_where(year)}"
+
+
+def _latest_where(year: int) -> str:
+    """The condition on ``submissions s`` that keeps the year's latest versions."""
     year = int(year)
-    return f"SELECT s.id FROM submissions s WHERE s.year = {year} AND s.version = (SELECT MAX(n.version) FROM submissions n WHERE n.unit_id = s.unit_id AND n.year = {year})"
+    return f"s.year = {year} AND s.version = (SELECT MAX(n.version) FROM submissions n WHERE n.unit_id = s.unit_id AND n.year = {year})"
 
 
 def _read(cursor: Any, row: Any, table: str, where: str) -> list[Any]:
@@ -131,18 +135,27 @@ def _year_data(session: Session, year: int, by: str) -> YearData:
     in_latest = f"submission_id IN ({latest})"
     cursor = session.connection().connection.cursor()
     try:
-        submissions = _read(cursor, _SUBMISSION, "submissions", f"id IN ({latest}) ORDER BY unit_id")
+        submissions = _read(cursor, _SUBMISSION, "submissions s", f"{_latest_where(year)} ORDER BY s.unit_id")
         areas: dict[int, list[Any]] = {}
+        #: by unit: each submission's area scores
+        area_scores: dict[int, dict[str, Decimal | None]] = {}
         projects: dict[int, list[Any]] = {}
         levels: dict[tuple[int, int], dict[str, Decimal]] = {}
-        if submissions:
-            for area in _read(cursor, _AREA_IN_FULL if by == "area" else _AREA, "area_scores", in_latest):
-                areas.setdefault(area.submission_id, []).append(area)
-            if by != "unit":
-                for project in _read(cursor, _PROJECT, "project_scores", in_latest):
-                    projects.setdefault(project.submission_id, []).append(project)
-                for level in _read(cursor, _LEVEL, "level_scores", in_latest):
-                    levels.setdefault((level.submission_id, level.project_position), {})[level.level] = level.score if level.score is not None else ZERO
+        if submissions and by == "unit":
+            cursor.execute(f"SELECT submission_id, area, score FROM area_scores WHERE {in_latest}")
+            for submission_id, area, score in cursor.fetchall():
+                scores = area_scores.get(submission_id)
+                if scores is None:
+                    scores = area_scores[submission_id] = {}
+                scores[area] = None if score is None else Decimal(score)
+        elif submissions:
+            if by == "area":  # an area's findings and earned/possible points (projects' rows need no area)
+                for area in _read(cursor, _AREA_IN_FULL, "area_scores", in_latest):
+                    areas.setdefault(area.submission_id, []).append(area)
+            for project in _read(cursor, _PROJECT, "project_scores", in_latest):
+                projects.setdefault(project.submission_id, []).append(project)
+            for level in _read(cursor, _LEVEL, "level_scores", in_latest):
+                levels.setdefault((level.submission_id, level.project_position), {})[level.level] = level.score if level.score is not None else ZERO
     finally:
         cursor.close()
     infos = {record_id: info_from_json(info) for record_id, info in session.execute(select(RulesetRecord.id, RulesetRecord.info))}
@@ -165,8 +178,8 @@ def _year_data(session: Session, year: int, by: str) -> YearData:
     for submission in submissions:
         info = infos[submission.ruleset_ref]
         review = reviews.get(submission.id)
-        unit_areas = {area.area: area for area in areas.get(submission.id, [])}
         if by == "unit":
+            scores = area_scores.get(submission.id, {})
             total = review.total if review is not None else submission.total
             points = review.points if review is not None else _points(submission)
             parts = [
@@ -178,12 +191,13 @@ def _year_data(session: Session, year: int, by: str) -> YearData:
                     total=total,
                     grade=info.grade_for(total) if review is not None else submission.grade,
                     findings=(submission.problems, submission.warnings, submission.infos),
-                    area_scores={area: (unit_areas[area].score if area in unit_areas else None) for area, _, _ in info.areas},
+                    area_scores={area: scores.get(area) for area, _, _ in info.areas},
                     missing_required=tuple(submission.missing_required.split()),
                 )
             ]
             beside[submission.unit_id] = (submission.self_total, submission.total)
         else:
+            unit_areas = {area.area: area for area in areas.get(submission.id, [])}
             parts = _project_parts(submission, info, review, sorted(projects.get(submission.id, []), key=lambda p: p.position), levels, unit_areas, by, beside, area_sums)
         scored.append(
             Scored(
