@@ -360,7 +360,6 @@ def table_options(args: argparse.Namespace) -> TableOptions:
 
 def cmd_table(args: argparse.Namespace) -> int:
     """Score, check, rank, write; the exit status says whether every file scored."""
-    from perfscore.batch.make import make_table, streams
     from perfscore.output.table import write_table
 
     if args.format == "xlsx" and args.output is None:
@@ -369,9 +368,12 @@ def cmd_table(args: argparse.Namespace) -> int:
         table = _stored_table(args)
     elif not args.paths:
         raise PerfscoreError(Problem("no submissions named", location="PATHS", expected="files or folders of submissions, or --db with --year to read the store", key="no_submissions_named", expected_key="expected_table_paths"))
-    elif streams(options := table_options(args), args.format):
-        return _streamed_csv(args, options)
     else:
+        from perfscore.batch.make import make_table, streams  # scoring files: not imported for the store's table
+
+        options = table_options(args)
+        if streams(options, args.format):
+            return _streamed_csv(args, options)
         table = make_table(args.paths, options)
     if args.format == "xlsx":
         from perfscore.output.excel import table_xlsx
