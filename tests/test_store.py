@@ -485,3 +485,45 @@ def _submissions(url: str) -> list[Submission]:
             return list(session.scalars(select(Submission)))
     finally:
         store.close()
+
+
+def test_a_table_read_through_the_driver_alone_is_the_full_paths_table(capsys: pytest.CaptureFixture[str], store_url: str, two_years: tuple[Path, Path]) -> None:
+    """table --db answers a store without adjustments through the driver alone (no SQLAlchemy), with exactly the
+    table the full path makes, by unit, project and area, with --compare; a store with adjustments takes the full path."""
+    from perfscore.batch.table import TableOptions
+    from perfscore.output.table import render
+    from perfscore.store.direct import year_table
+    from perfscore.store.history import store_table
+
+    old, new = two_years
+    assert run(capsys, "ingest", str(old), str(new), "--db", store_url)[0] == 0
+    for by in ("unit", "project", "area"):
+        for compare in (None, 2021):
+            options = TableOptions(by=by)
+            quick = year_table(store_url, 2022, options, compare)
+            assert quick is not None
+            store = open_store(store_url)
+            try:
+                full = store_table(store, 2022, options, compare)
+            finally:
+                store.close()
+            for fmt in ("json", "table"):
+                assert render(quick, fmt) == render(full, fmt)
+    # a year without units, a missing store: the full path says what is wrong
+    assert year_table(store_url, 2030, TableOptions()) is None
+    assert year_table(f"sqlite:///{two_years[0].parent / 'none.db'}", 2022, TableOptions()) is None
+    assert not (two_years[0].parent / "none.db").exists()
+    # without SQLAlchemy, in a process of its own
+    probe = "import sys; from perfscore.cli import main; main(sys.argv[1:]); print('sqlalchemy' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe, "table", "--db", store_url, "--year", "2022", "-o", str(two_years[0].parent / "t.txt")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "False", done.stderr
+    store = open_store(store_url)
+    try:
+        with store.reading() as session:
+            project = session.scalars(select(ProjectScore).join(Submission, Submission.id == ProjectScore.submission_id).where(Submission.year == 2022)).first()
+            unit = session.scalars(select(Submission.unit_id).where(Submission.id == project.submission_id)).one() if project else None
+    finally:
+        store.close()
+    assert project is not None and unit is not None
+    assert run(capsys, "review", unit, "--year", "2022", "--adjust", f"{project.project_id}=-1", "--reason", "r", "--by", "b", "--db", store_url)[0] == 0
+    assert year_table(store_url, 2022, TableOptions()) is None
