@@ -12,6 +12,7 @@ import sys
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import ROOT
@@ -19,7 +20,8 @@ from sqlalchemy import func, select, text
 
 from perfscore.cli import main
 from perfscore.store.database import known_revisions, make_engine, migration_revisions, open_store
-from perfscore.store.schema import FailedIngest, FindingRecord, LevelScore, ProjectScore, ReviewEntry, RowScore, Submission
+from perfscore.store.codec import info_from_json
+from perfscore.store.schema import FailedIngest, FindingRecord, LevelScore, ProjectScore, ReviewEntry, RowScore, RulesetRecord, Submission
 
 SEED = ROOT / "seeds" / "district-canlian-2022.toml"
 PERFSCORE = [sys.executable, "-m", "perfscore.cli"]
@@ -409,3 +411,119 @@ def test_texts_with_quotes_and_backslashes_are_stored_as_written(capsys: pytest.
     finally:
         store.close()
     assert stored.unit_name == odd_unit and odd_project in projects
+
+
+def test_an_area_table_from_the_store_shows_self_computed_and_reviewed(capsys: pytest.CaptureFixture[str], store_url: str, tmp_path: Path) -> None:
+    """table --db --by area carries the self-score and computed columns beside the reviewed total, as the unit and project tables do:
+    each the budget-weighted mean of the area's projects (as the area's total is), and a review moves only the reviewed one."""
+    url = store_url
+    units = generate(tmp_path / "units", 8, 2022)
+    for number, path in enumerate(sorted(units.glob("*.toml"))[::2]):  # half the units state their projects' totals
+        lines: list[str] = []
+        stated = 0
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line == "[[projects]]":
+                stated = 0
+            elif line == "[[projects.funds]]" and not stated:
+                lines += ["[projects.self_scores]", f"total = {80 + number * 3 + len(lines) % 7}", ""]
+                stated = 1
+            lines.append(line)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert run(capsys, "ingest", str(units), str(SEED), "--db", url)[0] == 0
+    store = open_store(url)
+    try:
+        with store.reading() as session:
+            projects = list(session.scalars(select(ProjectScore)))
+            names = {area: en for record in session.scalars(select(RulesetRecord)) for area, _, en in info_from_json(record.info).areas}
+    finally:
+        store.close()
+    expected: dict[str, tuple[Decimal | None, Decimal]] = {}
+    for area in {project.area for project in projects if project.area}:
+        mine = [project for project in projects if project.area == area]
+        stating = [project for project in mine if project.self_total is not None]
+        budget = sum((project.budget for project in mine), Decimal(0))
+        self_budget = sum((project.budget for project in stating), Decimal(0))
+        self_total = sum(((project.self_total or Decimal(0)) * project.budget for project in stating), Decimal(0)) / self_budget if self_budget else None
+        expected[area] = (self_total, sum(((project.total or Decimal(0)) * project.budget for project in mine), Decimal(0)) / budget)
+    assert any(self_total is not None for self_total, _ in expected.values())
+
+    def area_table() -> dict[str, dict[str, Any]]:
+        code, out, _ = run(capsys, "table", "--db", url, "--year", "2022", "--by", "area", "--format", "json", "--lang", "en")
+        assert code == 0
+        table = json.loads(out)
+        keys = [column["key"] for column in table["columns"]]
+        assert keys.index("self_total") < keys.index("computed_total") < keys.index("total")
+        headers = {column["key"]: column["header"] for column in table["columns"]}
+        assert headers["total"] != headers["computed_total"] and "review" in headers["total"].lower()
+        return {row["area"]: row for row in table["rows"]}
+
+    before = area_table()
+    assert set(before) == {names[area] for area in expected}
+    for area, (self_total, computed) in expected.items():
+        row = before[names[area]]
+        assert row["computed_total"] == row["total"] == pytest.approx(float(computed), abs=0.006)
+        assert row["self_total"] == (None if self_total is None else pytest.approx(float(self_total), abs=0.006))
+    project = next(project for project in projects if project.area and project.total is not None and project.total >= 5)
+    unit = next(submission.unit_id for submission in _submissions(url) if submission.id == project.submission_id)
+    assert run(capsys, "review", unit, "--year", "2022", "--adjust", f"{project.project_id}=-5", "--reason", "r", "--by", "b", "--db", url)[0] == 0
+    after = area_table()
+    for area, row in after.items():
+        assert (row["self_total"], row["computed_total"]) == (before[area]["self_total"], before[area]["computed_total"])
+        assert (row["total"] < row["computed_total"]) == (area == names[project.area or ""])
+    # the text table too, and a sort by a store column
+    code, grid, _ = run(capsys, "table", "--db", url, "--year", "2022", "--by", "area")
+    assert code == 0 and "自评分" in grid and "计算得分" in grid and "复核得分" in grid
+    code, out, _ = run(capsys, "table", "--db", url, "--year", "2022", "--by", "area", "--sort", "computed_total:asc", "--format", "json")
+    values = [row["computed_total"] for row in json.loads(out)["rows"]]
+    assert code == 0 and values == sorted(values)
+
+
+def _submissions(url: str) -> list[Submission]:
+    store = open_store(url)
+    try:
+        with store.reading() as session:
+            return list(session.scalars(select(Submission)))
+    finally:
+        store.close()
+
+
+def test_a_table_read_through_the_driver_alone_is_the_full_paths_table(capsys: pytest.CaptureFixture[str], store_url: str, two_years: tuple[Path, Path]) -> None:
+    """table --db answers a store without adjustments through the driver alone (no SQLAlchemy), with exactly the
+    table the full path makes, by unit, project and area, with --compare; a store with adjustments takes the full path."""
+    from perfscore.batch.table import TableOptions
+    from perfscore.output.table import render
+    from perfscore.store.direct import year_table
+    from perfscore.store.history import store_table
+
+    old, new = two_years
+    assert run(capsys, "ingest", str(old), str(new), "--db", store_url)[0] == 0
+    for by in ("unit", "project", "area"):
+        for compare in (None, 2021):
+            options = TableOptions(by=by)
+            quick = year_table(store_url, 2022, options, compare)
+            assert quick is not None
+            store = open_store(store_url)
+            try:
+                full = store_table(store, 2022, options, compare)
+            finally:
+                store.close()
+            for fmt in ("json", "table"):
+                assert render(quick, fmt) == render(full, fmt)
+    # a year without units, a missing store: the full path says what is wrong
+    assert year_table(store_url, 2030, TableOptions()) is None
+    assert year_table(f"sqlite:///{two_years[0].parent / 'none.db'}", 2022, TableOptions()) is None
+    assert not (two_years[0].parent / "none.db").exists()
+    # without SQLAlchemy, in a process of its own
+    probe = "import sys; from perfscore.cli import main; main(sys.argv[1:]); print('sqlalchemy' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe, "table", "--db", store_url, "--year", "2022", "-o", str(two_years[0].parent / "t.txt")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "False", done.stderr
+    store = open_store(store_url)
+    try:
+        with store.reading() as session:
+            project = session.scalars(select(ProjectScore).join(Submission, Submission.id == ProjectScore.submission_id).where(Submission.year == 2022)).first()
+            unit = session.scalars(select(Submission.unit_id).where(Submission.id == project.submission_id)).one() if project else None
+    finally:
+        store.close()
+    assert project is not None and unit is not None
+    assert run(capsys, "review", unit, "--year", "2022", "--adjust", f"{project.project_id}=-1", "--reason", "r", "--by", "b", "--db", store_url)[0] == 0
+    assert year_table(store_url, 2022, TableOptions()) is None

@@ -25,24 +25,8 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 from sqlalchemy.orm import Session
 
 from perfscore.errors import PerfscoreError, Problem, fill
-from perfscore.store.schema import STORE_NAME, StoreInfo
-
-#: the environment variable naming the store when ``--db`` does not
-DB_VARIABLE = "PERFSCORE_DB"
-#: the store when nothing names one: a SQLite file in the current folder
-DEFAULT_FILE = "perfscore.db"
-#: how long a SQLite writer waits for another's lock before giving up, in seconds
-BUSY_SECONDS = 300
-
-
-def resolve_url(option: str | None) -> str:
-    """The store's URL: ``--db`` (when given a value), else ``$PERFSCORE_DB``, else ``perfscore.db``."""
-    value = option or os.environ.get(DB_VARIABLE) or DEFAULT_FILE
-    if "://" not in value:
-        return f"sqlite:///{value}"
-    if value.startswith(("postgresql://", "postgres://")):
-        return "postgresql+psycopg://" + value.split("://", 1)[1]
-    return value
+from perfscore.store.direct import BUSY_SECONDS, DB_VARIABLE, DEFAULT_FILE, REVISIONS, STORE_NAME, resolve_url
+from perfscore.store.schema import StoreInfo
 
 
 def shown(url: str) -> str:
@@ -101,12 +85,6 @@ def _alembic_config(connection: Connection | None = None) -> Any:
     if connection is not None:
         config.attributes["connection"] = connection
     return config
-
-
-#: the shipped migrations' revisions, oldest first, the head last. Written here so that
-#: checking a store's schema does not load Alembic and read every migration script (a
-#: fifth of ``table --db``'s time); tests/test_store.py checks it against ``migrations/``.
-REVISIONS = ("0001", "0002")
 
 
 def known_revisions() -> tuple[list[str], set[str]]:

@@ -13,196 +13,52 @@ total (自评分) and the computed score.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from perfscore.arithmetic import ZERO, quantize
-from perfscore.batch.run import Failed, Part, RulesetInfo, Scored
-from perfscore.batch.table import Column, Table, TableOptions, build_table, sort_rows
-from perfscore.messages import message, pick
-from perfscore.numbers import whole
-from perfscore.store.codec import info_from_json, points_from_json, problems_from_json
+from perfscore.batch.table import Table, TableOptions
+from perfscore.messages import pick
+from perfscore.store.codec import info_from_json, problems_from_json
 from perfscore.store.database import Store
+from perfscore.store.direct import STORE_COLUMNS, YearData, finish_table, latest_ids_sql, read_year, uncollected
 from perfscore.store.review import Reviewed, entries, in_force, latest_submission, reviewed
-from perfscore.store.schema import AreaScore, FailedIngest, LevelScore, ProjectScore, ReviewEntry, RulesetRecord, Submission
+from perfscore.store.schema import FailedIngest, ReviewEntry, RulesetRecord, Submission
 
 if TYPE_CHECKING:
     from perfscore.engine import Engine
     from perfscore.store.explanation import Explain
 
-#: the columns a table from the store adds, placed before the (reviewed) total
-STORE_COLUMNS = ("self_total", "computed_total")
-
-
-@dataclass(slots=True)
-class YearData:
-    scored: list[Scored]
-    failed: list[Failed]
-    #: row key → (self-score, computed score)
-    beside: dict[str, tuple[Decimal | None, Decimal | None]]
-    reviewed_units: int
-
-
-#: what a year's table reads of each submission (never its texts)
-_SUBMISSION_COLUMNS = (
-    Submission.id, Submission.unit_id, Submission.unit_name, Submission.file_name, Submission.synthetic, Submission.year,
-    Submission.ruleset_ref, Submission.declared_ruleset, Submission.declared_fingerprint, Submission.budget, Submission.spending,
-    Submission.total, Submission.grade, Submission.self_total, Submission.points, Submission.problems, Submission.warnings,
-    Submission.infos, Submission.missing_required, Submission.incomplete,
-)  # fmt: skip
-
-
-def _latest_ids(year: int) -> Any:
-    """The ids of the year's latest versions, as a subquery: a year's rows of every other
-    table are read by it in one statement (an IN list of 10,000 ids cost more than reading)."""
-    newer = Submission.__table__.alias("newer")
-    latest_version = select(func.max(newer.c.version)).where(newer.c.unit_id == Submission.unit_id, newer.c.year == year).scalar_subquery()
-    return select(Submission.id).where(Submission.year == year, Submission.version == latest_version)
-
 
 def year_data(session: Session, year: int, by: str) -> YearData:
-    """The year's latest versions as the batch's summaries, with reviewed totals.
-
-    Only the columns the table shows are read, as rows rather than ORM objects, each other
-    table by the year's subquery (:func:`_latest_ids`); the full Submission is loaded only
-    for a unit with adjustments in force, whose reviewed score is added up again.
-    """
-    latest = _latest_ids(year)
-    submissions = session.execute(select(*_SUBMISSION_COLUMNS).where(Submission.id.in_(latest)).order_by(Submission.unit_id)).all()
-    infos = {record_id: info_from_json(info) for record_id, info in session.execute(select(RulesetRecord.id, RulesetRecord.info))}
-    declared = {submission.id: (submission.declared_ruleset, submission.declared_fingerprint) for submission in submissions}
-    logs: dict[int, list[ReviewEntry]] = {}
-    for entry in session.scalars(select(ReviewEntry).where(ReviewEntry.submission_id.in_(latest)).order_by(ReviewEntry.id)):
-        logs.setdefault(entry.submission_id, []).append(entry)
-    reviews: dict[int, Reviewed] = {}
-    for submission_id, log in logs.items():
-        force = in_force(log)
-        if force:
-            stored = session.get(Submission, submission_id)
-            assert stored is not None  # the log's foreign key
-            reviews[submission_id] = reviewed(session, stored, force)
-    areas: dict[int, list[Any]] = {}
-    projects: dict[int, list[Any]] = {}
-    levels: dict[tuple[int, int], dict[str, Decimal]] = {}
-    if submissions:
-        area_columns = [AreaScore.submission_id, AreaScore.area, AreaScore.score]
-        if by == "area":
-            area_columns += [AreaScore.earned, AreaScore.possible, AreaScore.problems, AreaScore.warnings, AreaScore.infos]
-        for area in session.execute(select(*area_columns).where(AreaScore.submission_id.in_(latest))):
-            areas.setdefault(area.submission_id, []).append(area)
-        if by != "unit":
-            for project in session.execute(select(*ProjectScore.__table__.columns).where(ProjectScore.submission_id.in_(latest))):
-                projects.setdefault(project.submission_id, []).append(project)
-            level_columns = (LevelScore.submission_id, LevelScore.project_position, LevelScore.level, LevelScore.score)
-            for level in session.execute(select(*level_columns).where(LevelScore.submission_id.in_(latest))):
-                levels.setdefault((level.submission_id, level.project_position), {})[level.level] = level.score if level.score is not None else ZERO
-    scored: list[Scored] = []
-    beside: dict[str, tuple[Decimal | None, Decimal | None]] = {}
-    for submission in submissions:
-        info = infos[submission.ruleset_ref]
-        review = reviews.get(submission.id)
-        unit_areas = {area.area: area for area in areas.get(submission.id, [])}
-        if by == "unit":
-            total = review.total if review is not None else submission.total
-            points = review.points if review is not None else _points(submission)
-            parts = [
-                Part(
-                    key=submission.unit_id,
-                    budget=submission.budget,
-                    spending=submission.spending,
-                    points=points,
-                    total=total,
-                    grade=info.grade_for(total) if review is not None else submission.grade,
-                    findings=(submission.problems, submission.warnings, submission.infos),
-                    area_scores={area: (unit_areas[area].score if area in unit_areas else None) for area, _, _ in info.areas},
-                    missing_required=tuple(submission.missing_required.split()),
-                )
-            ]
-            beside[submission.unit_id] = (submission.self_total, submission.total)
-        else:
-            parts = _project_parts(submission, info, review, sorted(projects.get(submission.id, []), key=lambda p: p.position), levels, unit_areas, by, beside)
-        scored.append(
-            Scored(
-                file=submission.file_name,
-                unit_id=submission.unit_id,
-                unit=submission.unit_name,
-                year=submission.year,
-                synthetic=submission.synthetic,
-                ruleset=info,
-                declared=declared[submission.id],
-                parts=parts,
-                incomplete=tuple(line for line in submission.incomplete.split("\n") if line),
-            )
-        )
-    stored_units = {submission.unit_id for submission in submissions}
-    failed = [
-        Failed(record.file_name, problems_from_json(record.problems))
-        for record in session.scalars(select(FailedIngest).where(FailedIngest.year == year).order_by(FailedIngest.file_name, FailedIngest.id))
-        if record.unit_id not in stored_units
-    ]
-    return YearData(scored, failed, beside, len(reviews))
-
-
-def _points(submission: Any) -> dict[str, Decimal]:
-    return points_from_json(submission.points)
-
-
-def _project_parts(submission: Any, info: RulesetInfo, review: Reviewed | None, projects: list[Any], levels: dict[tuple[int, int], dict[str, Decimal]], unit_areas: dict[str, Any], by: str, beside: dict[str, tuple[Decimal | None, Decimal | None]]) -> list[Part]:
-    parts: list[Part] = []
-    shares: dict[str, Part] = {}
-    for project in projects:
-        figures = review.projects.get(project.project_id) if review is not None else None
-        points = figures.points if figures is not None else levels.get((submission.id, project.position), {})
-        total = figures.total if figures is not None else project.total
-        grade = info.grade_for(total) if figures is not None else project.grade
-        if by == "project":
-            key = f"{submission.unit_id}/{project.project_id}"
-            parts.append(
-                Part(
-                    key=key,
-                    budget=project.budget,
-                    spending=project.spending,
-                    points={level: quantize(value, info.places) for level, value in points.items()},
-                    total=total,
-                    grade=grade,
-                    findings=(project.problems, project.warnings, project.infos),
-                    project_id=project.project_id,
-                    project=project.name,
-                    area=project.area or "",
-                    missing_required=tuple(project.missing_required.split()),
-                )
-            )
-            beside[key] = (project.self_total, project.total)
-            continue
-        area = project.area or ""
-        if not area:
-            continue
-        share = shares.get(area)
-        if share is None:
-            share = shares[area] = Part(key=area, budget=ZERO, spending=ZERO, points={}, total=None, grade=None, findings=(0, 0, 0), area=area)
-            share.missing_required = tuple(project.missing_required.split())
-        share.budget += project.budget
-        share.spending += project.spending
-        share.projects += 1
-        share.weighted_total += (total if total is not None else ZERO) * project.budget
-        for level, value in points.items():
-            share.points[level] = share.points.get(level, ZERO) + value * project.budget
-    for area, share in shares.items():
-        scored = unit_areas.get(area)
-        if scored is not None:
-            share.earned, share.possible = scored.earned, scored.possible
-            share.findings = (scored.problems, scored.warnings, scored.infos)
-        parts.append(share)
-    return sorted(parts, key=lambda part: part.key) if by == "area" else parts
+    """The year's latest versions as the batch's summaries, with reviewed totals
+    (:func:`perfscore.store.direct.read_year`); the full Submission is loaded only for a
+    unit with adjustments in force, whose reviewed score is added up again."""
+    with uncollected():
+        latest = latest_ids_sql(year)
+        logs: dict[int, list[ReviewEntry]] = {}
+        for entry in session.scalars(select(ReviewEntry).where(ReviewEntry.submission_id.in_(select(Submission.id).where(text(f"submissions.id IN ({latest})")))).order_by(ReviewEntry.id)):
+            logs.setdefault(entry.submission_id, []).append(entry)
+        reviews: dict[int, Reviewed] = {}
+        for submission_id, log in logs.items():
+            force = in_force(log)
+            if force:
+                stored = session.get(Submission, submission_id)
+                assert stored is not None  # the log's foreign key
+                reviews[submission_id] = reviewed(session, stored, force)
+        cursor = session.connection().connection.cursor()
+        try:
+            return read_year(cursor, year, by, reviews)
+        finally:
+            cursor.close()
 
 
 def store_table(store: Store, year: int, options: TableOptions, compare: int | None = None) -> Table:
     """``perfscore table --db --year Y [--compare Y0]``: the batch table from stored, reviewed scores."""
-    with store.reading() as session:
+    with uncollected(), store.reading() as session:
         data = year_data(session, year, options.by)
         if not data.scored and not data.failed:
             years = sorted(set(session.scalars(select(Submission.year).distinct())))
@@ -210,29 +66,7 @@ def store_table(store: Store, year: int, options: TableOptions, compare: int | N
 
             raise PerfscoreError(Problem(f"the store holds no units for {year}", location="--year", expected=f"one of the stored years: {', '.join(map(str, years)) or 'none yet (perfscore ingest)'}", key="store_no_year", expected_key="expected_stored_year" if years else "expected_stored_year_none", fields=fill(year=year, years=", ".join(map(str, years)))))
         previous = year_data(session, compare, options.by) if compare is not None else None
-    # the self and computed columns are added after build_table sorts: a sort by one of them
-    # is done here, once they are there (ranks stay those of the reviewed total)
-    later = options.by != "area" and options.sort.partition(":")[0] in STORE_COLUMNS
-    building = replace(options, sort="total") if later else options
-    table = build_table(data.scored, data.failed, building, files=len(data.scored) + len(data.failed), expected_fingerprint=None, previous=None if previous is None else (previous.scored, previous.failed))
-    if options.by != "area":
-        _add_beside(table, data.beside, options.lang)
-    if later:
-        sort_rows(table.rows, table.columns, options.sort)
-    if data.reviewed_units:
-        table.notes.append(message("store.reviewed_note", options.lang, count=whole(data.reviewed_units)))
-    return table
-
-
-def _add_beside(table: Table, beside: dict[str, tuple[Decimal | None, Decimal | None]], lang: str) -> None:
-    """The self-score and computed columns, before the total, which is now the reviewed score."""
-    position = next(index for index, column in enumerate(table.columns) if column.key == "total")
-    table.columns[position].header = message("store.header_reviewed_total", lang)
-    table.columns[position:position] = [Column(key, message(f"store.header_{key}", lang), True) for key in STORE_COLUMNS]
-    for row in table.rows:
-        self_total, computed = beside.get(row["_key"], (None, None))
-        row["self_total"] = self_total
-        row["computed_total"] = computed
+    return finish_table(data, previous, options)
 
 
 # --------------------------------------------------------------------------- one unit

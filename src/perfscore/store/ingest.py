@@ -32,7 +32,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from sqlalchemy import select
+from sqlalchemy import Boolean, Integer, select
 from sqlalchemy.exc import IntegrityError
 
 from perfscore.batch.progress import Progress
@@ -43,7 +43,7 @@ from perfscore.models import SEVERITY_ORDER, Finding, Ruleset
 from perfscore.rules.matches import RuleMatch
 from perfscore.store.codec import info_to_json, points_to_json, problems_to_json
 from perfscore.store.database import Store, now
-from perfscore.store.schema import FailedIngest, RulesetRecord, UTCTime
+from perfscore.store.schema import Base, FailedIngest, RulesetRecord, UTCTime
 
 if TYPE_CHECKING:
     from perfscore.find import Evaluation
@@ -302,6 +302,56 @@ def _unit_record(evaluation: Evaluation, scorer: BatchScorer, file: str, data: b
     return UnitRecord(file, submission.unit.id, submission.unit.year, sha256, summary.incomplete, submission_row, row, projects, level_rows, indicator_rows, areas, finding_rows)
 
 
+def _children(record: UnitRecord) -> tuple[tuple[str, tuple[str, ...], list[tuple[Any, ...]]], ...]:
+    """A unit's rows of each table below its submission, with the table's columns."""
+    return (("project_scores", PROJECT_COLUMNS, record.projects), ("level_scores", LEVEL_COLUMNS, record.levels), ("row_scores", ROW_COLUMNS, record.rows), ("area_scores", AREA_COLUMNS, record.areas), ("findings", FINDING_COLUMNS, record.findings))
+
+
+def _sql_type(table: str, column: str) -> str:
+    kind = Base.metadata.tables[table].c[column].type
+    return "boolean" if isinstance(kind, Boolean) else "integer" if isinstance(kind, Integer) else "text"
+
+
+#: PostgreSQL: each child table's head and the select list taking a VALUES list's columns
+#: to the table's types (a VALUES list in FROM types each column by its literals alone)
+_CHILD_SQL = {
+    table: (
+        f"INSERT INTO {table} (submission_id, {', '.join(columns)}) SELECT s.id, "
+        + ", ".join(f"v.column{index}::{_sql_type(table, column)}" for index, column in enumerate(columns, 1))
+        + " FROM s, (VALUES "
+    )
+    for table, columns in (("project_scores", PROJECT_COLUMNS), ("level_scores", LEVEL_COLUMNS), ("row_scores", ROW_COLUMNS), ("area_scores", AREA_COLUMNS), ("findings", FINDING_COLUMNS))
+}
+_SUBMISSION_HEAD = f"WITH s AS (INSERT INTO submissions (version, ruleset_ref, ingested_at, {', '.join(SUBMISSION_COLUMNS)}) SELECT COALESCE(MAX(version), 0) + 1, "
+
+
+def _unit_statement(record: UnitRecord, ref: int, ingested_at: str) -> str:
+    """PostgreSQL: one statement that stores a unit, its values written as SQL literals
+    (:func:`_literal`; bound as parameters, a unit's thousand values cost the driver more
+    than scoring the unit, as it parses a long statement's placeholders on every call).
+
+    The submission is inserted with the next version of its unit and year, unless one of
+    them has the same sha256 (then nothing is inserted and the statement returns no row:
+    unchanged); each child table's rows are inserted, in the same statement, for the
+    submission just inserted (none when none was). Two ingests racing for a unit break a
+    unique key, as before, and the loser tries again."""
+    unit = _literal(record.unit_id)
+    parts = [
+        _SUBMISSION_HEAD,
+        f"{ref}, {_literal(ingested_at)}, ",
+        ", ".join([_literal(value) for value in record.submission_row]),
+        f" FROM submissions WHERE unit_id = {unit} AND year = {record.year} HAVING COALESCE(bool_and(sha256 <> {_literal(record.sha256)}), TRUE) RETURNING id, version)",
+    ]
+    for number, (table, _, rows) in enumerate(_children(record)):
+        if rows:
+            parts.append(f", c{number} AS (")
+            parts.append(_CHILD_SQL[table])
+            parts.append(", ".join(["(" + ", ".join([_literal(value) for value in row]) + ")" for row in rows]))
+            parts.append(") AS v)")
+    parts.append(" SELECT version FROM s")
+    return "".join(parts)
+
+
 # --------------------------------------------------------------------------- building, in workers or here
 
 
@@ -377,8 +427,6 @@ class Writer:
         self._mark = "?" if dialect.paramstyle == "qmark" else "%s"
         self._integrity_error: type[Exception] = dialect.loaded_dbapi.IntegrityError
         self._raw: Any = None
-        #: PostgreSQL: the sequence that numbers submissions
-        self._sequence = ""
 
     def ruleset_ref(self, row: RulesetRow) -> int:
         """The id of a ruleset's row, inserted when the store has not seen its fingerprint."""
@@ -411,15 +459,6 @@ class Writer:
             self._statements[key] = sql
         return sql
 
-    def _rows_sql(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
-        """PostgreSQL: one INSERT of a submission's rows of ``table``, the values written as
-        SQL literals (:func:`_literal`) and the submission's id the one its sequence gave this
-        session last. Bound as parameters, a unit's thousand values cost the driver more
-        (it parses a long statement's placeholders on every call) than scoring the unit."""
-        head = f"INSERT INTO {table} (submission_id, {', '.join(columns)}) VALUES "
-        current = f"(currval('{self._sequence}'), "
-        return head + ", ".join([current + ", ".join([_literal(value) for value in row]) + ")" for row in rows])
-
     def _connection(self) -> Any:
         """The driver's own connection, kept for the whole ingest (SQLAlchemy's pool hands it
         out once): a unit's few statements then cost what the driver costs, no more."""
@@ -432,8 +471,6 @@ class Writer:
                 cursor = self._raw.cursor()
                 cursor.execute("SET synchronous_commit TO off")
                 cursor.execute("SET standard_conforming_strings TO on")  # what _literal's quoting relies on
-                cursor.execute("SELECT pg_get_serial_sequence('submissions', 'id')")
-                self._sequence = cursor.fetchone()[0]
                 cursor.close()
                 self._raw.commit()
         return self._raw
@@ -456,13 +493,14 @@ class Writer:
         """
         ref = self.ruleset_ref(record.ruleset)
         unit_id, year, sha256 = record.unit_id, record.year, record.sha256
+        if self.postgres:
+            return self._write_postgres(record, ref)
         versions_sql = self._statement("versions", f"SELECT version, sha256 FROM submissions WHERE unit_id = {self._mark} AND year = {self._mark}")
         for _ in range(RETRIES):
             connection = self._connection()
             cursor = connection.cursor()
             try:
-                if not self.postgres:
-                    cursor.execute("BEGIN IMMEDIATE")
+                cursor.execute("BEGIN IMMEDIATE")
                 cursor.execute(versions_sql, (unit_id, year))
                 stored = cursor.fetchall()
                 if any(stored_sha == sha256 for _, stored_sha in stored):
@@ -470,25 +508,12 @@ class Writer:
                     return "unchanged"
                 version = max((stored_version for stored_version, _ in stored), default=0) + 1
                 head = (version, ref, UTCTime().process_bind_param(now(), None))  # type: ignore[arg-type]
-                children = (("project_scores", PROJECT_COLUMNS, record.projects), ("level_scores", LEVEL_COLUMNS, record.levels), ("row_scores", ROW_COLUMNS, record.rows), ("area_scores", AREA_COLUMNS, record.areas), ("findings", FINDING_COLUMNS, record.findings))
-                if self.postgres:
-                    # the submission, its rows and the commit in one round trip; each table's
-                    # rows in one multi-row INSERT (the server's cost is per statement more
-                    # than per row), naming their submission by the id the insert just drew
-                    # (currval: this session's own)
-                    with connection.driver_connection.pipeline():
-                        cursor.execute(self._sql("submissions", ("version", "ruleset_ref", "ingested_at", *SUBMISSION_COLUMNS)), head + record.submission_row)
-                        for table, columns, rows in children:
-                            if rows:
-                                cursor.execute(self._rows_sql(table, columns, rows))
-                        connection.commit()
-                else:
-                    cursor.execute(self._sql("submissions", ("version", "ruleset_ref", "ingested_at", *SUBMISSION_COLUMNS), returning=True), head + record.submission_row)
-                    submission_id = cursor.fetchone()[0]
-                    for table, columns, rows in children:
-                        if rows:
-                            cursor.executemany(self._sql(table, ("submission_id", *columns)), [(submission_id, *row) for row in rows])
-                    connection.commit()
+                cursor.execute(self._sql("submissions", ("version", "ruleset_ref", "ingested_at", *SUBMISSION_COLUMNS), returning=True), head + record.submission_row)
+                submission_id = cursor.fetchone()[0]
+                for table, columns, rows in _children(record):
+                    if rows:
+                        cursor.executemany(self._sql(table, ("submission_id", *columns)), [(submission_id, *row) for row in rows])
+                connection.commit()
                 return "added" if version == 1 else "new_version"
             except self._integrity_error:
                 # another ingest stored this unit (or took its next version) first: look again
@@ -499,6 +524,32 @@ class Writer:
             finally:
                 cursor.close()
         raise PerfscoreError(Problem(f"could not store unit {unit_id} {year} after {RETRIES} tries: other ingests kept taking its next version", file=record.file, key="store_unit_retries", fields=fill(unit=unit_id, year=year, tries=RETRIES)))
+
+    def _write_postgres(self, record: UnitRecord, ref: int) -> str:
+        """PostgreSQL: the unit in one statement (:func:`_unit_statement`) and its commit, sent
+        together (psycopg's pipeline): one round trip a unit, which is what a writer waits
+        for, and on a busy machine each wait is a turn of the scheduler."""
+        ingested_at = now().isoformat(timespec="microseconds")  # as UTCTime writes it
+        for _ in range(RETRIES):
+            connection = self._connection()
+            cursor = connection.cursor()
+            try:
+                with connection.driver_connection.pipeline():
+                    cursor.execute(_unit_statement(record, ref, ingested_at))
+                    connection.commit()
+                stored = cursor.fetchone()
+                if stored is None:
+                    return "unchanged"
+                return "added" if stored[0] == 1 else "new_version"
+            except self._integrity_error:
+                # another ingest stored this unit (or took its next version) first: look again
+                connection.rollback()
+            except BaseException:
+                self._discard(connection)
+                raise
+            finally:
+                cursor.close()
+        raise PerfscoreError(Problem(f"could not store unit {record.unit_id} {record.year} after {RETRIES} tries: other ingests kept taking its next version", file=record.file, key="store_unit_retries", fields=fill(unit=record.unit_id, year=record.year, tries=RETRIES)))
 
     def _discard(self, connection: Any) -> None:
         try:

@@ -24,8 +24,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-#: the marker row that says a database is perfscore's (table ``perfscore_store``)
-STORE_NAME = "perfscore"
+from perfscore.store.direct import STORE_NAME  # the marker row that says a database is perfscore's (table ``perfscore_store``)
 
 
 class DecimalText(TypeDecorator[Decimal]):
