@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import decimal
 import json
+import operator
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +18,7 @@ from hypothesis import strategies as st
 
 from perfscore.errors import ExitCode
 from perfscore.rules.expressions import (
+    ARITHMETIC,
     FUNCTIONS,
     MAX_DIGITS,
     MAX_EXPONENT,
@@ -400,3 +404,130 @@ def test_random_expressions_fail_validation_or_evaluate_within_bounds(text: str,
 def test_random_expressions_over_wild_values_raise_only_the_documented_error(text: str, context: dict[str, Any]) -> None:
     """Whatever a variable holds (text, true/false, NaN, infinities, huge exponents), nothing but ExpressionError escapes."""
     _check_random(text, context)
+
+
+# --------------------------------------------------------------------------- compiled = read plainly
+
+_PLAIN_BINARY = {"Add": operator.add, "Sub": operator.sub, "Mult": operator.mul, "Div": operator.truediv, "FloorDiv": operator.floordiv, "Mod": operator.mod, "Pow": operator.pow}
+_PLAIN_COMPARE = {"Eq": operator.eq, "NotEq": operator.ne, "Lt": operator.lt, "LtE": operator.le, "Gt": operator.gt, "GtE": operator.ge}
+
+
+class _Refused(Exception):
+    """The plain reading refuses a value (where the sandbox raises ExpressionError)."""
+
+
+def _plain(node: ast.AST, context: dict[str, Any]) -> Any:
+    """The sandbox's documented semantics, read node by node with no compilation: the oracle
+    for the closures a rule is compiled into once (specialised for the common shapes)."""
+
+    def number(value: Any) -> Any:
+        value = value.value if isinstance(value, Tagged) else value
+        if value is not None and value.__class__ is not Decimal:
+            raise _Refused
+        return value
+
+    if isinstance(node, ast.Constant):
+        value = node.value
+        return value if value is None or isinstance(value, (bool, str)) else Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    if isinstance(node, ast.Name):
+        return context[node.id]
+    if isinstance(node, ast.BoolOp):
+        result: Any = None
+        for operand in node.values:
+            result = _plain(operand, context)
+            if isinstance(node.op, ast.And) != bool(result):
+                return result
+        return result
+    if isinstance(node, ast.UnaryOp):
+        value = _plain(node.operand, context)
+        if isinstance(node.op, ast.Not):
+            return not (value.value if isinstance(value, Tagged) else value)
+        value = number(value)
+        return None if value is None else -value if isinstance(node.op, ast.USub) else +value
+    if isinstance(node, ast.BinOp):
+        left, right = _plain(node.left, context), _plain(node.right, context)
+        left, right = (value.value if isinstance(value, Tagged) else value for value in (left, right))
+        if left is None or right is None:
+            return None
+        number(left), number(right)
+        if isinstance(node.op, (ast.Div, ast.FloorDiv, ast.Mod)) and right == 0:
+            return None
+        try:
+            return _PLAIN_BINARY[type(node.op).__name__](left, right)
+        except decimal.DivisionByZero:
+            return None
+        except decimal.DecimalException:
+            raise _Refused from None
+    if isinstance(node, ast.Compare):
+        unwrap = lambda value: value.value if isinstance(value, Tagged) else value  # noqa: E731
+        left = unwrap(_plain(node.left, context))
+        for op, comparator in zip(node.ops, node.comparators):
+            right = unwrap(_plain(comparator, context))
+            if isinstance(op, (ast.Is, ast.IsNot)):
+                holds = (left is None) == isinstance(op, ast.Is)
+            elif left is None or right is None:
+                return False
+            else:
+                if isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)):
+                    number(left), number(right)
+                holds = _PLAIN_COMPARE[type(op).__name__](left, right)
+            if not holds:
+                return False
+            left = right
+        return True
+    if isinstance(node, ast.IfExp):
+        return _plain(node.body, context) if _plain(node.test, context) else _plain(node.orelse, context)
+    assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    name = node.func.id
+    numbers = node.args[:1] if name in ("round", "count") else node.args
+    values = [number(_plain(argument, context)) for argument in numbers] + [_plain(argument, context) for argument in node.args[len(numbers):]]
+    try:
+        return FUNCTIONS[name](*values)
+    except decimal.DecimalException:
+        raise _Refused from None
+
+
+def _read_plainly(expression: Expression, context: dict[str, Any]) -> tuple[str, Any]:
+    with decimal.localcontext(ARITHMETIC):
+        try:
+            return "value", _plain(expression.tree.body, context)
+        except (_Refused, ArithmeticError, TypeError):
+            return "refused", None
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_EXPRESSIONS, st.fixed_dictionaries({name: _WILD_VALUES for name in ("a", "b", "c", "t", "s", "n")}))
+def test_a_compiled_rule_yields_what_a_plain_reading_of_it_yields(text: str, context: dict[str, Any]) -> None:
+    """The closures a rule is compiled into give the value (or the refusal) its syntax, read plainly node by node, gives."""
+    try:
+        expression = Expression(text, set(context))
+    except ExpressionError:
+        return
+    try:
+        compiled: tuple[str, Any] = ("value", expression.evaluate(context))
+    except ExpressionError:
+        compiled = ("refused", None)
+    plain = _read_plainly(expression, context)
+    assert compiled[0] == plain[0], (text, context, compiled, plain)
+    assert repr(compiled[1]) == repr(plain[1]), (text, context, compiled, plain)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a > 0", "a > b", "abs(a - b) >= 0.01", "a is None", "a is not None", "percent(a) is None", "not t", "not percent(a)",
+        "t and a > 0 and not s and b < 1", "t or a or b or c", "a - b", "a / b", "abs(a)", "wanyuan(a)", "(a + b) + c == 0", "0 < a",
+        "count(a, '个')", "round(a, 2)", "round(a - b, 1)",
+    ],
+)
+@pytest.mark.parametrize("values", [(Decimal("1.5"), Decimal(0), True, "x", None), (None, Decimal("-2"), False, "", None), (Decimal(3), Decimal(3), True, True, None), ("t", Decimal(1), False, Decimal(2), None)])
+def test_the_common_rule_shapes_yield_what_a_plain_reading_yields(text: str, values: tuple[Any, ...]) -> None:
+    """Each shape compiled to a shortcut (a variable against a literal, two variables, one-argument calls, and/or chains) agrees with the plain reading."""
+    context = dict(zip(("a", "b", "t", "s", "c"), values)) | {"n": None}
+    expression = Expression(text, set(context))
+    try:
+        compiled: tuple[str, Any] = ("value", expression.evaluate(context))
+    except ExpressionError:
+        compiled = ("refused", None)
+    plain = _read_plainly(expression, context)
+    assert (compiled[0], repr(compiled[1])) == (plain[0], repr(plain[1]))

@@ -28,7 +28,10 @@ def test_every_context_fills_exactly_the_scope_variables(scope, seed_unit):
     subjects = SCOPES[scope].subjects(seed_unit)
     assert subjects, f"the seed has no {scope} subject to check"
     for context, _, _ in subjects:
-        filled, named = set(context), set(SCOPES[scope].names)
+        named = set(SCOPES[scope].names)
+        for name in sorted(named):
+            context[name]  # a deferred text is written when first read
+        filled = set(context)
         assert filled == named, f"filled, not in the table: {sorted(filled - named)}; in the table, not filled: {sorted(named - filled)}"
 
 
@@ -52,3 +55,12 @@ def test_the_module_prints_the_docs_list():
     printed = subprocess.run([sys.executable, "-m", "perfscore.rules"], capture_output=True, text=True, encoding="utf-8", check=True)
     assert printed.stdout == markdown()
     assert printed.stderr == ""
+
+
+def test_deferred_texts_are_written_when_first_read(seed_unit):
+    """A project's names and parts texts are not in its context until a rule reads one; then all are, with the values read."""
+    context, _, _ = SCOPES["project"].subjects(seed_unit)[0]
+    assert "missing_target_names" not in context and "self_difference_parts_en" not in context
+    names = context["missing_target_names"]
+    assert isinstance(names, str) and "missing_target_names_en" in context and "rows_short_names" in context
+    assert context.filled()["missing_target_names"] == names

@@ -8,6 +8,7 @@ work is parsing, checking and scoring only.
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -76,6 +77,10 @@ class Engine:
         self.host = host
         self.ruleset_override = ruleset
         self._rulesets: dict[str, Ruleset] = {}
+        #: (the name a submission declares, the folder a relative path is resolved in, or
+        #: None) → its ruleset: a batch's units mostly name one ruleset, and finding its
+        #: file (the search path, a stat, a realpath) cost more than scoring a project
+        self._declared: dict[tuple[str, str | None], Ruleset] = {}
 
     def ruleset(self, name: str | Path) -> Ruleset:
         """A ruleset by name or file, resolved once per engine (files by their real path)."""
@@ -94,11 +99,24 @@ class Engine:
             return load.submission_ruleset(declared, submission_file)
         return self.ruleset_name_for(declared)
 
+    def submission_ruleset(self, declared: str | None, submission_file: Path) -> Ruleset:
+        """The ruleset for a submission that declares ``declared``: :meth:`ruleset` of
+        :meth:`ruleset_for`, its file found once per engine for each name (and, for a
+        relative path, each folder), as the ruleset itself is loaded once."""
+        name = self.ruleset_override or declared or DEFAULT_RULESET
+        # a relative path is resolved beside the submission (load.submission_ruleset)
+        beside = self.ruleset_override is None and declared is not None and (name.endswith(".toml") or "/" in name or os.sep in name)
+        key = (name, str(submission_file.parent) if beside else None)
+        ruleset = self._declared.get(key)
+        if ruleset is None:
+            ruleset = self._declared[key] = self.ruleset(self.ruleset_for(declared, submission_file))
+        return ruleset
+
     def check(self, path: Path) -> tuple[Submission, Ruleset]:
         """Load and validate without scoring; raise InputError with every problem."""
         submission = load_submission(path)
         try:
-            ruleset = self.ruleset(self.ruleset_for(submission.ruleset, path))
+            ruleset = self.submission_ruleset(submission.ruleset, path)
         except RulesetError as error:
             if self.ruleset_override or submission.ruleset is None:
                 raise

@@ -47,6 +47,7 @@ from perfscore.limits import LIMITS, limit
 from perfscore.load.validation import validation_problems
 from perfscore.models import AreaScore, Finding, FindingTemplate, IndicatorDef
 from perfscore.plugin import hookspecs
+from perfscore.plugin.sdk import AreaPlugin
 from perfscore.scoring.methods import ScoringMethod
 from perfscore.scoring.score import UnitScore
 
@@ -309,6 +310,8 @@ class PluginHost:
         self.failures: list[PluginFailure] = []
         self._methods: dict[str, Any] | None = None
         self._area_owners: dict[str, str] | None = None
+        #: area → the perfscore_score_area caller without the area plugins that decline it
+        self._area_callers: dict[str, pluggy.HookCaller] = {}
         #: during one hook call: the plugin running now, failures of plain implementations,
         #: and id(result) → (the plugin that gave it, the result, kept alive so ids stay unique)
         self._current = ""
@@ -440,9 +443,11 @@ class PluginHost:
     def _giver(self, result: object) -> str:
         return self._produced.get(id(result), ("?", None))[0]
 
-    def _call(self, hook_name: str, label: str, kwargs: dict[str, object]) -> object:
-        """Call a hook through pluggy; record failures of a per-unit hook under ``label``."""
-        caller: pluggy.HookCaller = getattr(self.pm.hook, hook_name)
+    def _call(self, hook_name: str, label: str, kwargs: dict[str, object], caller: pluggy.HookCaller | None = None) -> object:
+        """Call a hook through pluggy (or ``caller``, a subset of it); record failures of a
+        per-unit hook under ``label``."""
+        if caller is None:
+            caller = getattr(self.pm.hook, hook_name)
         isolated = hook_name in ISOLATED_HOOKS
         nothing: object = None if hook_name == "perfscore_score_area" else []
         if isolated and self._expired:
@@ -617,7 +622,10 @@ class PluginHost:
         the area gives its score; the built-in ``checks`` (trylast) scores the rest.
         """
         label = f"perfscore_score_area({area})"
-        result = self._call("perfscore_score_area", label, {"area": area, "unit": unit})
+        caller = self._area_callers.get(area)
+        if caller is None:
+            caller = self._area_callers[area] = self._area_caller(area)
+        result = self._call("perfscore_score_area", label, {"area": area, "unit": unit}, caller)
         if result is None:
             return None
         giver = self._giver(result)
@@ -625,6 +633,21 @@ class PluginHost:
             self.failures.append(PluginFailure(giver, label, f"returned {type(result).__name__}, expected perfscore.AreaScore"))
             return None
         return giver, result
+
+    def _area_caller(self, area: str) -> pluggy.HookCaller:
+        """perfscore_score_area for ``area`` through pluggy, without the plugins known to
+        return None for it: :class:`~perfscore.plugin.sdk.AreaPlugin` subclasses that keep
+        the base class's implementation (it scores its own ``area`` only) and claim another
+        area. Every other implementation, wrappers included, runs as pluggy orders it, so
+        the result is the one the whole hook would give, with a call per area plugin fewer."""
+        declining = [
+            plugin
+            for plugin in self.pm.get_plugins()
+            if isinstance(plugin, AreaPlugin)
+            and type(plugin).perfscore_score_area is AreaPlugin.perfscore_score_area
+            and getattr(plugin, "area", None) != area
+        ]
+        return self.pm.subset_hook_caller("perfscore_score_area", declining)
 
     def describe(self) -> list[PluginInfo]:
         """Plugins with their hooks and claimed areas, sorted by name."""

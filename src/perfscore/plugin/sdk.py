@@ -249,29 +249,51 @@ class Figure:
 
 
 def figure(unit: UnitScore, indicator_id: str) -> Figure | None:
-    """The first figure reported for ``indicator_id`` (projects in report order), or None."""
-    return _derived(unit, "figures", _index_figures).get(indicator_id)
+    """The first figure reported for ``indicator_id`` (projects in report order), or None.
+
+    The unit's figures are indexed once, by the first plugin that asks (every area plugin
+    reads the same index); each :class:`Figure` is made when first asked for.
+    """
+    figures = _derived(unit, "figures", _index_figures)
+    found = figures.get(indicator_id)
+    if found is None or isinstance(found, Figure):
+        return found
+    made = figures[indicator_id] = _make_figure(indicator_id, found)
+    return made
 
 
-def _index_figures(unit: UnitScore) -> dict[str, Figure]:
+#: where a figure was reported: (the scored row, or None; the output; its library entry; the project id)
+_Reported = tuple[IndicatorScore | None, Any, Any, str]
+
+
+def _index_figures(unit: UnitScore) -> dict[str, Figure | _Reported]:
     """Every indicator's first reported figure: a scored row before an output of the same
-    project, projects in report order."""
+    project, projects in report order (where it was reported: made into a Figure by
+    :func:`figure` when a plugin asks)."""
     library = unit.ruleset.indicator_index
-    figures: dict[str, Figure] = {}
+    figures: dict[str, Figure | _Reported] = {}
     for project in unit.projects:
+        project_id = project.id
         for score in project.indicators:
             indicator_id = score.definition.id
             if indicator_id not in figures and score.status != NOT_APPLICABLE:
-                figures[indicator_id] = Figure(indicator_id, project.id, score.actual, score.target, score.definition.unit, score.row.qualifier, score.target is not None)
+                figures[indicator_id] = (score, None, None, project_id)
         for output in project.project.outputs:
             definition = library.get(output.indicator)
             if definition is None or output.indicator in figures:
                 continue
-            actual = output.actual
-            if output.unit is not None and output.unit != definition.unit and output.unit in MONEY_UNITS_IN_YUAN and definition.unit in MONEY_UNITS_IN_YUAN:
-                actual = in_yuan(actual, output.unit) / MONEY_UNITS_IN_YUAN[definition.unit]
-            figures[output.indicator] = Figure(output.indicator, project.id, actual, None, definition.unit, output.qualifier, False)
+            figures[output.indicator] = (None, output, definition, project_id)
     return figures
+
+
+def _make_figure(indicator_id: str, reported: _Reported) -> Figure:
+    score, output, definition, project_id = reported
+    if score is not None:
+        return Figure(indicator_id, project_id, score.actual, score.target, score.definition.unit, score.row.qualifier, score.target is not None)
+    actual = output.actual
+    if output.unit is not None and output.unit != definition.unit and output.unit in MONEY_UNITS_IN_YUAN and definition.unit in MONEY_UNITS_IN_YUAN:
+        actual = in_yuan(actual, output.unit) / MONEY_UNITS_IN_YUAN[definition.unit]
+    return Figure(indicator_id, project_id, actual, None, definition.unit, output.qualifier, False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,12 +326,23 @@ def project_of_area(unit: UnitScore, area: str) -> ProjectScore | None:
 
 
 def setting(unit: UnitScore, area: str, key: str) -> Any:
-    """An area setting from the ruleset (``[areas.<area>] key = …``) as Decimal, or None."""
-    definition = unit.ruleset.areas.get(area)
-    value = None if definition is None else definition.setting(key)
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    return Decimal(str(value)) if not isinstance(value, Decimal) else value
+    """An area setting from the ruleset (``[areas.<area>] key = …``) as Decimal, or None.
+
+    Every setting of the ruleset is read and converted once, when a plugin first asks.
+    """
+    settings: dict[tuple[str, str], Any] = unit.ruleset.derived("area_settings", _area_settings)
+    return settings.get((area, key))
+
+
+def _area_settings(ruleset: Ruleset) -> dict[tuple[str, str], Any]:
+    """(area, key) → every area setting of a ruleset, numbers as Decimal."""
+    settings: dict[tuple[str, str], Any] = {}
+    for area, definition in ruleset.areas.items():
+        for key, value in (definition.model_extra or {}).items():
+            if value is not None and not isinstance(value, (bool, str, Decimal)):
+                value = Decimal(str(value))
+            settings[(area, key)] = value
+    return settings
 
 
 # --------------------------------------------------------------------------- derived checks

@@ -165,7 +165,10 @@ class Expression:
         self.names = sorted({node.id for node in ast.walk(self.tree) if isinstance(node, ast.Name) and node.id not in FUNCTIONS})
         # The checked tree becomes a tree of closures once, so that evaluating a rule for
         # each of thousands of units does no node-type dispatch (docs/performance.md).
-        self._run = _compile(self.tree.body)
+        #: the closure itself, for a caller that evaluates it many times under
+        #: bounded_arithmetic() and turns what it raises into an ExpressionError with
+        #: :meth:`failure` (what :meth:`run` does, one call fewer a rule and subject)
+        self.function = _compile(self.tree.body)
 
     def evaluate(self, context: Mapping[str, Any]) -> Any:
         """Evaluate against ``context`` (numbers Decimal, see :func:`as_context`) under
@@ -177,11 +180,15 @@ class Expression:
         """Evaluate inside :func:`bounded_arithmetic`, entered once for many evaluations
         (the find stage enters it once per unit: entering costs more than a small rule)."""
         try:
-            return self._run(context)
+            return self.function(context)
         except (ArithmeticError, TypeError) as error:
             # the nodes report what they expect; this catches the rest (a NaN compared,
             # a value beyond the bounds in a sign or a function) so that nothing escapes
-            raise ExpressionError(f"cannot compute {self.text}: {_reason(error)}") from None
+            raise self.failure(error) from None
+
+    def failure(self, error: ArithmeticError | TypeError) -> ExpressionError:
+        """What :meth:`run` raises when :attr:`function` raised ``error``."""
+        return ExpressionError(f"cannot compute {self.text}: {_reason(error)}")
 
     def __repr__(self) -> str:
         return f"Expression({self.text!r})"
@@ -410,6 +417,22 @@ def _unchecked(node: ast.AST) -> bool:
     return not _kind(node) & _ANY
 
 
+#: how a compiled node reads one of its operands (:func:`_operand`)
+_LITERAL, _VARIABLE, _COMPUTED = 0, 1, 2
+
+
+def _operand(node: ast.AST) -> tuple[int, Any]:
+    """An operand as its parent reads it: a literal's value, a variable's name (read from the
+    context in the parent's own closure, without a call) or the operand's compiled closure
+    (Tagged values unwrapped, as :func:`_numeric_part`). The common shapes of rules, ``a > 0``,
+    ``a - b``, ``abs(x)``, thus cost one closure call instead of three."""
+    if isinstance(node, ast.Constant):
+        return _LITERAL, _constant(node.value)
+    if isinstance(node, ast.Name):
+        return _VARIABLE, node.id
+    return _COMPUTED, _numeric_part(node)
+
+
 def _compile(node: ast.AST) -> Callable[[Mapping[str, Any]], Any]:
     """Turn a checked node into a closure over the context. Semantics: a missing value
     (None) makes arithmetic None and comparisons false; x ÷ 0 is None; numbers are Decimal,
@@ -423,29 +446,16 @@ def _compile(node: ast.AST) -> Callable[[Mapping[str, Any]], Any]:
         return operator.itemgetter(node.id)
     if isinstance(node, ast.BoolOp):
         parts = [_compile(value) for value in node.values]
-        if isinstance(node.op, ast.And):
-            def all_of(context: Mapping[str, Any]) -> Any:
-                result: Any = True
-                for part in parts:
-                    result = part(context)
-                    if not result:
-                        return result
-                return result
-
-            return all_of
-
-        def any_of(context: Mapping[str, Any]) -> Any:
-            result: Any = False
-            for part in parts:
-                result = part(context)
-                if result:
-                    return result
-            return result
-
-        return any_of
+        # Python's own and/or, written out: the first falsy (and) or truthy (or) operand, else the last
+        return _bool_chain(isinstance(node.op, ast.And), parts)
     if isinstance(node, ast.UnaryOp):
         if isinstance(node.op, ast.Not):
+            if isinstance(node.operand, ast.Name):  # `not has_reason`: a variable is never Tagged
+                negated = node.operand.id
+                return lambda context: not context[negated]
             operand = _compile(node.operand)
+            if not _may_tag(node.operand):
+                return lambda context: not operand(context)
             return lambda context: not _numeric(operand(context))
         signed = _numeric_part(node.operand)
         negate = isinstance(node.op, ast.USub)
@@ -467,6 +477,8 @@ def _compile(node: ast.AST) -> Callable[[Mapping[str, Any]], Any]:
         divides = isinstance(node.op, (ast.Div, ast.FloorDiv, ast.Mod))
         check_left, check_right = not _unchecked(node.left), not _unchecked(node.right)
         source = ast.unparse(node)
+        if isinstance(node.left, ast.Name) and isinstance(node.right, ast.Name):
+            return _binary_of_variables(node.left.id, node.right.id, apply, divides, source)
 
         def binary(context: Mapping[str, Any]) -> Any:
             left, right = left_part(context), right_part(context)
@@ -498,9 +510,23 @@ def _compile(node: ast.AST) -> Callable[[Mapping[str, Any]], Any]:
         ]
         source = ast.unparse(node)
         only_test = steps[0][1] if len(steps) == 1 else None  # None for `is` / `is not`
+        if len(steps) == 1 and only_test is None and _is_none(node.comparators[0]):
+            # `x is None`, `x is not None`: the loop below, for one step
+            is_none = steps[0][0] is ast.Is
+            if isinstance(node.left, ast.Name):
+                tested = node.left.id
+                if is_none:
+                    return lambda context: context[tested] is None
+                return lambda context: context[tested] is not None
+            if is_none:
+                return lambda context: first(context) is None
+            return lambda context: first(context) is not None
         if only_test is not None:
             # the usual shape, `a > b`, without the loop
             test, second, check_left, check_right = only_test, steps[0][2], steps[0][3], steps[0][4]
+            special = _compare_operands(_operand(node.left), _operand(node.comparators[0]), test, check_left, check_right, source)
+            if special is not None:
+                return special
 
             def compare_one(context: Mapping[str, Any]) -> bool:
                 left, right = first(context), second(context)
@@ -542,6 +568,11 @@ def _compile(node: ast.AST) -> Callable[[Mapping[str, Any]], Any]:
         check_arguments = [not _unchecked(arg) for arg in numbers]
         check_any = any(check_arguments)
         source = ast.unparse(node)
+        if len(node.args) == 1:
+            return _call_one(function, _operand(node.args[0]), check_arguments[0], source)
+        if len(numbers) == 1 and len(node.args) == 2 and isinstance(node.args[1], ast.Constant):
+            # count(x, '个'), round(x, 2): the second argument is a literal, checked at load
+            return _call_one(function, _operand(node.args[0]), check_arguments[0], source, (_constant(node.args[1].value),))
 
         def call(context: Mapping[str, Any]) -> Any:
             values = [argument(context) for argument in arguments]
@@ -556,6 +587,121 @@ def _compile(node: ast.AST) -> Callable[[Mapping[str, Any]], Any]:
 
         return call
     raise ExpressionError(f"{_describe(node)} is not allowed")  # unreachable after checking
+
+
+Compiled = Callable[[Mapping[str, Any]], Any]
+
+
+def _bool_chain(conjunction: bool, parts: list[Compiled]) -> Compiled:
+    """``a and b and …`` / ``a or b or …`` of two or more compiled operands: two or three in
+    one closure, more as ``a and b and (c and …)``, which yields the same operand."""
+    if len(parts) > 3:
+        parts = [*parts[:2], _bool_chain(conjunction, parts[2:])]
+    if len(parts) == 2:
+        first, second = parts
+        if conjunction:
+            return lambda context: first(context) and second(context)
+        return lambda context: first(context) or second(context)
+    first, second, third = parts
+    if conjunction:
+        return lambda context: first(context) and second(context) and third(context)
+    return lambda context: first(context) or second(context) or third(context)
+
+
+def _is_none(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _binary_of_variables(left_name: str, right_name: str, apply: Callable[[Any, Any], Any], divides: bool, source: str) -> Compiled:
+    """``a - b`` of two variables: :func:`_compile`'s ``binary`` with both read in place
+    (variables are checked to be numbers, as there)."""
+
+    def binary_of_variables(context: Mapping[str, Any]) -> Any:
+        left, right = context[left_name], context[right_name]
+        if left is None or right is None:
+            return None
+        if left.__class__ is not Decimal or right.__class__ is not Decimal:
+            raise _not_numbers(source, left, right)
+        if divides and right == 0:
+            return None
+        try:
+            return apply(left, right)
+        except decimal.DivisionByZero:
+            return None
+        except decimal.DecimalException as error:
+            raise ExpressionError(f"cannot compute {source}: {_reason(error)}") from None
+
+    return binary_of_variables
+
+
+def _compare_operands(left: tuple[int, Any], right: tuple[int, Any], test: Callable[[Any, Any], bool], check_left: bool, check_right: bool, source: str) -> Compiled | None:
+    """``a > 0``, ``a > b``, ``abs(x) >= 0.01``: :func:`_compile`'s ``compare_one`` with a
+    variable read in place and a literal (not None) held as its value; None for other shapes."""
+    (left_kind, left_value), (right_kind, right_value) = left, right
+    if right_kind == _LITERAL and right_value is not None and left_kind != _LITERAL:
+        literal = right_value  # a literal operand is never checked: its kind is known at load
+        if left_kind == _VARIABLE:
+            name = left_value
+
+            def variable_against_literal(context: Mapping[str, Any]) -> bool:
+                value = context[name]
+                if value is None:
+                    return False
+                if check_left and value.__class__ is not Decimal:
+                    raise _not_numbers(source, value, literal)
+                return test(value, literal)
+
+            return variable_against_literal
+        part = left_value
+
+        def computed_against_literal(context: Mapping[str, Any]) -> bool:
+            value = part(context)
+            if value is None:
+                return False
+            if check_left and value.__class__ is not Decimal:
+                raise _not_numbers(source, value, literal)
+            return test(value, literal)
+
+        return computed_against_literal
+    if left_kind == _VARIABLE and right_kind == _VARIABLE:
+        left_name, right_name = left_value, right_value
+
+        def variables(context: Mapping[str, Any]) -> bool:
+            first, second = context[left_name], context[right_name]
+            if first is None or second is None:
+                return False
+            if (check_left and first.__class__ is not Decimal) or (check_right and second.__class__ is not Decimal):
+                raise _not_numbers(source, first, second)
+            return test(first, second)
+
+        return variables
+    return None
+
+
+def _call_one(function: Callable[..., Any], argument: tuple[int, Any], check: bool, source: str, literals: tuple[Any, ...] = ()) -> Compiled:
+    """A function of one number (``abs(x)``, ``percent(x)``, and ``count(x, '个')`` or
+    ``round(x, 2)``, whose second argument is a literal): :func:`_compile`'s ``call`` without
+    the argument list, a variable read in place."""
+    kind, value = argument
+    if kind == _LITERAL:
+        literal = value
+        part: Compiled = lambda context: literal
+    elif kind == _VARIABLE:
+        part = operator.itemgetter(value)
+    else:
+        part = value
+    second = literals[0] if literals else None
+
+    def call_one(context: Mapping[str, Any]) -> Any:
+        value = part(context)
+        if check and value is not None and value.__class__ is not Decimal:
+            raise _not_numbers(source, value)
+        try:
+            return function(value, second) if literals else function(value)
+        except decimal.DecimalException as error:
+            raise ExpressionError(f"cannot compute {source}: {_reason(error)}") from None
+
+    return call_one
 
 
 def evaluate(text: str, context: Mapping[str, Any]) -> Any:

@@ -115,16 +115,24 @@ def rule_matches(unit: UnitScore, host: PluginHost | None = None) -> list[RuleMa
     with bounded_arithmetic():  # once per unit: entering it costs more than a small rule
         for compiled in compiled_rules:
             rule, condition = compiled.rule, compiled.condition
+            holds = condition.function  # Expression.run without its call: failures converted below
             for context, project, score in subjects[rule.scope]:
                 part: str | None = None  # None: the condition; else the evidence being evaluated
                 try:
-                    if not condition.run(context):
-                        continue
+                    try:
+                        if not holds(context):
+                            continue
+                    except (ArithmeticError, TypeError) as error:
+                        raise condition.failure(error) from None
                     row_unit = score.definition.unit if score is not None else ""
                     evidence = []
                     for name, expression, quoted in compiled.evidence:
                         part = name
-                        evidence.append((name, expression.run(context), row_unit if quoted is None else quoted))
+                        try:
+                            value = expression.function(context)
+                        except (ArithmeticError, TypeError) as error:
+                            raise expression.failure(error) from None
+                        evidence.append((name, value, row_unit if quoted is None else quoted))
                 except ExpressionError as error:
                     if host is None:
                         raise

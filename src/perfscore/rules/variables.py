@@ -8,14 +8,17 @@ and the function that fills every context of the scope. Rule validation takes th
 names from it (:mod:`perfscore.rules.validate`), docs/plugins.md's list of variables is
 printed from it (``python -m perfscore.rules``), and a test holds every filler to
 exactly the names of its scope. The fillers are written out by hand, one dict literal each,
-because they run per unit, project and row of every batch (docs/performance.md). Money is
-in 万元, rates and completions are ratios (1.1 = 110%), counts are numbers of rows.
+because they run per unit, project and row of every batch (docs/performance.md); the texts
+only evidence quotes (names of rows, parts of a difference) are written when a rule first
+reads one (:class:`Context`). Money is in 万元, rates and completions are ratios (1.1 =
+110%), counts are numbers of rows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Any, Callable
 
 from perfscore.arithmetic import ONE, ZERO, quantize
@@ -25,6 +28,33 @@ from perfscore.numbers import bound, money_factor, quantity_text, signed_figure,
 from perfscore.scoring.score import BudgetScore, IndicatorScore, ProjectScore, UnitScore
 from perfscore.scoring.status import LOST, MISSING_ACTUAL, MISSING_TARGET, NOT_APPLICABLE, SCORED
 from perfscore.scoring.weights import project_level_weights
+
+class Context(dict[str, Any]):
+    """A subject's values, as a rule reads them. The texts that only evidence quotes (the
+    names of short rows or missing indicators, the parts of a score difference) are written
+    when a rule first reads one, all at once: most subjects fire no rule that quotes them."""
+
+    __slots__ = ("_deferred",)
+
+    def __init__(self, values: dict[str, Any], deferred: Callable[[], dict[str, Any]] | None = None):
+        super().__init__(values)
+        self._deferred = deferred
+
+    def __missing__(self, name: str) -> Any:
+        deferred = self._deferred
+        if deferred is None:
+            raise KeyError(name)
+        self._deferred = None
+        self.update(deferred())
+        return dict.__getitem__(self, name)
+
+    def filled(self) -> dict[str, Any]:
+        """Every value, the deferred texts written."""
+        if self._deferred is not None:
+            deferred, self._deferred = self._deferred, None
+            self.update(deferred())
+        return dict(self)
+
 
 #: what a rule is evaluated against: its context, and the project and row it is about
 Subject = tuple[dict[str, Any], ProjectScore | None, IndicatorScore | None]
@@ -106,7 +136,7 @@ def _budget_values(budget: BudgetScore) -> dict[str, Any]:
     }
 
 
-def unit_context(unit: UnitScore) -> dict[str, Any]:
+def unit_context(unit: UnitScore) -> Context:
     """The values a ``scope = "unit"`` rule sees (:data:`UNIT_VARIABLES`)."""
     stated = unit.submission.stated
     to_rule_money = _TO_RULE_MONEY[unit.submission.unit.money_unit]
@@ -116,7 +146,9 @@ def unit_context(unit: UnitScore) -> dict[str, Any]:
 
     work = given(stated.work_funds_spending) if stated else None
     special = given(stated.special_funds_spending) if stated else None
-    return {
+    claimed = bool(stated and stated.all_targets_met)
+    short = [score for project in unit.projects for score in _short_rows(project)]
+    return Context({
         **_budget_values(unit.budget),
         "projects": Decimal(len(unit.projects)),
         "total": unit.total,
@@ -131,14 +163,18 @@ def unit_context(unit: UnitScore) -> dict[str, Any]:
         "stated_parts_spending": None if work is None or special is None else work + special,
         "stated_self_score": stated.self_score if stated else None,
         "self_difference": None if stated is None or stated.self_score is None or unit.total is None else stated.self_score - unit.total,
+        "claims_all_met": claimed,
+        "rows_short": _count(len(short)),
+        **unit.ruleset.derived("rule_thresholds", _shared),
+    }, partial(_unit_texts, unit, short, claimed))
+
+
+def _unit_texts(unit: UnitScore, short: list[IndicatorScore], claimed: bool) -> dict[str, Any]:
+    """The unit's texts that only evidence quotes (:class:`Context`)."""
+    return {
         "self_difference_parts": _project_differences(unit, "zh"),
         "self_difference_parts_en": _project_differences(unit, "en"),
-        "claims_all_met": bool(stated and stated.all_targets_met),
-        **_short(
-            [score for project in unit.projects for score in _short_rows(project)],
-            bool(stated and stated.all_targets_met),
-        ),
-        **unit.ruleset.derived("rule_thresholds", _shared),
+        **_short_names(short, claimed),
     }
 
 
@@ -155,11 +191,10 @@ def _short_rows(project: ProjectScore) -> list[IndicatorScore]:
     return short
 
 
-def _short(rows: list[IndicatorScore], claimed: bool) -> dict[str, Any]:
-    """The short rows' count, and their names with figures: written only where the unit claims
-    every target was met (the one rule that quotes them), so most units build no text here."""
+def _short_names(rows: list[IndicatorScore], claimed: bool) -> dict[str, Any]:
+    """The short rows' names with figures: written only where the unit claims every target
+    was met (the one rule that quotes them), so most units build no text here."""
     return {
-        "rows_short": _count(len(rows)),
         "rows_short_names": "、".join(_short_text(score, "zh") for score in rows) if claimed else "",
         "rows_short_names_en": "; ".join(_short_text(score, "en") for score in rows) if claimed else "",
     }
@@ -243,7 +278,7 @@ def _count(value: int) -> Decimal:
     return _COUNTS[value] if value < 64 else Decimal(value)
 
 
-def project_context(project: ProjectScore, unit: UnitScore) -> dict[str, Any]:
+def project_context(project: ProjectScore, unit: UnitScore) -> Context:
     """The values a ``scope = "project"`` rule sees (:data:`PROJECT_VARIABLES`)."""
     ruleset = unit.ruleset
     reported_project = project.project
@@ -274,7 +309,8 @@ def project_context(project: ProjectScore, unit: UnitScore) -> dict[str, Any]:
         reported = {score.definition.id for score in project.indicators} | {row.indicator for row in reported_project.outputs}
         required = [definition for definition in required if definition.id not in reported]
     items = reported_project.budget_items
-    return {
+    short = _short_rows(project)
+    return Context({
         **_budget_values(project.budget),
         "has_execution_reason": reported_project.execution_reason_given is not None,
         "budget_items": _count(len(items)),
@@ -288,29 +324,36 @@ def project_context(project: ProjectScore, unit: UnitScore) -> dict[str, Any]:
         "benefit_indicators": _count(counts.get("benefit", 0)),
         "satisfaction_indicators": _count(counts.get("satisfaction", 0)),
         "missing_required": _count(len(required)),
-        "missing_required_names": "、".join(definition.name for definition in required),
-        "missing_required_names_en": ", ".join(definition.name_en for definition in required),
         "total": project.total,
         "has_area": area is not None,
         "self_total": project.self_total,
         "self_difference": None if project.self_total is None or project.total is None else project.self_total - project.total,
-        "self_difference_parts": _project_parts(project, ruleset, "zh"),
-        "self_difference_parts_en": _project_parts(project, ruleset, "en"),
         "missing_targets": _count(len(no_target)),
         "missing_target_points": sum((s.weight for s in no_target), ZERO),
-        "missing_target_names": "、".join(s.name for s in no_target),
-        "missing_target_names_en": ", ".join(s.row.name_en or s.definition.name_en or s.name for s in no_target),
         "missing_levels": _count(len(missing_levels)),
         "missing_level_points": missing_points,
-        "missing_level_names": "、".join(ruleset.levels[level].name for level in missing_levels),
-        "missing_level_names_en": ", ".join(ruleset.levels[level].name_en for level in missing_levels),
         "lost_rows": _count(len(lost)),
         "lost_points": sum((s.weight for s in lost), ZERO),
         "spending_unknown": not project.budget.spending_known,
         "budget_weight": project.budget.weight,
         "claims_all_met": reported_project.all_targets_met,
-        **_short(_short_rows(project), reported_project.all_targets_met),
+        "rows_short": _count(len(short)),
         **ruleset.derived("rule_thresholds", _shared),
+    }, partial(_project_texts, project, ruleset, required, no_target, missing_levels, short))
+
+
+def _project_texts(project: ProjectScore, ruleset: Ruleset, required: list[IndicatorDef], no_target: list[IndicatorScore], missing_levels: list[str], short: list[IndicatorScore]) -> dict[str, Any]:
+    """A project's texts that only evidence quotes (:class:`Context`)."""
+    return {
+        "missing_required_names": "、".join(definition.name for definition in required),
+        "missing_required_names_en": ", ".join(definition.name_en for definition in required),
+        "self_difference_parts": _project_parts(project, ruleset, "zh"),
+        "self_difference_parts_en": _project_parts(project, ruleset, "en"),
+        "missing_target_names": "、".join(score.name for score in no_target),
+        "missing_target_names_en": ", ".join(score.row.name_en or score.definition.name_en or score.name for score in no_target),
+        "missing_level_names": "、".join(ruleset.levels[level].name for level in missing_levels),
+        "missing_level_names_en": ", ".join(ruleset.levels[level].name_en for level in missing_levels),
+        **_short_names(short, project.project.all_targets_met),
     }
 
 
