@@ -8,6 +8,7 @@ work is parsing, checking and scoring only.
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -76,6 +77,9 @@ class Engine:
         self.host = host
         self.ruleset_override = ruleset
         self._rulesets: dict[str, Ruleset] = {}
+        # the ruleset a declaration names, by (declared name, submission's folder): finding
+        # the file and resolving its real path cost more than parsing a unit did
+        self._declared: dict[tuple[str | None, str], Ruleset] = {}
 
     def ruleset(self, name: str | Path) -> Ruleset:
         """A ruleset by name or file, resolved once per engine (files by their real path)."""
@@ -97,13 +101,16 @@ class Engine:
     def check(self, path: Path) -> tuple[Submission, Ruleset]:
         """Load and validate without scoring; raise InputError with every problem."""
         submission = load_submission(path)
-        try:
-            ruleset = self.ruleset(self.ruleset_for(submission.ruleset, path))
-        except RulesetError as error:
-            if self.ruleset_override or submission.ruleset is None:
-                raise
-            # the name came from the submission: say where
-            raise RulesetError([replace(problem, file=problem.file or str(path), location=problem.location or "ruleset") for problem in error.problems]) from None
+        declared = (submission.ruleset, os.path.dirname(path))
+        ruleset = self._declared.get(declared)
+        if ruleset is None:
+            try:
+                ruleset = self._declared[declared] = self.ruleset(self.ruleset_for(submission.ruleset, path))
+            except RulesetError as error:
+                if self.ruleset_override or submission.ruleset is None:
+                    raise
+                # the name came from the submission: say where
+                raise RulesetError([replace(problem, file=problem.file or str(path), location=problem.location or "ruleset") for problem in error.problems]) from None
         problems = check_against_ruleset(submission, ruleset, str(path), row_weights)
         if problems:
             raise InputError(problems)
