@@ -127,10 +127,8 @@ def _check_project(project: Project, where: str, ruleset: Ruleset, file: str, ro
             if level != "budget" and ruleset.level1_id(level) is None:
                 problems.append(Problem(f"unknown level-1 category {level!r}", file, f"{where}.self_scores.levels", f"a level-1 id or name: {', '.join(f'{key} ({value.name})' for key, value in sorted(ruleset.levels.items()))}", key="unknown_level1", expected_key="expected_level1", fields=fill(level=repr(level), known=", ".join(f"{key} ({value.name})" for key, value in sorted(ruleset.levels.items())))))
     # (locations are written only for a problem: most rows have none)
-    definitions: list[IndicatorDef | None] = []
-    for r_index, row in enumerate(project.indicators):
-        definition = ruleset.row_definition(row, project.area)
-        definitions.append(definition)
+    definitions = ruleset.row_definitions(project.indicators, project.area)  # kept for the score stage
+    for r_index, (row, definition) in enumerate(zip(project.indicators, definitions)):
         if definition is None:
             problems.append(_unplaced_row(row, f"{where}.indicators[{r_index}]", ruleset, file))
         elif row.unit is not None and row.unit != definition.unit and definition.source != "submission" and (row.unit, definition.unit) not in MONEY_FACTORS:
