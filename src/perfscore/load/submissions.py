@@ -139,18 +139,19 @@ def _check_project(project: Project, where: str, ruleset: Ruleset, file: str, ro
             problems.append(Problem(f"unknown indicator {output.indicator!r}", file, f"{where}.outputs[{r_index}].indicator", f"an id from the indicator library of ruleset {ruleset.ruleset.id!r} (rulesets/*.toml, docs/rulesets.md)", key="unknown_indicator", expected_key="expected_library_id", fields=fill(indicator=repr(output.indicator), ruleset=repr(ruleset.ruleset.id))))
         elif output.unit is not None and output.unit != definition.unit and (output.unit, definition.unit) not in MONEY_FACTORS:
             problems.append(Problem(f"unit {output.unit!r} does not match the indicator's unit", file, f"{where}.outputs[{r_index}].unit", repr(definition.unit), key="unit_mismatch", fields=fill(unit=repr(output.unit))))
-    weighted = [row for row in project.indicators if row.given_weight is not None]
-    mixed = bool(weighted) and len(weighted) != len(project.indicators)
+    given = [row.weight if row.weight is not None else row.full_score for row in project.indicators]  # IndicatorRow.given_weight
+    weighted = len(given) - given.count(None)
+    mixed = bool(weighted) and weighted != len(given)
     if mixed:
         problems.append(Problem("some indicator rows have a weight and some do not", file, f"{where}.indicators", "a weight (or full_score) on every row, or on none (weights then come from the ruleset)", key="mixed_weights", expected_key="expected_weights_all_or_none"))
     known_rows = all(definition is not None for definition in definitions)
     # derived weights are needed only to check a qualitative self_score against its tier
-    needs_weights = any(row.self_score is not None and row.given_weight is None for row in project.indicators)
+    needs_weights = any(row.self_score is not None and weight is None for row, weight in zip(project.indicators, given))
     weights: Sequence[Decimal | None]
     if needs_weights and known_rows and not mixed and not problems:
         weights = row_weights(project, ruleset)
     else:
-        weights = [row.given_weight for row in project.indicators]
+        weights = given
     for r_index, (row, definition, weight) in enumerate(zip(project.indicators, definitions, weights)):
         if definition is None:
             continue
