@@ -127,10 +127,8 @@ def _check_project(project: Project, where: str, ruleset: Ruleset, file: str, ro
             if level != "budget" and ruleset.level1_id(level) is None:
                 problems.append(Problem(f"unknown level-1 category {level!r}", file, f"{where}.self_scores.levels", f"a level-1 id or name: {', '.join(f'{key} ({value.name})' for key, value in sorted(ruleset.levels.items()))}", key="unknown_level1", expected_key="expected_level1", fields=fill(level=repr(level), known=", ".join(f"{key} ({value.name})" for key, value in sorted(ruleset.levels.items())))))
     # (locations are written only for a problem: most rows have none)
-    definitions: list[IndicatorDef | None] = []
-    for r_index, row in enumerate(project.indicators):
-        definition = ruleset.row_definition(row, project.area)
-        definitions.append(definition)
+    definitions = ruleset.row_definitions(project.indicators, project.area)  # kept for the score stage
+    for r_index, (row, definition) in enumerate(zip(project.indicators, definitions)):
         if definition is None:
             problems.append(_unplaced_row(row, f"{where}.indicators[{r_index}]", ruleset, file))
         elif row.unit is not None and row.unit != definition.unit and definition.source != "submission" and (row.unit, definition.unit) not in MONEY_FACTORS:
@@ -141,18 +139,19 @@ def _check_project(project: Project, where: str, ruleset: Ruleset, file: str, ro
             problems.append(Problem(f"unknown indicator {output.indicator!r}", file, f"{where}.outputs[{r_index}].indicator", f"an id from the indicator library of ruleset {ruleset.ruleset.id!r} (rulesets/*.toml, docs/rulesets.md)", key="unknown_indicator", expected_key="expected_library_id", fields=fill(indicator=repr(output.indicator), ruleset=repr(ruleset.ruleset.id))))
         elif output.unit is not None and output.unit != definition.unit and (output.unit, definition.unit) not in MONEY_FACTORS:
             problems.append(Problem(f"unit {output.unit!r} does not match the indicator's unit", file, f"{where}.outputs[{r_index}].unit", repr(definition.unit), key="unit_mismatch", fields=fill(unit=repr(output.unit))))
-    weighted = [row for row in project.indicators if row.given_weight is not None]
-    mixed = bool(weighted) and len(weighted) != len(project.indicators)
+    given = [row.weight if row.weight is not None else row.full_score for row in project.indicators]  # IndicatorRow.given_weight
+    weighted = len(given) - given.count(None)
+    mixed = bool(weighted) and weighted != len(given)
     if mixed:
         problems.append(Problem("some indicator rows have a weight and some do not", file, f"{where}.indicators", "a weight (or full_score) on every row, or on none (weights then come from the ruleset)", key="mixed_weights", expected_key="expected_weights_all_or_none"))
     known_rows = all(definition is not None for definition in definitions)
     # derived weights are needed only to check a qualitative self_score against its tier
-    needs_weights = any(row.self_score is not None and row.given_weight is None for row in project.indicators)
+    needs_weights = any(row.self_score is not None and weight is None for row, weight in zip(project.indicators, given))
     weights: Sequence[Decimal | None]
     if needs_weights and known_rows and not mixed and not problems:
         weights = row_weights(project, ruleset)
     else:
-        weights = [row.given_weight for row in project.indicators]
+        weights = given
     for r_index, (row, definition, weight) in enumerate(zip(project.indicators, definitions, weights)):
         if definition is None:
             continue

@@ -29,13 +29,55 @@ _WHOLE_LIMIT = Decimal(10) ** 15
 _MICRO = Decimal("0.000001")
 
 
+#: the Decimal of each int and positive float figure met (what :func:`checked_figure` makes
+#: of it, already checked), so that the values a batch repeats (weights, targets, rates)
+#: are made and checked once: a dict look-up instead of repr, Decimal and two comparisons.
+#: Two tables, since 10 and 10.0 are one key but two Decimals (10, 10.0); positive floats
+#: only, since 0.0 and -0.0 are too. Each is cleared when full.
+_INT_FIGURES: dict[int, Decimal] = {}
+_FLOAT_FIGURES: dict[float, Decimal] = {}
+_FIGURES_KEPT = 4096
+#: the bound of _WHOLE_LIMIT for an int, and for a float (a float below 1e15 has a
+#: shortest text below 10^15, since that text reads back as the float)
+_WHOLE_INT = 10**15
+_WHOLE_FLOAT = 1e15
+
+
 def checked_figure(value: Any) -> Any:
     """A submission's number, checked before pydantic makes it a Decimal.
 
     TOML tells numbers from strings, so "280" in quotes is a typo to report, not to guess
     at. Bounds are checked here with Decimal arithmetic in one call: pydantic's
     ``max_digits``/``decimal_places`` cost two Python calls a figure (docs/performance.md).
+    The two kinds a parsed file holds come first: a whole number (no places to check) and
+    a float already met (:data:`_FLOAT_FIGURES`); every other value takes the full path.
     """
+    kind = type(value)
+    if kind is int:
+        figure = _INT_FIGURES.get(value)
+        if figure is not None:
+            return figure
+        if -_WHOLE_INT < value < _WHOLE_INT:
+            figure = Decimal(value)
+            if len(_INT_FIGURES) >= _FIGURES_KEPT:
+                _INT_FIGURES.clear()
+            _INT_FIGURES[value] = figure
+            return figure
+    elif kind is float:
+        figure = _FLOAT_FIGURES.get(value)
+        if figure is not None:
+            return figure
+        figure = _checked_figure(value)
+        if 0.0 < value < _WHOLE_FLOAT:  # (checked above: a figure within bounds)
+            if len(_FLOAT_FIGURES) >= _FIGURES_KEPT:
+                _FLOAT_FIGURES.clear()
+            _FLOAT_FIGURES[value] = figure
+        return figure
+    return _checked_figure(value)
+
+
+def _checked_figure(value: Any) -> Any:
+    """:func:`checked_figure` for any value."""
     if isinstance(value, str):
         raise KeyedValueError("a number is expected here, not text in quotes", "number_in_quotes")
     if isinstance(value, float):  # numpy's float64 too

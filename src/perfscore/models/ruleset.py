@@ -182,6 +182,9 @@ class FindingRule(Strict):
 
 #: at most this many row definitions (free rows, relabelled library rows) are kept per ruleset
 _ROW_DEFINITIONS_KEPT = 65536
+#: projects whose row definitions are kept (Ruleset.row_definitions): a unit's, between
+#: its check and its scoring
+_PROJECT_DEFINITIONS_KEPT = 64
 #: what tells category names apart: not spaces, a printed weight "(50分)", or the word 指标
 _CATEGORY_NOISE = re.compile(r"\s+|[（(][^（）()]*分[）)]|指标$")
 _FULL_WIDTH = str.maketrans({"（": "(", "）": ")", "\u3000": " "})
@@ -450,6 +453,20 @@ class Ruleset(Strict):
             cache.clear()
         definition = cache[key] = self._row_definition(row, area)
         return definition
+
+    def row_definitions(self, rows: list[IndicatorRow], area: str | None) -> tuple[IndicatorDef | None, ...]:
+        """:meth:`row_definition` of each row of a project. The load stage's checks and the
+        score stage both ask for a project's, one after the other: the last projects' are
+        kept, by the identity of their list of rows (held, so the identity stays theirs)."""
+        cache: dict[int, tuple[list[IndicatorRow], str | None, tuple[IndicatorDef | None, ...]]] = self.derived("project_definitions", lambda _: {})
+        kept = cache.get(id(rows))
+        if kept is not None and kept[0] is rows and kept[1] == area:
+            return kept[2]
+        definitions = tuple([self.row_definition(row, area) for row in rows])
+        if len(cache) >= _PROJECT_DEFINITIONS_KEPT:
+            cache.clear()
+        cache[id(rows)] = (rows, area, definitions)
+        return definitions
 
     def _row_definition(self, row: IndicatorRow, area: str | None) -> IndicatorDef | None:
         if row.indicator is not None:

@@ -219,9 +219,10 @@ class UnitScore:
         budget_sum = sum((project.budget.budget for project in combined), ZERO)
         weighted = self.ruleset.combine == "budget_weighted" and budget_sum > ZERO
         places = self.ruleset.arithmetic.places
+        each = [(project_points(project), project.budget.budget) for project in combined]  # once a project
         points = {}
         for level_id in level_ids:
-            values = [(project_points(project).get(level_id, ZERO), project.budget.budget) for project in combined]
+            values = [(project_level.get(level_id, ZERO), budget) for project_level, budget in each]
             if weighted:
                 value = sum((v * b for v, b in values), ZERO) / budget_sum
             else:
@@ -353,10 +354,11 @@ def score_project(project: Project, submission: Submission, ruleset: Ruleset, me
     budget = budget_score(project, money_unit, level_weights.get("budget", ZERO), ruleset)
     rows = project.indicators
     definitions = row_definitions(project, ruleset)
-    weights = row_weights(project, ruleset, definitions)
+    weights = row_weights(project, ruleset, definitions, level_weights)
 
+    project_id = project.id
     scores = [
-        score_indicator(project.id, row, definition, weight, ruleset, methods)
+        score_indicator(project_id, row, definition, weight, ruleset, methods)
         for row, definition, weight in zip(rows, definitions, weights)
     ]
 
@@ -414,37 +416,53 @@ def _level_scores(scores: list[IndicatorScore], level_weights: dict[str, Decimal
     """Level-1 scores with their level-2 sums. With a pooled indicator weight (budget 20 +
     indicators 80) the indicators are one level, "indicators", as those tables print them;
     its level-2 keys are then "<level1>.<level2>"."""
-    # runs once per project: sums are plain loops and rounding calls Decimal.quantize directly
+    # runs once per project, in one pass over the rows: a level's score is the sum of its
+    # level-2 sums (exact Decimal additions, so the order does not matter), and rounding
+    # calls Decimal.quantize directly
     quantum, half_up = _QUANTUMS[ruleset.arithmetic.places], ROUNDING_MODES["half_up"]
     pooled = "indicators" in level_weights
-    groups: dict[str, list[IndicatorScore]] = {}
-    for score in scores:
-        groups.setdefault("indicators" if pooled else score.definition.level1, []).append(score)
+    # level-1 id → level-2 key → [weight sum, score sum]; level-1 id → assessable weight
+    sums: dict[str, dict[str, list[Decimal]]] = {}
+    assessable_sums: dict[str, Decimal] = {}
+    for s in scores:
+        definition = s.definition
+        if pooled:
+            level_id, key = "indicators", f"{definition.level1}.{definition.level2}"
+        else:
+            level_id, key = definition.level1, definition.level2
+        level2 = sums.get(level_id)
+        if level2 is None:
+            level2 = sums[level_id] = {}
+            assessable_sums[level_id] = ZERO
+        weight = s.weight
+        pair = level2.get(key)
+        if pair is None:
+            level2[key] = [weight, s.score]
+        else:
+            pair[0] += weight
+            pair[1] += s.score
+        if s.status in ASSESSABLE:  # IndicatorScore.assessable, inlined
+            assessable_sums[level_id] += weight
     if pooled:
         layout = [(POOL[0], POOL[1], POOL[2], level_weights["indicators"])]
     else:
-        layout = [(level_id, ruleset.levels[level_id].name, ruleset.levels[level_id].name_en, level_weights[level_id]) for level_id in ruleset.indicator_levels if level_id in level_weights]
+        levels_by_id = ruleset.levels
+        layout = [(level_id, levels_by_id[level_id].name, levels_by_id[level_id].name_en, level_weights[level_id]) for level_id in ruleset.indicator_levels if level_id in level_weights]
     levels = []
     for level_id, name, name_en, weight in layout:
-        level2: dict[str, tuple[Decimal, Decimal]] = {}
-        score_sum = assessable = ZERO
-        for s in groups.get(level_id, ()):
-            definition = s.definition
-            key = f"{definition.level1}.{definition.level2}" if pooled else definition.level2
-            sums = level2.get(key)
-            level2[key] = (s.weight, s.score) if sums is None else (sums[0] + s.weight, sums[1] + s.score)
-            score_sum += s.score
-            if s.status in ASSESSABLE:  # IndicatorScore.assessable, inlined
-                assessable += s.weight
+        level2 = sums.get(level_id, {})
+        score_sum = ZERO
+        for _, level_score in level2.values():
+            score_sum += level_score
         levels.append(
             LevelScore(
-                id=level_id,
-                name=name,
-                name_en=name_en,
-                weight=weight.quantize(quantum, half_up),
-                score=score_sum.quantize(quantum, half_up),
-                assessable=assessable.quantize(quantum, half_up),
-                level2={key: (w.quantize(quantum, half_up), sc.quantize(quantum, half_up)) for key, (w, sc) in sorted(level2.items())},
+                level_id,
+                name,
+                name_en,
+                weight.quantize(quantum, half_up),
+                score_sum.quantize(quantum, half_up),
+                assessable_sums.get(level_id, ZERO).quantize(quantum, half_up),
+                {key: (w.quantize(quantum, half_up), sc.quantize(quantum, half_up)) for key, (w, sc) in sorted(level2.items())},
             )
         )
     return levels

@@ -81,23 +81,28 @@ def redistribute_not_applicable(rows: list[IndicatorRow], definitions: list[Indi
 def row_definitions(project: Project, ruleset: Ruleset) -> list[IndicatorDef]:
     """The indicator each row is scored as (:meth:`~perfscore.models.Ruleset.row_definition`);
     the load stage has checked that every row has one."""
-    area = project.area
-    return cast(list[IndicatorDef], [ruleset.row_definition(row, area) for row in project.indicators])
+    return cast(list[IndicatorDef], list(ruleset.row_definitions(project.indicators, project.area)))
 
 
-def row_weights(project: Project, ruleset: Ruleset, definitions: list[IndicatorDef] | None = None) -> list[Decimal]:
+def row_weights(project: Project, ruleset: Ruleset, definitions: list[IndicatorDef] | None = None, in_force: dict[str, Decimal] | None = None) -> list[Decimal]:
     """The weight of each indicator row: the unit's own (分值, or the full score of a table
     without one), or derived from the ruleset; with ``not_applicable_redistribute``,
-    not-applicable rows' weight moved to their siblings."""
+    not-applicable rows' weight moved to their siblings. ``in_force`` is the project's
+    :func:`project_level_weights`, when the caller has it already."""
     rows = project.indicators
-    level_weights = {k: v for k, v in project_level_weights(project, ruleset).items() if k != "budget"}
+    # IndicatorRow.given_weight, read once a row
+    given = [row.weight if row.weight is not None else row.full_score for row in rows]
+    if rows and not any(weight is None for weight in given):
+        # every weight is given (checked at load): the list holds no None
+        if not ruleset.not_applicable_redistribute:
+            return cast(list[Decimal], given)
+    places = ruleset.arithmetic.places
+    level_weights = {k: v for k, v in (project_level_weights(project, ruleset) if in_force is None else in_force).items() if k != "budget"}
     if definitions is None:
         definitions = row_definitions(project, ruleset)
-    places = ruleset.arithmetic.places
     weights: list[Decimal]
-    if rows and all(row.given_weight is not None for row in rows):
-        # every weight is given (checked at load): the list holds no None
-        weights = cast(list[Decimal], [row.given_weight for row in rows])
+    if rows and not any(weight is None for weight in given):
+        weights = cast(list[Decimal], given)
     else:
         # units of one kind share their indicator layout: derive each layout's weights once
         cache: dict[_Layout, list[Decimal]] = ruleset.derived("derived_weights", lambda _: {})
