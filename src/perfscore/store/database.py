@@ -13,7 +13,6 @@ Migrations are Alembic's, shipped in ``migrations/`` and run by :func:`upgrade`.
 from __future__ import annotations
 
 import datetime
-import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
